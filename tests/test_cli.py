@@ -1,0 +1,17 @@
+import joblib
+import numpy as np
+
+from toonsklearn import load_image_folder
+from toonsklearn.cli import main
+
+
+def test_demo_reports_and_saves_a_working_pipeline(tmp_path, capsys, toon_tree):
+    assert main(["demo", "--n-samples", "80", "--image-size", "24",
+                 "--output", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "precision" in out and "jerry" in out and "tom" in out
+    saved = tmp_path / "toons_pipeline.joblib"
+    assert str(saved) in out
+    pipe = joblib.load(saved)
+    paths = load_image_folder(toon_tree, subset="test").paths
+    assert set(np.unique(pipe.predict(paths))) <= {0, 1}
