@@ -19,11 +19,15 @@ def solid(height, width, colour=(200, 30, 30)):
 @pytest.fixture(scope="session")
 def toon_tree(tmp_path_factory):
     """A small binary make_toons folder tree, written once per test session."""
-    return make_toons(60, image_size=16, random_state=0,
-                      directory=tmp_path_factory.mktemp("toons"))
+    return make_toons(60, image_size=16, random_state=0, directory=tmp_path_factory.mktemp("toons"))
 
 
 @pytest.fixture(scope="session")
 def multilabel_tree(tmp_path_factory):
-    return make_toons(40, task="multilabel", image_size=16, random_state=0,
-                      directory=tmp_path_factory.mktemp("toons_multilabel"))
+    return make_toons(
+        40,
+        task="multilabel",
+        image_size=16,
+        random_state=0,
+        directory=tmp_path_factory.mktemp("toons_multilabel"),
+    )

@@ -6,8 +6,7 @@ from toonsklearn.cli import main
 
 
 def test_demo_reports_and_saves_a_working_pipeline(tmp_path, capsys, toon_tree):
-    assert main(["demo", "--n-samples", "80", "--image-size", "24",
-                 "--output", str(tmp_path)]) == 0
+    assert main(["demo", "--n-samples", "80", "--image-size", "24", "--output", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "precision" in out and "jerry" in out and "tom" in out
     saved = tmp_path / "toons_pipeline.joblib"

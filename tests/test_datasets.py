@@ -51,16 +51,20 @@ def test_bad_arguments_are_named():
 
 
 def digest(root):
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_directory_tree_is_written_reproducibly(tmp_path):
     first = make_toons(40, image_size=16, random_state=0, directory=tmp_path / "a")
     second = make_toons(40, image_size=16, random_state=0, directory=tmp_path / "b")
     assert digest(first) == digest(second)
-    counts = {s: len(load_image_folder(first, subset=s).paths)
-              for s in ("train", "validation", "test")}
+    counts = {
+        s: len(load_image_folder(first, subset=s).paths) for s in ("train", "validation", "test")
+    }
     assert counts == {"train": 28, "validation": 6, "test": 6}
 
 

@@ -5,7 +5,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import solid, write_image
 from PIL import Image
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
@@ -18,6 +17,7 @@ from sklearn.utils.estimator_checks import (
     check_set_params,
 )
 
+from conftest import solid, write_image
 from toonsklearn import ImageFolderLoader, ImageTransformer, load_image_folder, load_labels_csv
 from toonsklearn.exceptions import ImageDecodeError, SkippedImagesWarning
 
@@ -214,7 +214,10 @@ def test_parallel_decoding_matches_serial(toon_tree):
 
 
 def test_size_none_needs_equal_sizes(tmp_path):
-    paths = [write_image(tmp_path / "a.png", solid(8, 8)), write_image(tmp_path / "b.png", solid(9, 8))]
+    paths = [
+        write_image(tmp_path / "a.png", solid(8, 8)),
+        write_image(tmp_path / "b.png", solid(9, 8)),
+    ]
     with pytest.raises(ValueError, match="size=\\(height, width\\)"):
         ImageFolderLoader(size=None).transform(paths)
 
@@ -265,8 +268,10 @@ def test_pipeline_on_paths_under_grid_search(toon_tree):
         ImageTransformer(normalize="scale", flatten=True),
         LogisticRegression(max_iter=200),
     )
-    grid = {"imagetransformer__normalize": ["scale", "standardize"],
-            "imagefolderloader__color_mode": ["rgb", "grayscale"]}
+    grid = {
+        "imagetransformer__normalize": ["scale", "standardize"],
+        "imagefolderloader__color_mode": ["rgb", "grayscale"],
+    }
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no convergence or data warnings on the way
         search = GridSearchCV(pipe, grid, cv=3).fit(train.paths, train.target)

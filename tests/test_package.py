@@ -17,8 +17,12 @@ def test_public_names_import_from_the_top_level():
     )
     from toonsklearn.datasets import make_toons  # noqa: F401
 
-    assert set(toonsklearn.__all__) >= {"ImageFolderLoader", "ImageTransformer",
-                                        "load_image_folder", "load_labels_csv"}
+    assert set(toonsklearn.__all__) >= {
+        "ImageFolderLoader",
+        "ImageTransformer",
+        "load_image_folder",
+        "load_labels_csv",
+    }
 
 
 def test_importing_the_package_does_not_import_tensorflow():

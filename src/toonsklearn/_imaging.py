@@ -124,11 +124,14 @@ def resize_array(image: np.ndarray, size: tuple[int, int], resize: str = "stretc
         return image
     if image.dtype == np.uint8 and image.shape[2] in (1, 3):
         mode = "L" if image.shape[2] == 1 else "RGB"
-        resized = fit_to_size(Image.fromarray(image.squeeze(2) if mode == "L" else image, mode),
-                              size, resize)
+        resized = fit_to_size(
+            Image.fromarray(image.squeeze(2) if mode == "L" else image, mode), size, resize
+        )
         return _as_array(resized)
     channels = [
-        np.asarray(fit_to_size(Image.fromarray(image[..., c].astype(np.float32), "F"), size, resize))
+        np.asarray(
+            fit_to_size(Image.fromarray(image[..., c].astype(np.float32), "F"), size, resize)
+        )
         for c in range(image.shape[2])
     ]
     return np.stack(channels, axis=-1).astype(image.dtype, copy=False)
@@ -140,7 +143,7 @@ def _as_array(img: Image.Image) -> np.ndarray:
 
 
 def check_size(size) -> None:
-    """Raise a clear error unless ``size`` is None or a ``(height, width)`` pair of positive ints."""
+    """Raise a clear error unless ``size`` is None or ``(height, width)`` of positive ints."""
     if size is None:
         return
     if not (
@@ -149,5 +152,6 @@ def check_size(size) -> None:
         and all(isinstance(s, Integral) and s > 0 for s in size)
     ):
         raise ValueError(
-            f"size must be a (height, width) tuple of positive ints or None; received size={size!r}."
+            "size must be a (height, width) tuple of positive ints or None; "
+            f"received size={size!r}."
         )

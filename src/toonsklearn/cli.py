@@ -25,8 +25,12 @@ def _demo(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         print(f"Drawing {args.n_samples} tom-vs-jerry toons ({args.image_size}px) ...", flush=True)
-        root = make_toons(args.n_samples, image_size=args.image_size,
-                          random_state=args.random_state, directory=tmp)
+        root = make_toons(
+            args.n_samples,
+            image_size=args.image_size,
+            random_state=args.random_state,
+            directory=tmp,
+        )
         train = load_image_folder(root, subset="train")
         test = load_image_folder(root, subset="test")
         print(f"Training on {len(train.paths)} images, testing on {len(test.paths)}.", flush=True)
@@ -53,8 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--n-samples", type=int, default=2000, help="images to draw (default 2000)")
     demo.add_argument("--image-size", type=int, default=64, help="side in pixels (default 64)")
     demo.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
-    demo.add_argument("--output", default="toonsklearn-demo",
-                      help="folder for the saved pipeline (default ./toonsklearn-demo)")
+    demo.add_argument(
+        "--output",
+        default="toonsklearn-demo",
+        help="folder for the saved pipeline (default ./toonsklearn-demo)",
+    )
     demo.set_defaults(run=_demo)
     args = parser.parse_args(argv)
     return args.run(args)

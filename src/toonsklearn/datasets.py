@@ -54,7 +54,9 @@ class _Pen:
         for cx, cy in (left, right):
             self.ellipse(cx, cy, radius, radius * 1.2, (255, 255, 255, 255))
             self.draw.ellipse(
-                self._xy([(cx - radius / 2.2, cy - radius / 2), (cx + radius / 2.2, cy + radius / 1.5)]),
+                self._xy(
+                    [(cx - radius / 2.2, cy - radius / 2), (cx + radius / 2.2, cy + radius / 1.5)]
+                ),
                 fill=(0, 0, 0, 255),
             )
 
@@ -225,8 +227,13 @@ def _character(rng: np.random.Generator, name: str, size: int) -> Image.Image:
     return layer.rotate(rng.uniform(-30, 30), Image.Resampling.BICUBIC)
 
 
-def _paste(rng: np.random.Generator, canvas: Image.Image, layer: Image.Image,
-           scale: float, box: tuple[float, float, float, float]) -> tuple[int, int, int]:
+def _paste(
+    rng: np.random.Generator,
+    canvas: Image.Image,
+    layer: Image.Image,
+    scale: float,
+    box: tuple[float, float, float, float],
+) -> tuple[int, int, int]:
     """Scale ``layer`` to ``scale`` of the canvas and paste it at a random place inside ``box``."""
     size = canvas.width
     side = max(2, round(scale * size))
@@ -238,7 +245,9 @@ def _paste(rng: np.random.Generator, canvas: Image.Image, layer: Image.Image,
     return x, y, side
 
 
-def _occlude(rng: np.random.Generator, draw: ImageDraw.ImageDraw, x: int, y: int, side: int) -> None:
+def _occlude(
+    rng: np.random.Generator, draw: ImageDraw.ImageDraw, x: int, y: int, side: int
+) -> None:
     """Cover part of a character with a blob or a bar."""
     cx, cy = x + rng.uniform(0.1, 0.9) * side, y + rng.uniform(0.1, 0.9) * side
     r = rng.uniform(0.08, 0.18) * side
@@ -261,7 +270,9 @@ def _draw(seed: int, names: list[str], canvas_size: int, out_size: tuple[int, in
         boxes, scales = [(0.0, 0.0, 1.0, 1.0)], rng.uniform(0.6, 0.95, 1)
     order = rng.permutation(len(boxes))
     for name, box_index, scale in zip(names, order, scales, strict=False):
-        x, y, side = _paste(rng, canvas, _character(rng, name, canvas_size), scale, boxes[box_index])
+        x, y, side = _paste(
+            rng, canvas, _character(rng, name, canvas_size), scale, boxes[box_index]
+        )
         if rng.random() < 0.3:
             _occlude(rng, draw, x, y, side)
     _clutter(rng, draw, canvas_size, int(rng.integers(0, 2)))
@@ -337,8 +348,7 @@ def make_toons(
         raise ValueError(f"n_samples must be a positive int; received n_samples={n_samples!r}.")
     if task not in ("binary", "multiclass", "multilabel"):
         raise ValueError(
-            "task must be 'binary', 'multiclass' or 'multilabel'; received "
-            f"task={task!r}."
+            f"task must be 'binary', 'multiclass' or 'multilabel'; received task={task!r}."
         )
     if task == "multiclass":
         n_classes = len(CHARACTERS) if n_classes is None else n_classes
@@ -351,12 +361,17 @@ def make_toons(
         raise ValueError(f"task={task!r} has 2 classes; received n_classes={n_classes!r}.")
     out_size = (image_size, image_size) if isinstance(image_size, Integral) else tuple(image_size)
     if len(out_size) != 2 or not all(isinstance(s, Integral) and s > 0 for s in out_size):
-        raise ValueError(f"image_size must be a positive int or (height, width); received "
-                         f"image_size={image_size!r}.")
+        raise ValueError(
+            f"image_size must be a positive int or (height, width); received "
+            f"image_size={image_size!r}."
+        )
     canvas_size = max(96, 2 * max(out_size))
 
-    rng = random_state if isinstance(random_state, np.random.Generator) \
+    rng = (
+        random_state
+        if isinstance(random_state, np.random.Generator)
         else np.random.default_rng(random_state)
+    )
     names = list(CHARACTERS)[: n_classes or 2]
     seeds = rng.integers(0, 2**63, size=n_samples)
     if task == "multilabel":
@@ -373,7 +388,9 @@ def make_toons(
         drawn = [[name] for name in target]
 
     if directory is None:
-        X = np.stack([_draw(s, d, canvas_size, out_size) for s, d in zip(seeds, drawn, strict=True)])
+        X = np.stack(
+            [_draw(s, d, canvas_size, out_size) for s, d in zip(seeds, drawn, strict=True)]
+        )
         return X, target
     return _write_tree(Path(directory), task, seeds, drawn, target, canvas_size, out_size, rng)
 

@@ -171,9 +171,11 @@ def load_image_folder(
     if not root.is_dir():
         raise FileNotFoundError(f"No such folder: '{root}'.")
     class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if subset is None and {p.name for p in class_dirs} & set(SPLIT_NAMES) == {
-        p.name for p in class_dirs
-    } and class_dirs:
+    if (
+        subset is None
+        and {p.name for p in class_dirs} & set(SPLIT_NAMES) == {p.name for p in class_dirs}
+        and class_dirs
+    ):
         raise ValueError(
             f"'{root}' holds split folders ({', '.join(p.name for p in class_dirs)}), not class "
             "folders. Pass subset='train' (or 'validation', 'test') to read one split."
@@ -402,4 +404,3 @@ class ImageFolderLoader(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.transformer_tags.preserves_dtype = []
         return tags
-

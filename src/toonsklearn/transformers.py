@@ -228,7 +228,6 @@ def _import_skimage_restoration():
         from skimage import restoration
     except ImportError as exc:
         raise ImportError(
-            "denoise='tv' needs scikit-image: pip install scikit-image, or use "
-            "denoise='median'."
+            "denoise='tv' needs scikit-image: pip install scikit-image, or use denoise='median'."
         ) from exc
     return restoration
