@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -273,7 +274,8 @@ def test_pipeline_on_paths_under_grid_search(toon_tree):
         "imagefolderloader__color_mode": ["rgb", "grayscale"],
     }
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no convergence or data warnings on the way
+        warnings.simplefilter("error", ConvergenceWarning)
+        warnings.simplefilter("error", DataConversionWarning)
         search = GridSearchCV(pipe, grid, cv=3).fit(train.paths, train.target)
     assert len(search.cv_results_["params"]) == 4
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
