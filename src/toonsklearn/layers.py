@@ -1,0 +1,76 @@
+"""Keras layers that saved models need: preprocessing that travels inside the model.
+
+Importing this module imports Keras; the registration makes models that use these
+layers load with ``keras.saving.load_model`` and unpickle in a fresh process.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+__all__ = ["ImagePreprocessing"]
+
+_CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
+_TORCH_MEAN = (0.485, 0.456, 0.406)
+_TORCH_STD = (0.229, 0.224, 0.225)
+
+
+@keras.saving.register_keras_serializable(package="toonsklearn")
+class ImagePreprocessing(keras.layers.Layer):
+    """Map raw 0-255 pixels to what a network expects, inside the model.
+
+    Because preprocessing is a layer, a saved model given raw pixels predicts
+    correctly. Greyscale inputs are repeated to three channels when
+    ``rgb=True``.
+
+    Parameters
+    ----------
+    mode : {"scale", "tf", "caffe", "torch", "none"}
+        ``"scale"``: to [0, 1]; ``"tf"``: to [-1, 1]; ``"caffe"``: RGB to BGR
+        minus the ImageNet mean; ``"torch"``: to [0, 1] then standardised with
+        the ImageNet mean and std; ``"none"``: unchanged.
+    rgb : bool, default=False
+        Repeat a single channel to three.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from toonsklearn.layers import ImagePreprocessing
+    >>> ImagePreprocessing("tf")(np.array([[[[0.0, 127.5, 255.0]]]])).numpy().tolist()
+    [[[[-1.0, 0.0, 1.0]]]]
+    """
+
+    def __init__(self, mode: str = "scale", rgb: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        if mode not in ("scale", "tf", "caffe", "torch", "none"):
+            raise ValueError(
+                "mode must be 'scale', 'tf', 'caffe', 'torch' or 'none'; "
+                f"received mode={mode!r}."
+            )
+        self.mode = mode
+        self.rgb = rgb
+
+    def call(self, inputs):
+        x = ops.cast(inputs, self.compute_dtype)
+        if self.rgb and x.shape[-1] == 1:
+            x = ops.repeat(x, 3, axis=-1)
+        if self.mode == "scale":
+            return x / 255.0
+        if self.mode == "tf":
+            return x / 127.5 - 1.0
+        if self.mode == "caffe":
+            return ops.flip(x, axis=-1) - ops.convert_to_tensor(_CAFFE_MEAN_BGR, x.dtype)
+        if self.mode == "torch":
+            mean = ops.convert_to_tensor(_TORCH_MEAN, x.dtype)
+            std = ops.convert_to_tensor(_TORCH_STD, x.dtype)
+            return (x / 255.0 - mean) / std
+        return x
+
+    def compute_output_shape(self, input_shape):
+        if self.rgb and input_shape[-1] == 1:
+            return (*input_shape[:-1], 3)
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode, "rgb": self.rgb}

@@ -1,0 +1,269 @@
+"""The machinery shared by the three estimators (toonsklearn/base.py)."""
+
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import joblib
+import keras
+import numpy as np
+import pytest
+import scipy.sparse
+from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.utils import get_tags
+
+from keras_helpers import TINY, tiny_backbone, toons
+from toonsklearn import (
+    CNNClassifier,
+    ImageFolderLoader,
+    ImageTransformer,
+    MultiLabelCNN,
+    TransferClassifier,
+    load_image_folder,
+)
+
+
+def small_cnn(**params):
+    return CNNClassifier(filters=(4, 8), convs_per_block=1, **{**TINY, **params})
+
+
+ALL_THREE = [
+    small_cnn(),
+    TransferClassifier(tiny_backbone, preprocessing="scale", **TINY),
+    MultiLabelCNN(filters=(4,), convs_per_block=1, **TINY),
+]
+
+
+@pytest.mark.parametrize("estimator", ALL_THREE, ids=lambda e: type(e).__name__)
+def test_estimators_are_classifiers_with_stratified_folds(estimator):
+    assert is_classifier(estimator)
+    assert get_tags(estimator).estimator_type == "classifier"
+    mro = type(estimator).mro()
+    assert mro.index(ClassifierMixin) < mro.index(BaseEstimator)
+    assert isinstance(check_cv(3, np.array([0, 1] * 5), classifier=is_classifier(estimator)),
+                      StratifiedKFold)
+
+
+def test_cross_val_score_and_grid_search_on_paths(toon_tree):
+    data = load_image_folder(toon_tree, subset="train")
+    scores = cross_val_score(small_cnn(input_size=(16, 16)), data.paths, data.target, cv=2)
+    assert scores.shape == (2,) and np.all((0 <= scores) & (scores <= 1))
+    search = GridSearchCV(small_cnn(input_size=(16, 16)),
+                          {"learning_rate": [0.01, 0.001]}, cv=2).fit(data.paths, data.target)
+    assert search.best_params_["learning_rate"] in (0.01, 0.001)
+    assert search.predict(data.paths[:3]).shape == (3,)
+
+
+def test_path_mode_matches_array_mode(toon_tree):
+    data = load_image_folder(toon_tree, subset="train")
+    images = ImageFolderLoader(size=(16, 16)).transform(data.paths)
+    from_paths = small_cnn(input_size=(16, 16)).fit(data.paths, data.target)
+    from_arrays = small_cnn().fit(images, data.target)
+    np.testing.assert_allclose(from_paths.predict_proba(data.paths),
+                               from_arrays.predict_proba(images), rtol=1e-5, atol=1e-6)
+    pd_history = from_paths.history_.reset_index(drop=True)
+    np.testing.assert_allclose(pd_history["loss"], from_arrays.history_["loss"], rtol=1e-5)
+
+
+def test_same_seed_same_predictions_other_seed_differs():
+    X, y = toons()
+    a = small_cnn(random_state=1).fit(X, y).predict_proba(X)
+    b = small_cnn(random_state=1).fit(X, y).predict_proba(X)
+    c = small_cnn(random_state=2).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_history_has_one_row_per_epoch_with_validation():
+    X, y = toons()
+    clf = small_cnn(epochs=4, validation_fraction=0.25).fit(X, y)
+    assert list(clf.history_.index) == [0, 1, 2, 3]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(clf.history_.columns)
+    assert clf.current_epoch == 4
+
+
+def test_early_stopping_stops_and_keeps_the_best_epoch():
+    X, y = toons()
+    clf = small_cnn(epochs=40, learning_rate=5.0, early_stopping=2,
+                    validation_fraction=0.25).fit(X, y)
+    n_epochs = len(clf.history_)
+    best = int(clf.history_["val_loss"].idxmin())
+    assert n_epochs < 40
+    assert n_epochs == best + 3  # stopped after `patience` epochs without improvement
+
+
+def test_class_weight_moves_predictions_to_the_weighted_class():
+    X, y = toons(64)
+    plain = small_cnn().fit(X, y).predict(X)
+    weighted = small_cnn(class_weight={"tom": 50.0, "jerry": 1.0}).fit(X, y).predict(X)
+    assert (weighted == "tom").mean() > (plain == "tom").mean()
+    assert (weighted == "tom").mean() > 0.8
+    balanced = small_cnn(class_weight="balanced").fit(X[:40], y[:40])
+    assert set(balanced.classes_) == {"jerry", "tom"}
+
+
+def test_augmentation_only_during_fit():
+    X, y = toons()
+    clf = small_cnn(augment="strong").fit(X, y)
+    names = [type(layer).__name__ for layer in clf.model_.layers]
+    assert {"RandomFlip", "RandomRotation", "RandomContrast"} <= set(names)
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
+    flip = next(layer for layer in clf.model_.layers if type(layer).__name__ == "RandomRotation")
+    batch = X[:8].astype("float32")
+    assert not np.allclose(keras.ops.convert_to_numpy(flip(batch, training=True)), batch)
+
+
+class _InterruptAt(keras.callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_checkpoint_resumes_after_keyboard_interrupt(tmp_path):
+    X, y = toons()
+    checkpoints = tmp_path / "ckpt"
+    with pytest.raises(KeyboardInterrupt):
+        small_cnn(epochs=5, checkpoint_dir=checkpoints, callbacks=[_InterruptAt(2)]).fit(X, y)
+    assert any(checkpoints.rglob("*"))  # epochs 0 and 1 are backed up
+    resumed = small_cnn(epochs=5, checkpoint_dir=checkpoints).fit(X, y)
+    assert len(resumed.history_) == 3  # epochs 2, 3, 4 only
+    assert not any(p.is_file() for p in checkpoints.rglob("*"))  # cleaned once finished
+
+
+@pytest.mark.slow
+def test_checkpoint_resumes_after_the_process_is_killed(tmp_path):
+    script = textwrap.dedent(f"""
+        import os, sys, keras
+        sys.path.insert(0, {os.path.dirname(__file__)!r})
+        from keras_helpers import TINY, toons
+        from toonsklearn import CNNClassifier
+
+        class Kill(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                if epoch == 3:
+                    os._exit(17)  # no cleanup, no exception: like kill -9
+
+        X, y = toons()
+        CNNClassifier(filters=(4, 8), convs_per_block=1, **{{**TINY, "epochs": 5}},
+                      checkpoint_dir={str(tmp_path)!r}, callbacks=[Kill()]).fit(X, y)
+    """)
+    killed = subprocess.run([sys.executable, "-c", script], capture_output=True)
+    assert killed.returncode == 17, killed.stderr.decode()[-2000:]
+    X, y = toons()
+    resumed = small_cnn(epochs=5, checkpoint_dir=tmp_path).fit(X, y)
+    assert len(resumed.history_) == 2
+
+
+def test_fitted_pipeline_predicts_the_same_in_a_fresh_process(tmp_path, toon_tree):
+    data = load_image_folder(toon_tree, subset="train")
+    test = load_image_folder(toon_tree, subset="test")
+    pipe = make_pipeline(ImageFolderLoader(size=(16, 16)), small_cnn()).fit(data.paths,
+                                                                           data.target)
+    clf = TransferClassifier(tiny_backbone, preprocessing="scale", **TINY)
+    clf.fit(ImageFolderLoader(size=(16, 16)).transform(data.paths), data.target)
+    joblib.dump(pipe, tmp_path / "pipe.joblib")
+    (tmp_path / "clf.pkl").write_bytes(pickle.dumps(clf))
+    np.save(tmp_path / "paths.npy", test.paths)
+    script = textwrap.dedent(f"""
+        import pickle, sys, joblib, numpy as np
+        sys.path.insert(0, {os.path.dirname(__file__)!r})
+        from toonsklearn import ImageFolderLoader
+        root = {str(tmp_path)!r}
+        paths = np.load(root + "/paths.npy")
+        pipe = joblib.load(root + "/pipe.joblib")
+        clf = pickle.loads(open(root + "/clf.pkl", "rb").read())
+        np.save(root + "/pipe_proba.npy", pipe.predict_proba(paths))
+        images = ImageFolderLoader(size=(16, 16)).transform(paths)
+        np.save(root + "/clf_proba.npy", clf.predict_proba(images))
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
+    np.testing.assert_allclose(np.load(tmp_path / "pipe_proba.npy"),
+                               pipe.predict_proba(test.paths), rtol=1e-6)
+    images = ImageFolderLoader(size=(16, 16)).transform(test.paths)
+    np.testing.assert_allclose(np.load(tmp_path / "clf_proba.npy"), clf.predict_proba(images),
+                               rtol=1e-6)
+
+
+def test_clone_of_a_fitted_estimator_is_unfitted():
+    X, y = toons()
+    fitted = small_cnn().fit(X, y)
+    fresh = clone(fitted)
+    assert fresh.get_params() == fitted.get_params()
+    with pytest.raises(NotFittedError):
+        fresh.predict(X)
+
+
+def test_saved_keras_model_takes_raw_pixels(tmp_path):
+    X, y = toons()
+    clf = TransferClassifier(tiny_backbone, preprocessing="tf", **TINY).fit(X, y)
+    clf.model_.save(tmp_path / "toons.keras")
+    loaded = keras.saving.load_model(tmp_path / "toons.keras")
+    raw = keras.ops.convert_to_numpy(loaded(X[:6].astype("float32")))
+    np.testing.assert_allclose(np.hstack([1 - raw, raw]), clf.predict_proba(X[:6]), rtol=1e-5)
+
+
+def test_arrays_of_another_size_are_resized_like_the_transformer():
+    X, y = toons(size=20)
+    clf = small_cnn(input_size=(16, 16)).fit(X, y)
+    assert clf.image_shape_ == (16, 16, 3)
+    resized = ImageTransformer(size=(16, 16)).fit_transform(X)
+    np.testing.assert_allclose(clf.predict_proba(X), clf.predict_proba(resized), rtol=1e-6)
+
+
+def test_bad_input_gets_errors_that_say_what_to_do():
+    X, y = toons()
+    clf = small_cnn().fit(X, y)
+    with pytest.raises(ValueError, match="3 channels.*\\(n_samples, height, width, 3\\)"):
+        clf.predict(X[..., :1])
+    with pytest.raises(TypeError, match="sparse"):
+        small_cnn().fit(scipy.sparse.csr_matrix(np.ones((4, 3))), [0, 1, 0, 1])
+    with pytest.raises(ValueError, match="one class"):
+        small_cnn().fit(X, ["tom"] * len(X))
+    with pytest.raises(ValueError, match="requires y"):
+        small_cnn().fit(X, None)
+    with pytest.raises(ValueError, match="Unknown optimizer 'adamm'.*'sgd'"):
+        small_cnn(optimizer="adamm").fit(X, y)
+    matrix = small_cnn().fit(np.random.default_rng(0).random((20, 4)), [0, 1] * 10)
+    with pytest.raises(ValueError, match="X has 3 features.*expecting 4"):
+        matrix.predict(np.zeros((2, 3)))
+
+
+def test_float_images_in_unit_range_warn():
+    X, y = toons()
+    with pytest.warns(UserWarning, match="Multiply by 255"):
+        small_cnn(epochs=1).fit(X / 255.0, y)
+
+
+def test_verbose_shows_keras_progress_and_callbacks_run(capsys):
+    X, y = toons()
+    seen = []
+    callback = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
+    small_cnn(verbose=2, callbacks=[callback]).fit(X, y)
+    assert "Epoch 3/3" in capsys.readouterr().out
+    assert seen == [0, 1, 2]
+
+
+def test_partial_fit_trains_one_epoch_per_call():
+    X, y = toons()
+    clf = small_cnn()
+    clf.partial_fit(X[:24], y[:24], classes=np.array(["jerry", "tom"]))
+    clf.partial_fit(X[24:], y[24:])
+    assert len(clf.history_) == 2
+    assert list(clf.classes_) == ["jerry", "tom"]
+    assert clf.predict(X).shape == (len(X),)
+
+
+def test_initialize_builds_without_training():
+    X, y = toons()
+    clf = small_cnn().initialize(X, y)
+    assert clf.model_.output_shape == (None, 1)
+    assert not hasattr(clf, "history_")
