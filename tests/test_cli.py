@@ -1,16 +1,20 @@
 import joblib
 import numpy as np
 
-from toonsklearn import load_image_folder
+from toonsklearn import CNNClassifier, load_image_folder
 from toonsklearn.cli import main
 
 
-def test_demo_reports_and_saves_a_working_pipeline(tmp_path, capsys, toon_tree):
-    assert main(["demo", "--n-samples", "80", "--image-size", "24", "--output", str(tmp_path)]) == 0
+def test_demo_reports_and_saves_a_working_cnn_pipeline(tmp_path, capsys, toon_tree):
+    assert main(["demo", "--n-samples", "60", "--image-size", "16", "--epochs", "2",
+                 "--output", str(tmp_path)]) == 0
     out = capsys.readouterr().out
+    assert "LogisticRegression, test accuracy" in out
+    assert "CNNClassifier, test accuracy" in out and "Epoch 2/2" in out
     assert "precision" in out and "jerry" in out and "tom" in out
     saved = tmp_path / "toons_pipeline.joblib"
     assert str(saved) in out
     pipe = joblib.load(saved)
+    assert isinstance(pipe[-1], CNNClassifier)
     paths = load_image_folder(toon_tree, subset="test").paths
     assert set(np.unique(pipe.predict(paths))) <= {0, 1}

@@ -282,15 +282,15 @@ class ImageClassifierBase(KerasClassifier, metaclass=_MixinsBeforeBase):
             if first:
                 self._validate_params()
                 if classes is not None:
-                    self.classes_ = None
-                    self.target_encoder_ = self.target_encoder.fit(np.asarray(classes))
-                    vars(self).update(self.target_encoder_.get_metadata())
+                    self._encode_target(np.asarray(classes), reset=True)
                 source, y_model, weights = self._prepare_fit(X, y, sample_weight,
                                                              reset_target=classes is None)
                 self.model_ = self._build_keras_model()
                 self._compile(self.learning_rate)
             else:
                 source, y_model, weights = self._prepare_fit(X, y, sample_weight, reset=False)
+                if not self.model_.compiled:  # a head trained on features leaves it uncompiled
+                    self._compile(self.learning_rate)
             history = self.model_.fit(
                 self._dataset(source, np.arange(len(source)), y_model, weights, shuffle=True),
                 epochs=1, verbose=self.verbose, shuffle=False,

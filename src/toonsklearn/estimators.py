@@ -583,7 +583,10 @@ def _multilabel_kind(y) -> str:
             return "indicator"
     except ValueError:  # sklearn refuses sequences of sequences: label sets
         pass
-    rows = list(y) if isinstance(y, (list, tuple, np.ndarray)) else []
-    if rows and all(isinstance(r, (set, frozenset, list, tuple, np.ndarray)) for r in rows):
+    is_sequence = isinstance(y, (list, tuple)) or (
+        isinstance(y, np.ndarray) and y.dtype == object and y.ndim == 1)
+    if is_sequence and len(y) and all(
+        isinstance(r, (set, frozenset, list, tuple, np.ndarray)) for r in y
+    ):
         return "sets"
     return "labels"

@@ -1,0 +1,144 @@
+"""Estimator overheads, measured against plain Keras in one run.
+
+1. CNNClassifier.fit over an identical plain-Keras model.fit (same architecture, data,
+   epochs, batch size): goal <= 1.05.
+2. Path-mode over array-mode training throughput (images/s).
+3. Peak memory (max RSS, in fresh processes) of a path-mode fit on N and 4N images, with
+   array mode beside it: path mode should stay flat.
+4. TransferClassifier with a frozen backbone (features computed once) over plain Keras
+   training the same frozen model on images.
+
+Usage: python benchmarks/bench_fit.py [N]   (default N=1000)
+"""
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+EPOCHS = 3
+
+
+def timed(func):
+    start = time.perf_counter()
+    func()
+    return time.perf_counter() - start
+
+
+def write_pngs(root: Path, X, y) -> np.ndarray:
+    paths = []
+    for i, (image, label) in enumerate(zip(X, y, strict=True)):
+        path = root / label / f"{i:05d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(path)
+        paths.append(str(path))
+    return np.asarray(paths)
+
+
+def plain_keras_twin(clf, X, y):
+    """The same architecture, compiled the same way, trained with model.fit on the array."""
+    import keras
+
+    model = keras.models.clone_model(clf.model_)
+    model.compile(optimizer=keras.optimizers.Adam(clf.learning_rate),
+                  loss="binary_crossentropy", metrics=["accuracy"])
+    target = (y == clf.classes_[1]).astype("float32")
+    return lambda: model.fit(X, target, batch_size=clf.batch_size, epochs=EPOCHS, verbose=0)
+
+
+def fit_overhead(X, y) -> None:
+    from toonsklearn import CNNClassifier
+
+    params = dict(epochs=EPOCHS, early_stopping=None, validation_fraction=0.0, random_state=0)
+    ours = timed(lambda: CNNClassifier(**params).fit(X, y))
+    keras_fit = plain_keras_twin(CNNClassifier(**params).initialize(X, y), X, y)
+    theirs = timed(keras_fit)
+    print(f"CNNClassifier.fit {ours:6.1f}s   plain Keras model.fit {theirs:6.1f}s   "
+          f"ratio {ours / theirs:.3f} (goal <= 1.05)")
+
+
+def path_throughput(X, y, paths) -> None:
+    from toonsklearn import CNNClassifier
+
+    params = dict(epochs=EPOCHS, early_stopping=None, validation_fraction=0.0, random_state=0,
+                  input_size=X.shape[1:3])
+    array_s = timed(lambda: CNNClassifier(**params).fit(X, y))
+    path_s = timed(lambda: CNNClassifier(**params).fit(paths, y))
+    n = len(X) * EPOCHS
+    print(f"array mode {n / array_s:6.0f} images/s   path mode {n / path_s:6.0f} images/s   "
+          f"path/array throughput {array_s / path_s:.3f}")
+
+
+_MEMORY_CHILD = """
+import json, resource, sys
+import numpy as np
+from toonsklearn import CNNClassifier, ImageFolderLoader
+paths, y = np.load(sys.argv[1]), np.load(sys.argv[2])
+mode = sys.argv[3]
+X = paths if mode == "paths" else ImageFolderLoader(size=(128, 128)).transform(paths)
+CNNClassifier(filters=(8, 16), epochs=1, early_stopping=None, validation_fraction=0.0,
+              input_size=(128, 128), random_state=0).fit(X, y)
+print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+"""
+
+
+def peak_memory(tmp: Path, n: int) -> None:
+    from toonsklearn.datasets import make_toons
+
+    X, y = make_toons(4 * n, image_size=128, random_state=1)
+    paths = write_pngs(tmp / "mem", X, y)
+    del X
+    results = {}
+    for count in (n, 4 * n):
+        np.save(tmp / "p.npy", paths[:count])
+        np.save(tmp / "y.npy", y[:count])
+        for mode in ("paths", "array"):
+            out = subprocess.run(
+                [sys.executable, "-c", _MEMORY_CHILD, str(tmp / "p.npy"), str(tmp / "y.npy"), mode],
+                capture_output=True, text=True, check=True,
+            )
+            results[mode, count] = json.loads(out.stdout.strip().splitlines()[-1])
+    for mode in ("paths", "array"):
+        small, large = results[mode, n], results[mode, 4 * n]
+        print(f"peak RSS, {mode:5s} mode, 128x128: {n} images {small:7.0f} MiB   "
+              f"{4 * n} images {large:7.0f} MiB   ratio {large / small:.3f}")
+
+
+def features_once(X, y) -> None:
+    import keras
+
+    from toonsklearn import TransferClassifier
+
+    params = dict(weights=None, input_size=(96, 96), epochs=EPOCHS, early_stopping=None,
+                  validation_fraction=0.0, random_state=0)
+    ours = timed(lambda: TransferClassifier("mobilenet_v2", **params).fit(X, y))
+    clf = TransferClassifier("mobilenet_v2", **params).initialize(X, y)
+    model = clf.model_
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
+    target = (y == clf.classes_[1]).astype("float32")
+    resized = np.stack([np.asarray(Image.fromarray(x).resize((96, 96))) for x in X])
+    theirs = timed(lambda: model.fit(resized, target, batch_size=32, epochs=EPOCHS, verbose=0))
+    print(f"frozen mobilenet_v2 96x96, {EPOCHS} epochs: features once {ours:6.1f}s   "
+          f"plain Keras on images {theirs:6.1f}s   speed-up {theirs / ours:.2f}x")
+
+
+def main(n: int = 1000) -> None:
+    from toonsklearn.datasets import make_toons
+
+    X, y = make_toons(n, image_size=64, random_state=0)
+    print(f"N={n} toons, 64x64, {EPOCHS} epochs, batch 32")
+    fit_overhead(X, y)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = write_pngs(Path(tmp) / "png", X, y)
+        path_throughput(X, y, paths)
+        peak_memory(Path(tmp), n)
+    features_once(X, y)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)

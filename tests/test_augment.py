@@ -1,0 +1,39 @@
+"""Augmentation policies become Keras layers that act in training only."""
+
+import keras
+import numpy as np
+import pytest
+
+from toonsklearn.augment import POLICIES, augmentation_layers
+
+
+def names(layers):
+    return [type(layer).__name__ for layer in layers]
+
+
+def test_policies_and_dicts_map_to_layers():
+    assert names(augmentation_layers(None)) == []
+    assert names(augmentation_layers("strong")) == [
+        "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
+        "RandomBrightness"]
+    assert names(augmentation_layers({"rotation": 0.1, "zoom": 0})) == ["RandomRotation"]
+    assert set(POLICIES) == {"light", "strong"}
+
+
+def test_bad_specs_are_named():
+    with pytest.raises(ValueError, match="'wild'.*light"):
+        augmentation_layers("wild")
+    with pytest.raises(ValueError, match="\\['shear'\\].*flip"):
+        augmentation_layers({"shear": 0.2})
+    with pytest.raises(TypeError, match="augment must be"):
+        augmentation_layers(3)
+
+
+def test_layers_change_images_in_training_only():
+    images = np.random.default_rng(0).uniform(0, 255, (4, 16, 16, 3)).astype(np.float32)
+    model = keras.Sequential(augmentation_layers("strong", seed=0))
+    trained = keras.ops.convert_to_numpy(model(images, training=True))
+    inferred = keras.ops.convert_to_numpy(model(images, training=False))
+    assert not np.allclose(trained, images)
+    np.testing.assert_array_equal(inferred, images)
+    assert trained.min() >= 0 and trained.max() <= 255
