@@ -1,5 +1,8 @@
+import importlib.metadata
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import toonsklearn
 
@@ -32,3 +35,17 @@ def test_importing_the_package_does_not_import_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_ci_tests_the_lower_bounds_that_pyproject_declares():
+    declared = {}
+    for requirement in importlib.metadata.requires("toonsklearn"):
+        if "extra ==" not in requirement:
+            name, bound = re.fullmatch(r"([\w-]+)>=([\w.]+)", requirement).groups()
+            declared[name] = bound
+    oldest = Path(__file__).parents[1] / ".ci" / "oldest.txt"
+    pinned = dict(
+        line.split("==") for line in oldest.read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    assert pinned == declared

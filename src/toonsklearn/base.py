@@ -94,6 +94,11 @@ class ImageClassifierBase(KerasClassifier, metaclass=_MixinsBeforeBase):
     ``_train`` (how the model is fitted) and the target handling methods.
     """
 
+    # scikeras' old-style tags claim multi-output and multi-label support. scikit-learn
+    # 1.6 falls back to them (BaseWrapper defines `_more_tags` only), where they would
+    # override `__sklearn_tags__`; subclasses restate what they really support.
+    _tags: dict = {}
+
     # scikeras reads these; as class attributes they are not estimator parameters.
     model = None
     build_fn = None

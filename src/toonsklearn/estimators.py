@@ -569,6 +569,8 @@ checkpoint_dir
             weights = weights * compute_sample_weight(self.class_weight, y_model)
         return weights
 
+    _tags = {"multilabel": True, "multioutput": True}  # for scikit-learn 1.6, see base.py
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
