@@ -267,3 +267,19 @@ def test_initialize_builds_without_training():
     clf = small_cnn().initialize(X, y)
     assert clf.model_.output_shape == (None, 1)
     assert not hasattr(clf, "history_")
+
+
+def test_a_seeded_fit_leaves_global_state_as_it_found_it():
+    from tensorflow.python.framework import config
+
+    X, y = toons()
+    np.random.seed(123)
+    expected_next = np.random.rand()
+    np.random.seed(123)
+    small_cnn(random_state=3).fit(X, y)
+    assert not config.is_op_determinism_enabled()
+    assert np.random.rand() == expected_next
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Dropout(0.5)(inputs)))
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.ones((8, 4)), np.ones(8), verbose=0)  # unseeded random ops still run

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import random
 import warnings
 from numbers import Integral, Real
 
@@ -19,7 +20,6 @@ import numpy as np
 import pandas as pd
 import scipy.sparse
 import tensorflow as tf
-from scikeras.utils.random_state import tensorflow_random_state
 from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.model_selection import train_test_split
@@ -34,6 +34,7 @@ from sklearn.utils.validation import (
     check_is_fitted,
     validate_data,
 )
+from tensorflow.python.framework import config as tf_config  # op determinism switches
 
 from ._imaging import resize_array
 from .augment import augmentation_layers
@@ -331,14 +332,14 @@ class ImageClassifierBase(KerasClassifier, metaclass=_MixinsBeforeBase):
             )
 
     def _seeded(self):
-        """Seed Python, NumPy and TensorFlow (and make ops deterministic) for this fit."""
+        """Seed Python, NumPy, TensorFlow and Keras, with deterministic ops, for this fit."""
         state = self.random_state
         if state is None:
             self._random_state = None
             return contextlib.nullcontext()
         seed = state if isinstance(state, Integral) else check_random_state(state).randint(2**31)
         self._random_state = int(seed)
-        return tensorflow_random_state(self._random_state)
+        return _deterministic(self._random_state)
 
     def _stratify(self, y):
         """Labels to stratify the validation split by, or None."""
@@ -363,8 +364,9 @@ class ImageClassifierBase(KerasClassifier, metaclass=_MixinsBeforeBase):
         raise NotImplementedError
 
     def _build_keras_model(self) -> keras.Model:
+        """Call the ``_keras_build_fn`` hook (already seeded by ``fit``)."""
         self.n_outputs_model_, self._activation, _, _ = self._output_spec()
-        return super()._build_keras_model()
+        return self._keras_build_fn(meta=self._get_metadata())
 
     def _inputs_and_augmentation(self):
         """The model's input layer and, when ``augment`` is set, its augmented tensor."""
@@ -492,6 +494,28 @@ class ImageClassifierBase(KerasClassifier, metaclass=_MixinsBeforeBase):
     def current_epoch(self) -> int:
         """Epochs trained so far (``len(history_)``)."""
         return len(getattr(self, "history_", ()))
+
+
+@contextlib.contextmanager
+def _deterministic(seed: int):
+    """Seed every generator and turn on TensorFlow's op determinism; undo both on exit.
+
+    scikeras' ``tensorflow_random_state`` sets ``TF_DETERMINISTIC_OPS`` before asking
+    whether determinism was on, so it never turns it off again, and the caller's later
+    unseeded Keras code fails; hence this context.
+    """
+    python_state, numpy_state = random.getstate(), np.random.get_state()  # noqa: NPY002
+    was_deterministic = tf_config.is_op_determinism_enabled()
+    keras.utils.set_random_seed(seed)
+    tf_config.enable_op_determinism()
+    try:
+        yield
+    finally:
+        if not was_deterministic:
+            tf_config.disable_op_determinism()
+        tf.random.set_seed(None)
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)  # noqa: NPY002 (the legacy global state Keras seeds)
 
 
 def _warn_if_scaled(images: np.ndarray) -> None:
