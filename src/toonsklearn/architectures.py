@@ -70,7 +70,7 @@ def build_conv_stack(x, blocks, *, l2: float = 0.0, block_dropout: float = 0.0):
                 kernel_regularizer=regularizer,
                 name=f"block{i + 1}_conv{j + 1}",
             )(x)
-            x = layers.BatchNormalization(name=f"block{i + 1}_bn{j + 1}")(x)
+            x = layers.BatchNormalization(momentum=0.9, name=f"block{i + 1}_bn{j + 1}")(x)
             x = layers.Activation("relu", name=f"block{i + 1}_relu{j + 1}")(x)
         if block.pool_size > 1:
             x = layers.MaxPooling2D(block.pool_size, block.pool_strides, padding="same",
