@@ -133,7 +133,7 @@ class ImageClassifierBase(KerasClassifier, metaclass=_MixinsBeforeBase):
         optimizer="adam",
         augment=None,
         validation_fraction=0.1,
-        early_stopping=5,
+        early_stopping=10,
         class_weight=None,
         random_state=None,
         verbose=0,
@@ -401,7 +401,7 @@ class ImageClassifierBase(KerasClassifier, metaclass=_MixinsBeforeBase):
             backup_dir = os.path.join(os.fspath(self.checkpoint_dir), phase)
             callbacks.append(keras.callbacks.BackupAndRestore(backup_dir))
         if self.early_stopping:
-            patience = 5 if self.early_stopping is True else int(self.early_stopping)
+            patience = 10 if self.early_stopping is True else int(self.early_stopping)
             callbacks.append(keras.callbacks.EarlyStopping(
                 monitor="val_loss" if has_validation else "loss",
                 patience=patience, restore_best_weights=True,

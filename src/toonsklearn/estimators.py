@@ -142,7 +142,7 @@ class CNNClassifier(ImageClassifierBase):
         (see :func:`toonsklearn.augment.augmentation_layers`).
     validation_fraction : float, default=0.1
         Held out (stratified) to monitor ``val_loss``; 0 monitors the training loss.
-    early_stopping : int or bool or None, default=5
+    early_stopping : int or bool or None, default=10
         Patience in epochs; the best weights are restored. None or False trains
         all ``epochs``.
     class_weight : dict or "balanced" or None, default=None
@@ -208,7 +208,7 @@ class CNNClassifier(ImageClassifierBase):
         optimizer="adam",
         augment=None,
         validation_fraction=0.1,
-        early_stopping=5,
+        early_stopping=10,
         class_weight=None,
         random_state=None,
         verbose=0,
@@ -327,7 +327,7 @@ early_stopping, class_weight, random_state, verbose, callbacks, checkpoint_dir
         optimizer="adam",
         augment=None,
         validation_fraction=0.1,
-        early_stopping=5,
+        early_stopping=10,
         class_weight=None,
         random_state=None,
         verbose=0,
@@ -488,7 +488,7 @@ checkpoint_dir
         optimizer="adam",
         augment=None,
         validation_fraction=0.1,
-        early_stopping=5,
+        early_stopping=10,
         class_weight=None,
         random_state=None,
         verbose=0,
