@@ -341,7 +341,7 @@ def make_toons(
     >>> X, y = make_toons(6, image_size=32, random_state=0)
     >>> X.shape, X.dtype
     ((6, 32, 32, 3), dtype('uint8'))
-    >>> sorted(set(y))
+    >>> sorted(set(y.tolist()))
     ['jerry', 'tom']
     """
     if not isinstance(n_samples, Integral) or n_samples < 1:
