@@ -24,33 +24,26 @@ class ConvBlock:
     pool_strides: int = 2
 
 
-#: Presets for the seed notebooks' networks: (blocks, pooling, default dense units, dropout).
+def _alexnet_family(first_kernel: int, first_stride: int, second_stride: int) -> tuple:
+    """AlexNet's five conv layers and two 4096-unit dense layers; ZFNet changes the strides.
+
+    Dropout is not part of a preset: the estimator's ``dropout`` applies to every network.
+    """
+    blocks = (
+        ConvBlock(96, first_kernel, strides=first_stride, convs=1, pool_size=3),
+        ConvBlock(256, 5, strides=second_stride, convs=1, pool_size=3),
+        ConvBlock(384, 3, convs=1, pool_size=1, pool_strides=1),
+        ConvBlock(384, 3, convs=1, pool_size=1, pool_strides=1),
+        ConvBlock(256, 3, convs=1, pool_size=3),
+    )
+    return blocks, "flatten", (4096, 4096)
+
+
+#: Presets for the seed notebooks' networks: (blocks, pooling, default dense units).
 ARCHITECTURES = {
-    "simple": ((ConvBlock(32), ConvBlock(64), ConvBlock(128)), "avg", (), 0.3),
-    "alexnet": (
-        (
-            ConvBlock(96, 11, strides=4, convs=1, pool_size=3),
-            ConvBlock(256, 5, convs=1, pool_size=3),
-            ConvBlock(384, 3, convs=1, pool_size=1, pool_strides=1),
-            ConvBlock(384, 3, convs=1, pool_size=1, pool_strides=1),
-            ConvBlock(256, 3, convs=1, pool_size=3),
-        ),
-        "flatten",
-        (4096, 4096),
-        0.5,
-    ),
-    "zfnet": (
-        (
-            ConvBlock(96, 7, strides=2, convs=1, pool_size=3),
-            ConvBlock(256, 5, strides=2, convs=1, pool_size=3),
-            ConvBlock(384, 3, convs=1, pool_size=1, pool_strides=1),
-            ConvBlock(384, 3, convs=1, pool_size=1, pool_strides=1),
-            ConvBlock(256, 3, convs=1, pool_size=3),
-        ),
-        "flatten",
-        (4096, 4096),
-        0.5,
-    ),
+    "simple": ((ConvBlock(32), ConvBlock(64), ConvBlock(128)), "avg", ()),
+    "alexnet": _alexnet_family(11, 4, 1),
+    "zfnet": _alexnet_family(7, 2, 2),
 }
 
 

@@ -56,7 +56,7 @@ def _scratch_network(est, inputs, x, n_outputs, activation):
                 f"{changed} cannot be set together with architecture={est.architecture!r}, "
                 "which fixes its own blocks; use architecture=None for a custom network."
             )
-        blocks, pooling, preset_units, _ = ARCHITECTURES[est.architecture]
+        blocks, pooling, preset_units = ARCHITECTURES[est.architecture]
         dense_units = preset_units if est.dense_units is None else _units(est.dense_units)
     x = ImagePreprocessing("scale", name="preprocessing")(x)
     x = build_conv_stack(x, blocks, l2=est.l2, block_dropout=est.dropout)
@@ -117,7 +117,8 @@ class CNNClassifier(ImageClassifierBase):
     architecture : {"simple", "alexnet", "zfnet"} or None, default=None
         A preset network from the seed notebooks; None builds one from
         ``filters``, ``kernel_size``, ``convs_per_block`` and ``pooling``
-        (the defaults are the ``"simple"`` preset).
+        (the defaults are the ``"simple"`` preset). ``dropout`` and ``l2`` apply
+        to presets too.
     filters : tuple of int, default=(32, 64, 128)
         Filters of each block.
     kernel_size : int, default=3
