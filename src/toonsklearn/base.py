@@ -487,9 +487,6 @@ class ImageClassifierBase(KerasClassifier, metaclass=_MixinsBeforeBase):
         tags.input_tags.sparse = False
         return tags
 
-    def _more_tags(self):  # scikeras' old-style tags; the tags above are the truth
-        return {}
-
     @property
     def current_epoch(self) -> int:
         """Epochs trained so far (``len(history_)``)."""
