@@ -26,6 +26,7 @@ from toonsklearn import (
     TransferClassifier,
     load_image_folder,
 )
+from toonsklearn.exceptions import ScaledImagesWarning
 
 
 def small_cnn(**params):
@@ -239,7 +240,7 @@ def test_bad_input_gets_errors_that_say_what_to_do():
 
 def test_float_images_in_unit_range_warn():
     X, y = toons()
-    with pytest.warns(UserWarning, match="Multiply by 255"):
+    with pytest.warns(ScaledImagesWarning, match="Multiply by 255"):
         small_cnn(epochs=1).fit(X / 255.0, y)
 
 

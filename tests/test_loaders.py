@@ -1,6 +1,7 @@
 import os
 import pickle
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,9 +19,17 @@ from sklearn.utils.estimator_checks import (
     check_set_params,
 )
 
-from conftest import solid, write_image
+from conftest import run_forked, solid, unprivileged_user, write_image
 from toonsklearn import ImageFolderLoader, ImageTransformer, load_image_folder, load_labels_csv
-from toonsklearn.exceptions import ImageDecodeError, SkippedImagesWarning
+from toonsklearn.exceptions import (
+    ImageDecodeError,
+    ImageTooLargeError,
+    LabelsFileError,
+    MissingFileError,
+    NotRegularFileError,
+    SkippedImagesWarning,
+    UnreadableFileError,
+)
 
 
 def class_of(path, data):
@@ -135,6 +144,133 @@ def test_decompression_bomb_gives_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
     with pytest.raises(ImageDecodeError, match="huge.png.*MAX_IMAGE_PIXELS"):
         ImageFolderLoader(size=(8, 8)).transform([path])
+
+
+# --- hostile files and folders -----------------------------------------------------------
+
+# kind -> (the error on_error="raise" gives, the words the skip warning counts it under)
+HOSTILE = {
+    "broken link": (MissingFileError, "1 missing or a broken link"),
+    "fifo": (NotRegularFileError, "1 not a regular file"),
+    "device": (NotRegularFileError, "1 not a regular file"),
+    "unreadable file": (UnreadableFileError, "1 not readable (permissions)"),
+    "unreadable folder": (UnreadableFileError, "1 folder that could not be read"),
+}
+
+
+def add_hostile(root, kind):
+    """Put one entry of ``kind`` among the images of ``root/tom``; return its path."""
+    tom = root / "tom"
+    if kind == "broken link":
+        path = tom / "broken.png"
+        os.symlink(root / "gone.png", path)
+    elif kind == "fifo":
+        path = tom / "pipe.png"
+        os.mkfifo(path)
+    elif kind == "device":  # reading it would never end
+        path = tom / "zero.png"
+        os.symlink("/dev/zero", path)
+    elif kind == "unreadable file":
+        path = write_image(tom / "secret.png", solid(8, 8))
+        os.chmod(path, 0)
+    else:
+        path = tom / "locked"
+        write_image(path / "inside.png", solid(8, 8))
+        os.chmod(path, 0)
+    return str(path)
+
+
+@pytest.fixture
+def plain_folder(shared_tmp):
+    """Four good images in a folder an unprivileged user may read."""
+    root = shared_tmp / "toons"
+    good = [write_image(root / c / f"{c}{i}.png", solid(8, 8)) for c in ("tom", "jerry")
+            for i in range(2)]
+    return root, good
+
+
+def load_recording_warnings(root, **kwargs):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        data = load_image_folder(root, n_jobs=1, **kwargs)
+    return data, [str(w.message) for w in caught if w.category is SkippedImagesWarning]
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+def test_hostile_entry_raises_a_named_error(plain_folder, kind):
+    root, _ = plain_folder
+    bad = add_hostile(root, kind)
+    with pytest.raises(HOSTILE[kind][0]) as info:
+        run_forked(lambda: load_image_folder(root, n_jobs=1), user=unprivileged_user())
+    assert info.value.path == bad
+    assert repr(bad) in str(info.value) or f"'{bad}'" in str(info.value)
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+def test_hostile_entry_is_skipped_and_counted(plain_folder, kind):
+    root, good = plain_folder
+    add_hostile(root, kind)
+    data, messages = run_forked(
+        lambda: load_recording_warnings(root, on_error="skip"), user=unprivileged_user()
+    )
+    assert sorted(data.paths) == sorted(good)
+    assert len(messages) == 1
+    assert HOSTILE[kind][1] in messages[0]
+
+
+def test_every_kind_at_once_is_counted_by_kind(plain_folder):
+    root, good = plain_folder
+    for kind in HOSTILE:
+        add_hostile(root, kind)
+    (root / "jerry" / "fake.png").write_text("not an image")
+    data, messages = run_forked(
+        lambda: load_recording_warnings(root, on_error="skip"), user=unprivileged_user()
+    )
+    assert sorted(data.paths) == sorted(good)
+    assert messages[0].startswith("Skipped 5 of 9 files")
+    for words in ("1 missing or a broken link", "2 not a regular file", "1 not readable",
+                  "1 corrupt or not an image", "1 folder that could not be read"):
+        assert words in messages[0]
+
+
+def test_an_unreadable_root_is_named(plain_folder):
+    root, _ = plain_folder
+    os.chmod(root, 0)
+    with pytest.raises(UnreadableFileError, match="chmod") as info:
+        run_forked(lambda: load_image_folder(root), user=unprivileged_user())
+    assert info.value.path == str(root)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_loader_transform_refuses_a_fifo_or_device_without_reading_it(plain_folder, kind):
+    root, good = plain_folder
+    bad = add_hostile(root, kind)
+    with pytest.raises(NotRegularFileError, match="not a regular file"):
+        run_forked(lambda: ImageFolderLoader(size=(8, 8)).transform(good + [bad]), timeout=30)
+
+
+def test_max_pixels_refuses_from_the_header_in_this_call_only(tmp_path):
+    big = write_image(tmp_path / "tom" / "big.png", solid(40, 50))
+    small = write_image(tmp_path / "jerry" / "small.png", solid(8, 8))
+    pillow_limit = Image.MAX_IMAGE_PIXELS
+    with pytest.raises(ImageTooLargeError, match="big.png.*2,000 pixels.*max_pixels=1,999"):
+        ImageFolderLoader(size=(8, 8), max_pixels=1999).transform([small, big])
+    assert ImageFolderLoader(size=(8, 8), max_pixels=2000).transform([big]).shape == (1, 8, 8, 3)
+    assert Image.MAX_IMAGE_PIXELS == pillow_limit  # no process-wide switch was touched
+    with pytest.warns(SkippedImagesWarning, match="Skipped 1 of 2 files.*1 over max_pixels"):
+        data = load_image_folder(tmp_path, on_error="skip", max_pixels=1999)
+    assert list(data.paths) == [small]
+    header_only = tmp_path / "header_only.png"  # the pixels are gone; the header is enough
+    header_only.write_bytes(Path(big).read_bytes()[:60])
+    with pytest.raises(ImageTooLargeError):
+        ImageFolderLoader(size=(8, 8), max_pixels=1999).transform([str(header_only)])
+
+
+def test_max_pixels_must_be_a_positive_int(tmp_path):
+    with pytest.raises(ValueError, match="max_pixels=0"):
+        load_image_folder(tmp_path, max_pixels=0)
+    with pytest.raises(ValueError, match="max_pixels"):
+        ImageFolderLoader(max_pixels=-1).fit(["a.png"])
 
 
 # --- decoding ----------------------------------------------------------------------------
@@ -308,7 +444,78 @@ def test_labels_csv_errors_name_the_problem(tmp_path):
     (tmp_path / "missing.csv").write_text("filename,tom,jerry\na.png,1,0\ngone.png,0,1\n")
     with pytest.raises(FileNotFoundError, match="gone.png"):
         load_labels_csv(tmp_path / "missing.csv")
-    with pytest.warns(SkippedImagesWarning, match="1 files"):
+    with pytest.warns(SkippedImagesWarning, match="1 of 2 files.*1 missing"):
         data = load_labels_csv(tmp_path / "missing.csv", on_error="skip")
     np.testing.assert_array_equal(data.target, [[1, 0]])
     assert list(data.frame["filename"]) == ["a.png"]
+
+
+@pytest.fixture
+def labelled(tmp_path):
+    """Two images beside the CSV files the tests write."""
+    write_image(tmp_path / "a.png", solid(4, 4))
+    write_image(tmp_path / "b.png", solid(4, 4))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "text, row, words",
+    [
+        ("filename,tom\na.png,1\nb.png,0\na.png,1\n", 4, "'a.png' is listed twice.*rows 2 and 4"),
+        ("filename,tom\na.png,1\n./b.png,0\nb.png,1\n", 4, "'b.png' is listed twice"),
+        ("filename,tom\na.png,1\n,0\n", 3, "Row 3 .* empty file name"),
+        ("filename,tom\na.png,1\n   ,0\n", 3, "Row 3 .* empty file name"),
+        ("filename,tom\na.png,1\n42,0\n", 3, "Row 3 .* number 42 where a file name belongs"),
+        ("filename,tom\na.png,1\n\nb.png,yes\n", 4, "row 4, column 'tom' holds 'yes'"),
+        ("filename,tom,jerry\na.png,1,0\nb.png,0,\n", 3, "row 3, column 'jerry' holds an empty"),
+        ("filename,tom\na.png,2\n", 2, "row 2, column 'tom' holds 2"),
+    ],
+)
+def test_malformed_labels_name_the_file_and_row(labelled, text, row, words):
+    csv = labelled / "labels.csv"
+    csv.write_text(text)
+    with pytest.raises(LabelsFileError, match=words) as info:
+        load_labels_csv(csv)
+    assert info.value.row == row
+    assert info.value.path == str(csv)
+    assert str(csv) in str(info.value)
+    assert "np." not in str(info.value)  # plain strings, not np.str_('...')
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        (b"", "is empty"),
+        (b"filename,tom\n", "lists no images"),
+        (b"filename\na.png\n", "no label columns"),
+        (b'filename,tom\n"a.png,1\n', "Could not read"),
+        (b"\xff\xfe\x00\x89PNG\x00\x00garbage\xc3\x28", "Could not read|no column"),
+    ],
+)
+def test_broken_tables_raise_a_named_error(labelled, content, words):
+    csv = labelled / "labels.csv"
+    csv.write_bytes(content)
+    with pytest.raises(LabelsFileError, match=words) as info:
+        load_labels_csv(csv)
+    assert info.value.path == str(csv)
+
+
+def test_a_labels_fifo_or_missing_file_is_refused_without_hanging(labelled):
+    fifo = labelled / "labels.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(NotRegularFileError, match="labels.csv"):
+        run_forked(lambda: load_labels_csv(fifo), timeout=30)
+    with pytest.raises(MissingFileError, match="nothing.csv"):
+        load_labels_csv(labelled / "nothing.csv")
+
+
+def test_bad_images_listed_in_a_csv_name_their_row(labelled):
+    (labelled / "fake.png").write_text("not an image")
+    csv = labelled / "labels.csv"
+    csv.write_text("filename,tom\na.png,1\nfake.png,0\nb.png,1\n")
+    with pytest.raises(ImageDecodeError, match="fake.png.*row 3 of"):
+        load_labels_csv(csv)
+    with pytest.warns(SkippedImagesWarning, match="Skipped 1 of 3 files.*1 corrupt"):
+        data = load_labels_csv(csv, on_error="skip")
+    assert list(data.frame["filename"]) == ["a.png", "b.png"]
+    np.testing.assert_array_equal(data.target, [[1], [1]])

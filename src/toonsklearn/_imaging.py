@@ -1,28 +1,66 @@
 """Decode one image file, or resize one image array, with Pillow.
 
 The single place that knows how real-world files look: EXIF orientation,
-transparency, palettes, CMYK, 16-bit and greyscale sources. The loader, the
-transformer and the dataset generator all resize through :func:`fit_to_size`,
-so the three ``resize`` modes mean the same thing everywhere.
+transparency, palettes, CMYK, 16- and 32-bit and greyscale sources, and files that
+are not files (FIFOs, devices, broken links). The loader, the transformer, the
+estimators' path mode and the dataset generator all decode through
+:func:`read_image` and resize through :func:`fit_to_size`, so the three ``resize``
+modes mean the same thing everywhere.
+
+Decoding keeps at most one full-size copy beside the decoded image: the source is
+converted only as far as resizing needs, resized, and then turned upright and
+composited onto white at the target size.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from numbers import Integral
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
-from .exceptions import ImageDecodeError
+from .exceptions import (
+    ImageDecodeError,
+    ImageTooLargeError,
+    MissingFileError,
+    NotRegularFileError,
+    UnreadableFileError,
+)
 
 IMAGE_EXTENSIONS = frozenset({".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp"})
 RESIZE_MODES = ("stretch", "pad", "crop")
 COLOR_MODES = ("rgb", "grayscale")
 _RESAMPLE = Image.Resampling.BILINEAR
 _EXIF_ORIENTATION = 0x0112
-_TRANSPOSED_ORIENTATIONS = (5, 6, 7, 8)  # EXIF orientations that swap width and height
-_SKIP_HINT = (
+_TRANSPOSES = {  # EXIF orientation -> the transpose that shows the image upright
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_SWAPS_SIDES = (5, 6, 7, 8)
+# Source mode -> the mode it is resized in. Alpha modes stay alpha until the image is
+# small (Pillow resizes them premultiplied); the rest become plain RGB or L.
+_WORKING_MODES = {
+    "RGB": "RGB", "L": "L", "RGBA": "RGBA", "LA": "LA", "1": "L", "PA": "RGBA",
+    "RGBX": "RGB", "CMYK": "RGB", "YCbCr": "RGB", "LAB": "RGB", "HSV": "RGB",
+    "RGBa": "RGBA",
+}
+_INTEGER_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
+_STRIP_PIXELS = 1 << 20  # wide sources are scaled to 8 bits a strip of rows at a time
+_NOT_A_FILE = {
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a folder",
+}
+SKIP_HINT = (
     "Remove it, or build the file list with load_image_folder(..., on_error='skip'), "
     "which drops unreadable files together with their labels."
 )
@@ -34,72 +72,202 @@ def is_image_file(name: str) -> bool:
     return not base.startswith(".") and os.path.splitext(base)[1].lower() in IMAGE_EXTENSIONS
 
 
+def open_regular_file(path: str, hint: str = SKIP_HINT):
+    """Open ``path`` for binary reading only if it is a regular file (or a link to one).
+
+    Opens without blocking and checks the opened descriptor, so a FIFO, a device such
+    as ``/dev/zero`` or a folder is refused without ever being read, even if it
+    replaced a regular file after the folder was listed.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise MissingFileError(
+                f"{path!r} is a broken symbolic link: its target {os.readlink(path)!r} "
+                f"does not exist. {hint}",
+                path=path,
+            ) from None
+        raise MissingFileError(f"No such file: {path!r}. {hint}", path=path) from None
+    except PermissionError:
+        raise UnreadableFileError(
+            f"Permission denied reading {path!r}: this process may not read it. Change its "
+            f"permissions (chmod a+r), or: {hint}",
+            path=path,
+        ) from None
+    except OSError as exc:  # a symlink loop, a name too long, a socket ...
+        raise ImageDecodeError(
+            f"Could not open {path!r} ({exc.strerror or exc}). {hint}", path=path
+        ) from exc
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = _NOT_A_FILE.get(stat.S_IFMT(mode), "not a regular file")
+        raise NotRegularFileError(
+            f"{path!r} is {kind}, not a regular file, so it was not read. {hint}", path=path
+        )
+    return os.fdopen(fd, "rb")
+
+
 def read_image(
     path: str | os.PathLike,
     size: tuple[int, int] | None = None,
     resize: str = "stretch",
     color_mode: str = "rgb",
+    *,
+    max_pixels: int | None = None,
 ) -> np.ndarray:
     """Decode ``path`` to a uint8 array ``(h, w, 3)``, or ``(h, w, 1)`` for greyscale.
 
-    Raises :class:`ImageDecodeError` naming the file when it is not a readable image,
-    and ``FileNotFoundError`` when it does not exist.
+    ``max_pixels`` refuses, from the header and before decoding, a file with more
+    pixels (:class:`ImageTooLargeError`); Pillow's process-wide
+    ``PIL.Image.MAX_IMAGE_PIXELS`` applies as well. Every failure is one of our
+    errors naming the file: :class:`MissingFileError`, :class:`UnreadableFileError`
+    or :class:`ImageDecodeError`.
     """
-    path = os.fspath(path)
-    try:
-        with Image.open(path) as img:
-            if size is not None and img.format == "JPEG":
-                _draft(img, size, color_mode)
-            img = ImageOps.exif_transpose(img)
-            img = to_color_mode(img, color_mode)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"No such image file: {path!r}.") from None
-    except Image.DecompressionBombError as exc:
-        raise ImageDecodeError(
-            f"Refusing to decode {path!r}: {exc} If you trust this file, raise "
-            "PIL.Image.MAX_IMAGE_PIXELS (or set it to None) before loading.",
+    path = str(os.fspath(path))  # a plain str, also for NumPy's str_, in every message
+    with open_regular_file(path) as file:
+        try:
+            with Image.open(file) as img:
+                _check_pixels(img, path, max_pixels)
+                orientation = img.getexif().get(_EXIF_ORIENTATION)
+                if size is not None and img.format == "JPEG":
+                    _draft(img, size, color_mode, orientation)
+                return _as_array(_decode(img, path, size, resize, color_mode, orientation))
+        except Image.DecompressionBombError as exc:
+            raise ImageTooLargeError(
+                f"Refusing to decode {path!r}: {exc} If you trust this file, raise "
+                "PIL.Image.MAX_IMAGE_PIXELS (or set it to None) before loading.",
+                path=path,
+            ) from exc
+        except (OSError, SyntaxError, ValueError, EOFError, Image.UnidentifiedImageError) as exc:
+            if isinstance(exc, ImageDecodeError):
+                raise
+            reason = str(exc) or type(exc).__name__
+            raise ImageDecodeError(
+                f"Could not decode {path!r} as an image ({reason}). {SKIP_HINT}", path=path
+            ) from exc
+
+
+def _check_pixels(img: Image.Image, path: str, max_pixels: int | None) -> None:
+    if max_pixels is not None and img.width * img.height > max_pixels:
+        raise ImageTooLargeError(
+            f"{path!r} is {img.width}x{img.height} = {img.width * img.height:,} pixels, over "
+            f"max_pixels={max_pixels:,}; it was not decoded. Raise max_pixels, or drop such "
+            "files with on_error='skip'.",
             path=path,
-        ) from exc
-    except (OSError, SyntaxError, ValueError, EOFError, Image.UnidentifiedImageError) as exc:
-        reason = str(exc) or type(exc).__name__
-        raise ImageDecodeError(
-            f"Could not decode {path!r} as an image ({reason}). {_SKIP_HINT}", path=path
-        ) from exc
-    if size is not None:
-        img = fit_to_size(img, size, resize)
-    return _as_array(img)
+        )
 
 
-def _draft(img: Image.Image, size: tuple[int, int], color_mode: str) -> None:
+def _draft(img: Image.Image, size: tuple[int, int], color_mode: str, orientation) -> None:
     """Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the target is that much smaller."""
     height, width = size
-    if img.getexif().get(_EXIF_ORIENTATION) in _TRANSPOSED_ORIENTATIONS:
+    if orientation in _SWAPS_SIDES:
         height, width = width, height
     img.draft("L" if color_mode == "grayscale" else "RGB", (width, height))
 
 
-def to_color_mode(img: Image.Image, color_mode: str) -> Image.Image:
-    """Convert any Pillow mode to ``"RGB"`` or ``"L"``, compositing transparency onto white."""
-    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        # 16-bit greyscale: Pillow's convert("L") would clip at 255 instead of scaling.
-        wide = np.asarray(img, dtype=np.float64)
-        img = Image.fromarray(np.clip(np.rint(wide / 257.0), 0, 255).astype(np.uint8), "L")
-    elif img.mode == "F":
-        img = Image.fromarray(np.clip(np.rint(np.asarray(img)), 0, 255).astype(np.uint8), "L")
-    if img.mode == "P" or "transparency" in img.info:
-        img = img.convert("RGBA")
-    if img.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
-        rgba = img.convert("RGBA")
+def _decode(img, path, size, resize, color_mode, orientation) -> Image.Image:
+    """Working mode, then target size, then upright, then ``color_mode``: in that order
+    every full-size step is a conversion Pillow cannot skip, and the rest is small."""
+    work = _replace(img, _to_working_mode(img, path))
+    if size is not None:
+        height, width = size
+        if orientation in _SWAPS_SIDES:
+            height, width = width, height
+        work = _replace(work, fit_to_size(work, (height, width), resize))
+    if orientation in _TRANSPOSES:
+        work = _replace(work, work.transpose(_TRANSPOSES[orientation]))
+    return _to_color_mode(work, color_mode)
+
+
+def _replace(old: Image.Image, new: Image.Image) -> Image.Image:
+    """Free ``old``'s pixels as soon as ``new`` exists (unless Pillow returned it as is)."""
+    if new is not old:
+        old.close()
+    return new
+
+
+def _to_working_mode(img: Image.Image, path: str) -> Image.Image:
+    """A mode Pillow resizes correctly: RGB, L, or RGBA/LA while transparency matters.
+
+    Palette and 1-bit images would be resized with nearest-neighbour, so they are
+    expanded first."""
+    if img.mode in _INTEGER_MODES or img.mode == "F":
+        return _wide_to_l(img)
+    if img.mode in ("P", "L", "RGB") and "transparency" in img.info:
+        return img.convert("RGBA")
+    if img.mode == "P":
+        return img.convert("RGB")
+    if img.mode not in _WORKING_MODES:
+        raise ImageDecodeError(
+            f"{path!r} has Pillow image mode {img.mode!r}, which toonsklearn cannot convert "
+            "to RGB. Convert the file to an 8-bit RGB PNG or JPEG first.",
+            path=path,
+        )
+    target = _WORKING_MODES[img.mode]
+    return img if img.mode == target else img.convert(target)
+
+
+def _wide_to_l(img: Image.Image) -> Image.Image:
+    """16- and 32-bit integer and float greyscale to 8 bits, scaled by the source's range.
+
+    Integers map their type's range onto 0-255 (negative values clip to 0, as
+    scikit-image's ``img_as_ubyte`` does); Pillow's own ``convert("L")`` would clip at
+    255 instead. Floats are taken as 0-255 pixels, as Pillow takes them.
+    """
+    source = np.asarray(img)
+    if img.mode == "F":
+        offset, scale = 0.0, 1.0
+    else:
+        bits, signed = _integer_depth(img)
+        if bits == 32 and not signed:
+            source = source.view(np.uint32)  # Pillow holds unsigned 32-bit in signed "I"
+        offset, scale = 0.0, 255.0 / (2 ** (bits - 1 if signed else bits) - 1)
+    out = np.empty(source.shape, dtype=np.uint8)
+    rows = max(1, _STRIP_PIXELS // max(1, source.shape[1]))
+    for start in range(0, source.shape[0], rows):
+        strip = source[start : start + rows].astype(np.float64)
+        out[start : start + rows] = np.clip(np.rint(strip * scale + offset), 0, 255)
+    return Image.fromarray(out, "L")
+
+
+def _integer_depth(img: Image.Image) -> tuple[int, bool]:
+    """(bits, signed) of an integer image: Pillow's mode "I" holds 16-bit PNG/PPM data
+    as well as 16- and 32-bit TIFFs, so the file's own tags decide."""
+    if img.mode != "I":
+        return 16, False
+    tags = getattr(img, "tag_v2", None)
+    if tags is not None and 258 in tags:  # TIFF BitsPerSample and SampleFormat
+        bits = _first(tags[258])
+        return bits, _first(tags.get(339, 1)) == 2
+    if img.format in ("PNG", "PPM", "ICNS"):  # their deepest greyscale is 16-bit
+        return 16, False
+    return 32, True  # mode "I" is Pillow's 32-bit signed integer
+
+
+def _first(value) -> int:
+    return int(value[0] if isinstance(value, tuple) else value)
+
+
+def _to_color_mode(img: Image.Image, color_mode: str) -> Image.Image:
+    """Convert an RGB, L, RGBA or LA image to ``"RGB"`` or ``"L"``, compositing
+    transparency onto white. Consumes ``img``."""
+    if img.mode in ("RGBA", "LA"):
+        rgba = _replace(img, img.convert("RGBA")) if img.mode == "LA" else img
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        img = Image.alpha_composite(background, rgba)
-    return img.convert("L" if color_mode == "grayscale" else "RGB")
+        img = _replace(rgba, Image.alpha_composite(background, rgba))
+    target = "L" if color_mode == "grayscale" else "RGB"
+    return img if img.mode == target else _replace(img, img.convert(target))
 
 
 def fit_to_size(img: Image.Image, size: tuple[int, int], resize: str = "stretch") -> Image.Image:
     """Resize ``img`` to exactly ``size = (height, width)``.
 
-    ``"stretch"`` ignores the aspect ratio; ``"pad"`` keeps it and pads with black
-    (as ``tf.image.resize_with_pad`` does); ``"crop"`` keeps it and crops the centre.
+    ``"stretch"`` ignores the aspect ratio; ``"pad"`` keeps it and pads with opaque
+    black (as ``tf.image.resize_with_pad`` does); ``"crop"`` keeps it and crops the
+    centre.
     """
     height, width = size
     if img.size == (width, height):
@@ -113,7 +281,8 @@ def fit_to_size(img: Image.Image, size: tuple[int, int], resize: str = "stretch"
     left, top = (width - inner[0]) // 2, (height - inner[1]) // 2
     if resize == "crop":
         return scaled.crop((-left, -top, -left + width, -top + height))
-    canvas = Image.new(img.mode, (width, height))
+    black = {"RGBA": (0, 0, 0, 255), "LA": (0, 255)}.get(img.mode, 0)
+    canvas = Image.new(img.mode, (width, height), black)
     canvas.paste(scaled, (left, top))
     return canvas
 
@@ -154,4 +323,14 @@ def check_size(size) -> None:
         raise ValueError(
             "size must be a (height, width) tuple of positive ints or None; "
             f"received size={size!r}."
+        )
+
+
+def check_max_pixels(max_pixels) -> None:
+    """Raise a clear error unless ``max_pixels`` is None or a positive int."""
+    if max_pixels is not None and not (
+        isinstance(max_pixels, Integral) and not isinstance(max_pixels, bool) and max_pixels > 0
+    ):
+        raise ValueError(
+            f"max_pixels must be a positive int or None; received max_pixels={max_pixels!r}."
         )

@@ -38,6 +38,7 @@ from tensorflow.python.framework import config as tf_config  # op determinism sw
 
 from ._imaging import resize_array
 from .augment import augmentation_layers
+from .exceptions import ScaledImagesWarning
 from .loaders import read_images
 
 __all__ = ["ImageClassifierBase"]
@@ -521,6 +522,6 @@ def _warn_if_scaled(images: np.ndarray) -> None:
         warnings.warn(
             "The images look scaled to [0, 1]; toonsklearn expects pixels in 0-255 and "
             "scales inside the model. Multiply by 255 (or pass uint8 images).",
-            UserWarning,
+            ScaledImagesWarning,
             stacklevel=4,
         )

@@ -1,10 +1,64 @@
-"""Exceptions and warnings raised by toonsklearn."""
+"""The errors and warnings toonsklearn raises, in one hierarchy users can catch.
 
-__all__ = ["ImageDecodeError", "SkippedImagesWarning"]
+Every error subclasses :class:`ToonsklearnError` and also the built-in exception that
+code outside this library already catches for the same fault (``ValueError`` for bad
+content, ``FileNotFoundError`` for a missing file, ``PermissionError`` for an
+unreadable one), so ``except ValueError`` written for scikit-learn keeps working.
+Errors about one file carry it in ``path`` (and a CSV row in ``row``).
+
+Every warning subclasses :class:`ToonsklearnWarning`, so one filter silences or
+escalates them all: ``warnings.simplefilter("error", ToonsklearnWarning)``.
+"""
+
+from __future__ import annotations
+
+import pickle
+
+__all__ = [
+    "ImageDecodeError",
+    "MissingFileError",
+    "NotRegularFileError",
+    "ImageTooLargeError",
+    "LabelsFileError",
+    "ScaledImagesWarning",
+    "SkippedImagesWarning",
+    "ToonsklearnError",
+    "ToonsklearnWarning",
+    "UnreadableFileError",
+    "UnsafeCheckpointError",
+    "WeightsFileError",
+]
 
 
-class ImageDecodeError(ValueError):
-    """A file could not be read as an image.
+class ToonsklearnError(Exception):
+    """Base class of every error raised by toonsklearn.
+
+    ``path`` names the file (or folder) at fault, or is None.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import ImageDecodeError, ToonsklearnError
+    >>> issubclass(ImageDecodeError, ToonsklearnError)
+    True
+    """
+
+    def __init__(self, message: str, *, path: str | None = None):
+        super().__init__(message)
+        self.path = path
+
+    def __reduce__(self):  # keep ``path`` across pickling (joblib workers re-raise errors)
+        return _rebuild, (type(self), str(self), dict(self.__dict__))
+
+
+def _rebuild(cls, message, state):
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
+
+class ImageDecodeError(ToonsklearnError, ValueError):
+    """A file could not be read as an image: corrupt, truncated, or not an image.
 
     Subclasses ``ValueError`` so code that catches scikit-learn's input errors
     catches this one too. The offending file is in :attr:`path`.
@@ -17,10 +71,53 @@ class ImageDecodeError(ValueError):
     'a.png'
     """
 
-    def __init__(self, message: str, *, path: str):
-        super().__init__(message)
-        self.path = path
+
+class NotRegularFileError(ImageDecodeError):
+    """A path names a FIFO, a device, a socket or a folder where an image file was
+    expected. It was refused without being read, so nothing hangs or streams forever."""
 
 
-class SkippedImagesWarning(UserWarning):
+class ImageTooLargeError(ImageDecodeError):
+    """An image has more pixels than the ``max_pixels`` limit of the call that read it.
+
+    Raised from the file's header, before any pixel is decoded.
+    """
+
+
+class MissingFileError(ToonsklearnError, FileNotFoundError):
+    """A listed image file does not exist, or is a symbolic link whose target is gone."""
+
+
+class UnreadableFileError(ToonsklearnError, PermissionError):
+    """A file or folder exists but this process may not read it (its permissions)."""
+
+
+class LabelsFileError(ToonsklearnError, ValueError):
+    """A labels table (CSV) is empty or malformed. ``row`` is the row at fault as a
+    spreadsheet numbers it (the header is row 1), or None when the whole file is."""
+
+    def __init__(self, message: str, *, path: str | None = None, row: int | None = None):
+        super().__init__(message, path=path)
+        self.row = row
+
+
+class WeightsFileError(ToonsklearnError, ValueError):
+    """A weights file is truncated, corrupt, or not in the format it claims to be."""
+
+
+class UnsafeCheckpointError(WeightsFileError, pickle.UnpicklingError):
+    """A checkpoint names a Python global outside the reader's allow-list, so nothing
+    in it was run or loaded. The file may be malicious."""
+
+
+class ToonsklearnWarning(UserWarning):
+    """Base class of every warning issued by toonsklearn."""
+
+
+class SkippedImagesWarning(ToonsklearnWarning):
     """Some files were dropped, with their labels, because they are not readable images."""
+
+
+class ScaledImagesWarning(ToonsklearnWarning):
+    """Float images look already scaled to [0, 1]; toonsklearn expects pixels in 0-255
+    and scales inside the model, so such images would look almost black to it."""

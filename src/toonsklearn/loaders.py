@@ -16,8 +16,25 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._imaging import COLOR_MODES, RESIZE_MODES, check_size, is_image_file, read_image
-from .exceptions import ImageDecodeError, SkippedImagesWarning
+from ._imaging import (
+    COLOR_MODES,
+    RESIZE_MODES,
+    check_max_pixels,
+    check_size,
+    is_image_file,
+    open_regular_file,
+    read_image,
+)
+from .exceptions import (
+    ImageDecodeError,
+    ImageTooLargeError,
+    LabelsFileError,
+    MissingFileError,
+    NotRegularFileError,
+    SkippedImagesWarning,
+    ToonsklearnError,
+    UnreadableFileError,
+)
 
 __all__ = ["ImageFolderLoader", "load_image_folder", "load_labels_csv"]
 
@@ -40,13 +57,19 @@ def read_images(
     resize: str = "stretch",
     color_mode: str = "rgb",
     n_jobs: int | None = -1,
+    *,
+    max_pixels: int | None = None,
 ) -> np.ndarray:
     """Decode ``paths`` into one uint8 array ``(n, h, w, c)`` using ``n_jobs`` threads."""
+
+    def read(path: str, target=size) -> np.ndarray:
+        return read_image(path, target, resize, color_mode, max_pixels=max_pixels)
+
     if len(paths) == 0:
         channels = 1 if color_mode == "grayscale" else 3
         return np.empty((0, *(size or (0, 0)), channels), dtype=np.uint8)
     if size is None:
-        images = _map_threads(lambda p: read_image(p, None, resize, color_mode), paths, n_jobs)
+        images = _map_threads(read, paths, n_jobs)
         shapes = {image.shape for image in images}
         if len(shapes) > 1:
             raise ValueError(
@@ -54,40 +77,61 @@ def read_images(
                 "and cannot be stacked into one array. Pass size=(height, width) to resize them."
             )
         return np.stack(images)
-    first = read_image(paths[0], size, resize, color_mode)
+    first = read(paths[0])
     out = np.empty((len(paths), *first.shape), dtype=np.uint8)
     out[0] = first
 
     def fill(index: int) -> None:
-        out[index] = read_image(paths[index], size, resize, color_mode)
+        out[index] = read(paths[index])
 
     _map_threads(fill, range(1, len(paths)), n_jobs)
     return out
 
 
-def _readable(paths: Sequence[str], on_error: str, n_jobs: int | None) -> np.ndarray:
-    """Boolean mask of the files that decode; raise on the first bad one unless skipping."""
+# Why a file was skipped, most specific first, as the warning counts them.
+_SKIP_REASONS = (
+    (MissingFileError, "missing or a broken link"),
+    (UnreadableFileError, "not readable (permissions)"),
+    (ImageTooLargeError, "over max_pixels"),
+    (NotRegularFileError, "not a regular file (a FIFO, device or socket)"),
+    (ImageDecodeError, "corrupt or not an image"),
+)
 
-    def check(path: str) -> ImageDecodeError | None:
+
+def _check_files(
+    paths: Sequence[str], max_pixels: int | None, n_jobs: int | None
+) -> list[ToonsklearnError | None]:
+    """Decode every file small, so a bad one shows up where it can still be dropped."""
+
+    def check(path: str) -> ToonsklearnError | None:
         try:
-            read_image(path, _CHECK_SIZE)
-        except ImageDecodeError as exc:
+            read_image(path, _CHECK_SIZE, max_pixels=max_pixels)
+        except ToonsklearnError as exc:
             return exc
         return None
 
-    errors = _map_threads(check, paths, n_jobs)
-    bad = [error for error in errors if error is not None]
-    if bad and on_error == "raise":
-        raise bad[0]
-    if bad:
-        names = ", ".join(repr(error.path) for error in bad[:3])
-        warnings.warn(
-            f"Skipped {len(bad)} of {len(paths)} files that are not readable images, with "
-            f"their labels: {names}{', ...' if len(bad) > 3 else ''}.",
-            SkippedImagesWarning,
-            stacklevel=3,
+    return _map_threads(check, paths, n_jobs)
+
+
+def _warn_skipped(
+    errors: Sequence[ToonsklearnError], total: int, folders: Sequence[ToonsklearnError] = ()
+) -> None:
+    """One warning that counts the skipped files by reason and names a few of them."""
+    counts = dict.fromkeys((reason for _, reason in _SKIP_REASONS), 0)
+    for error in errors:
+        counts[next(reason for kind, reason in _SKIP_REASONS if isinstance(error, kind))] += 1
+    counted = [f"{n} {reason}" for reason, n in counts.items() if n]
+    message = f"Skipped {len(errors)} of {total} files, with their labels"
+    if counted:
+        examples = ", ".join(repr(e.path) for e in errors[:3])
+        message += f" ({'; '.join(counted)}): {examples}{', ...' if len(errors) > 3 else ''}"
+    if folders:
+        names = ", ".join(repr(e.path) for e in folders[:3])
+        message += (
+            f"; and {len(folders)} folder{'s' if len(folders) > 1 else ''} that could not be "
+            f"read (permissions), whose images are missing: {names}"
         )
-    return np.array([error is None for error in errors], dtype=bool)
+    warnings.warn(message + ".", SkippedImagesWarning, stacklevel=3)
 
 
 def _check_on_error(on_error: str) -> None:
@@ -95,10 +139,25 @@ def _check_on_error(on_error: str) -> None:
         raise ValueError(f"on_error must be 'raise' or 'skip'; received on_error={on_error!r}.")
 
 
-def _image_files(folder: Path) -> list[str]:
-    """Image files anywhere under ``folder``, hidden files and folders left out, sorted."""
+def _image_files(folder: Path, unreadable: list) -> list[str]:
+    """Image files anywhere under ``folder``, hidden files and folders left out, sorted.
+
+    Folders that cannot be listed are appended to ``unreadable`` as errors rather than
+    silently left out, as ``os.walk`` would.
+    """
+
+    def refuse(exc: OSError) -> None:
+        unreadable.append(
+            UnreadableFileError(
+                f"Cannot list the folder '{exc.filename}' ({exc.strerror}), so its images are "
+                "not loaded. Change its permissions (chmod a+rx), or pass on_error='skip' to "
+                "load the rest.",
+                path=str(exc.filename),
+            )
+        )
+
     found = []
-    for current, dirs, files in os.walk(folder):
+    for current, dirs, files in os.walk(folder, onerror=refuse):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         found.extend(os.path.join(current, f) for f in sorted(files) if is_image_file(f))
     return found
@@ -110,6 +169,7 @@ def load_image_folder(
     subset: str | None = None,
     on_error: str = "raise",
     n_jobs: int | None = -1,
+    max_pixels: int | None = None,
 ) -> Bunch:
     """List the images in a folder with one sub-folder per class.
 
@@ -128,11 +188,18 @@ def load_image_folder(
     subset : {"train", "validation", "test"} or None, default=None
         Read ``root/<subset>/<class>/`` instead of ``root/<class>/``.
     on_error : {"raise", "skip"}, default="raise"
-        What to do with a file that is not a readable image: raise
-        :class:`~toonsklearn.exceptions.ImageDecodeError` naming it, or drop it
-        together with its label and warn with the count.
+        What to do with a file that is not a readable image (corrupt, truncated,
+        a broken link, a FIFO or device, unreadable by this user, over
+        ``max_pixels``) or a sub-folder that cannot be listed: raise an error of
+        :mod:`toonsklearn.exceptions` naming it, or drop it together with its
+        label and warn with the count of each kind. Only regular files are ever
+        opened.
     n_jobs : int or None, default=-1
         Threads used to check the files; -1 uses all cores.
+    max_pixels : int or None, default=None
+        Refuse images with more pixels than this (read from the file's header,
+        before decoding): an error, or a counted skip with ``on_error="skip"``.
+        None leaves only Pillow's own limit, ``PIL.Image.MAX_IMAGE_PIXELS``.
 
     Returns
     -------
@@ -163,14 +230,24 @@ def load_image_folder(
     True
     """
     _check_on_error(on_error)
+    check_max_pixels(max_pixels)
     root = Path(root)
     if subset is not None:
         if subset not in SPLIT_NAMES:
             raise ValueError(f"subset must be one of {SPLIT_NAMES} or None; received {subset!r}.")
         root = root / subset
     if not root.is_dir():
-        raise FileNotFoundError(f"No such folder: '{root}'.")
-    class_dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        what = "is not a folder" if os.path.lexists(root) else "does not exist"
+        raise MissingFileError(f"The folder '{root}' {what}.", path=str(root))
+    try:
+        entries = sorted(root.iterdir())
+    except PermissionError:
+        raise UnreadableFileError(
+            f"Cannot list the folder '{root}' (permission denied). Change its permissions "
+            "(chmod a+rx).",
+            path=str(root),
+        ) from None
+    class_dirs = [p for p in entries if p.is_dir() and not p.name.startswith(".")]
     if (
         subset is None
         and {p.name for p in class_dirs} & set(SPLIT_NAMES) == {p.name for p in class_dirs}
@@ -182,9 +259,9 @@ def load_image_folder(
         )
     if not class_dirs:
         raise ValueError(f"'{root}' has no class sub-folders; expected '{root}/<class>/<image>'.")
-    paths, target = [], []
+    paths, target, unreadable = [], [], []
     for index, class_dir in enumerate(class_dirs):
-        files = _image_files(class_dir)
+        files = _image_files(class_dir, unreadable)
         if not files:
             warnings.warn(
                 f"Class folder '{class_dir}' holds no images; class {class_dir.name!r} gets "
@@ -194,12 +271,18 @@ def load_image_folder(
             )
         paths.extend(files)
         target.extend([index] * len(files))
-    paths_array = np.asarray(paths, dtype=str)
-    target_array = np.asarray(target, dtype=np.intp)
-    keep = _readable(paths_array, on_error, n_jobs)
+    if unreadable and on_error == "raise":
+        raise unreadable[0]
+    errors = _check_files(paths, max_pixels, n_jobs)
+    bad = [error for error in errors if error is not None]
+    if bad and on_error == "raise":
+        raise bad[0]
+    if bad or unreadable:
+        _warn_skipped(bad, len(paths), unreadable)
+    keep = np.array([error is None for error in errors], dtype=bool)
     return Bunch(
-        paths=paths_array[keep],
-        target=target_array[keep],
+        paths=np.asarray(paths, dtype=str)[keep],
+        target=np.asarray(target, dtype=np.intp)[keep],
         target_names=[p.name for p in class_dirs],
     )
 
@@ -211,6 +294,7 @@ def load_labels_csv(
     *,
     on_error: str = "raise",
     n_jobs: int | None = -1,
+    max_pixels: int | None = None,
 ) -> Bunch:
     """Read multi-label ground truth: one row per image, one 0/1 column per label.
 
@@ -227,9 +311,14 @@ def load_labels_csv(
     filename_column : str, default="filename"
         Column holding file names. Every other column is a label.
     on_error : {"raise", "skip"}, default="raise"
-        What to do with a listed file that is missing or not a readable image.
+        What to do with a listed file that is missing or not a readable image
+        (as in :func:`load_image_folder`). A malformed table (empty, a missing
+        or repeated file name, a label other than 0/1) always raises
+        :class:`~toonsklearn.exceptions.LabelsFileError` naming the row.
     n_jobs : int or None, default=-1
         Threads used to check the files; -1 uses all cores.
+    max_pixels : int or None, default=None
+        Refuse images with more pixels than this, as in :func:`load_image_folder`.
 
     Returns
     -------
@@ -258,43 +347,137 @@ def load_labels_csv(
     2
     """
     _check_on_error(on_error)
-    csv = Path(csv)
-    frame = pd.read_csv(csv)
-    if filename_column not in frame.columns:
-        raise ValueError(
-            f"'{csv}' has no column {filename_column!r}; its columns are "
-            f"{list(frame.columns)}. Pass filename_column= to name the file-name column."
-        )
+    check_max_pixels(max_pixels)
+    csv = os.fspath(csv)
+    frame = _read_table(csv, filename_column)
+    lines = frame.index + 2  # the header is line 1; blank lines were kept as rows, then dropped
     label_columns = [c for c in frame.columns if c != filename_column]
-    if not label_columns:
-        raise ValueError(f"'{csv}' has no label columns besides {filename_column!r}.")
-    labels = frame[label_columns]
-    not_binary = [c for c in label_columns if not labels[c].isin([0, 1]).all()]
-    if not_binary:
-        raise ValueError(
-            f"Label columns of '{csv}' must hold only 0 and 1; {not_binary} hold other values "
-            f"(e.g. {labels[not_binary[0]][~labels[not_binary[0]].isin([0, 1])].iloc[0]!r})."
-        )
-    image_dir = csv.parent if image_dir is None else Path(image_dir)
-    paths = np.asarray([str(image_dir / name) for name in frame[filename_column]], dtype=str)
-    exists = np.array([os.path.isfile(p) for p in paths], dtype=bool)
-    if not exists.all():
-        missing = paths[~exists]
-        message = (
-            f"{len(missing)} files listed in '{csv}' do not exist under '{image_dir}', "
-            f"e.g. {missing[0]!r}."
-        )
-        if on_error == "raise":
-            raise FileNotFoundError(message + " Pass image_dir= or on_error='skip'.")
-        warnings.warn(message + " They were skipped.", SkippedImagesWarning, stacklevel=2)
-    keep = exists.copy()
-    keep[exists] = _readable(paths[exists], on_error, n_jobs)
+    _check_label_values(frame[label_columns], lines, csv)
+    image_dir = os.path.dirname(csv) if image_dir is None else os.fspath(image_dir)
+    paths = _listed_paths(frame[filename_column], lines, csv, image_dir)
+    errors = _check_files(paths, max_pixels, n_jobs)
+    bad = [(line, e) for line, e in zip(lines, errors, strict=True) if e is not None]
+    if bad and on_error == "raise":
+        line, error = bad[0]
+        missing = [e for _, e in bad if isinstance(e, MissingFileError)]
+        if isinstance(error, MissingFileError):
+            raise MissingFileError(
+                f"{len(missing)} of {len(paths)} files listed in '{csv}' do not exist under "
+                f"'{image_dir}', e.g. '{error.path}' (row {line}). Pass image_dir= (the folder "
+                "the file names are relative to), or on_error='skip'.",
+                path=error.path,
+            ) from error
+        raise type(error)(f"{error} It is listed in row {line} of '{csv}'.", path=error.path)
+    if bad:
+        _warn_skipped([e for _, e in bad], len(paths))
+    keep = np.array([error is None for error in errors], dtype=bool)
     return Bunch(
         paths=paths[keep],
-        target=labels.to_numpy(dtype=np.intp)[keep],
+        target=frame[label_columns].to_numpy(dtype=np.intp)[keep],
         target_names=[str(c) for c in label_columns],
         frame=frame[keep].reset_index(drop=True),
     )
+
+
+def _read_table(csv: str, filename_column: str) -> pd.DataFrame:
+    """The CSV's non-blank rows, indexed by data row (0 is line 2), or a named error."""
+    with open_regular_file(csv, hint="Pass the path of a CSV file of labels.") as file:
+        try:
+            frame = pd.read_csv(
+                file,
+                dtype={filename_column: str},
+                keep_default_na=False,
+                na_values=[""],
+                skip_blank_lines=False,
+            )
+        except pd.errors.EmptyDataError:
+            raise LabelsFileError(
+                f"'{csv}' is empty. Expected a header line such as 'filename,tom,jerry' and "
+                "one row per image.",
+                path=csv,
+            ) from None
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+            raise LabelsFileError(
+                f"Could not read '{csv}' as a CSV table ({exc}). Save it as comma-separated "
+                "UTF-8 text with a header line.",
+                path=csv,
+            ) from exc
+    if filename_column not in frame.columns:
+        raise LabelsFileError(
+            f"'{csv}' has no column '{filename_column}'; its columns are "
+            f"{[str(c) for c in frame.columns]}. Pass filename_column= to name the file-name "
+            "column.",
+            path=csv,
+        )
+    if len(frame.columns) < 2:
+        raise LabelsFileError(
+            f"'{csv}' has no label columns besides '{filename_column}'.", path=csv
+        )
+    frame = frame[frame.notna().any(axis=1)]
+    if frame.empty:
+        raise LabelsFileError(f"'{csv}' lists no images: it has a header and no rows.", path=csv)
+    return frame
+
+
+def _check_label_values(labels: pd.DataFrame, lines, csv: str) -> None:
+    for column in labels.columns:
+        bad = ~pd.to_numeric(labels[column], errors="coerce").isin([0, 1])
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            value = labels[column].iloc[row]
+            shown = "an empty cell" if pd.isna(value) else repr(_plain(value))
+            raise LabelsFileError(
+                f"Label columns of '{csv}' must hold only 0 and 1; row {lines[row]}, column "
+                f"'{column}' holds {shown}.",
+                path=csv,
+                row=int(lines[row]),
+            )
+
+
+def _listed_paths(names: pd.Series, lines, csv: str, image_dir: str) -> np.ndarray:
+    """Join each file name to ``image_dir``; refuse empty, numeric and repeated names."""
+    paths, first_row = [], {}
+    for line, name in zip(lines, names, strict=True):
+        line = int(line)
+        if pd.isna(name) or not str(name).strip():
+            raise LabelsFileError(
+                f"Row {line} of '{csv}' has an empty file name. Fill it in or delete the row.",
+                path=csv,
+                row=line,
+            )
+        if _is_number(name):
+            raise LabelsFileError(
+                f"Row {line} of '{csv}' has the number {name} where a file name belongs. "
+                "Is filename_column= the column of file names?",
+                path=csv,
+                row=line,
+            )
+        path = os.path.join(image_dir, name)
+        key = os.path.normcase(os.path.normpath(path))
+        if key in first_row:
+            raise LabelsFileError(
+                f"'{name}' is listed twice in '{csv}', in rows {first_row[key]} and {line}. "
+                "List each image once, with all its labels in one row.",
+                path=csv,
+                row=line,
+            )
+        first_row[key] = line
+        paths.append(path)
+    return np.asarray(paths, dtype=str)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _plain(value):
+    """A NumPy scalar as the Python value it holds, so messages read ``'yes'``, not
+    ``np.str_('yes')``."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def as_path_array(X: Iterable, owner: str) -> np.ndarray:
@@ -338,6 +521,10 @@ class ImageFolderLoader(TransformerMixin, BaseEstimator):
         Three channels or one.
     n_jobs : int or None, default=-1
         Decoding threads; -1 uses all cores.
+    max_pixels : int or None, default=None
+        Refuse files with more pixels than this, from their header, before
+        decoding (:class:`~toonsklearn.exceptions.ImageTooLargeError`). None
+        leaves only Pillow's own limit, ``PIL.Image.MAX_IMAGE_PIXELS``.
 
     See Also
     --------
@@ -346,8 +533,11 @@ class ImageFolderLoader(TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    A file that cannot be decoded raises
-    :class:`~toonsklearn.exceptions.ImageDecodeError` naming it. A transformer
+    A file that cannot be read raises an error of :mod:`toonsklearn.exceptions`
+    naming it (:class:`~toonsklearn.exceptions.ImageDecodeError` for a corrupt
+    file, a FIFO or a device, which is never read;
+    :class:`~toonsklearn.exceptions.MissingFileError` for a missing file or a
+    broken link). A transformer
     cannot drop rows without putting ``y`` out of step, so drop such files
     beforehand with ``load_image_folder(..., on_error="skip")``.
 
@@ -368,6 +558,7 @@ class ImageFolderLoader(TransformerMixin, BaseEstimator):
         "resize": [StrOptions(set(RESIZE_MODES))],
         "color_mode": [StrOptions(set(COLOR_MODES))],
         "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
+        "max_pixels": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -377,11 +568,13 @@ class ImageFolderLoader(TransformerMixin, BaseEstimator):
         resize: str = "stretch",
         color_mode: str = "rgb",
         n_jobs: int | None = -1,
+        max_pixels: int | None = None,
     ):
         self.size = size
         self.resize = resize
         self.color_mode = color_mode
         self.n_jobs = n_jobs
+        self.max_pixels = max_pixels
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -394,7 +587,10 @@ class ImageFolderLoader(TransformerMixin, BaseEstimator):
         self._validate_params()
         check_size(self.size)
         paths = as_path_array(X, type(self).__name__)
-        return read_images(paths, self.size, self.resize, self.color_mode, self.n_jobs)
+        return read_images(
+            paths, self.size, self.resize, self.color_mode, self.n_jobs,
+            max_pixels=self.max_pixels,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,0 +1,227 @@
+"""The one decoder: every Pillow mode, memory on big files, the order of its steps."""
+
+import io
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from conftest import solid, write_image
+from toonsklearn._imaging import _to_working_mode, read_image
+from toonsklearn.exceptions import ImageDecodeError
+
+# --- every mode Pillow can write ---------------------------------------------------------
+
+RED = (200, 30, 30)
+FORMATS = ("PNG", "TIFF", "BMP", "GIF", "JPEG", "WEBP", "PPM", "TGA", "SGI", "PCX", "ICO",
+           "JPEG2000", "QOI", "DDS", "SPIDER", "XBM", "MSP", "PALM")
+MODES = ("1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr",
+         "LAB", "HSV", "I", "I;16", "I;16L", "I;16B", "I;16N", "F")
+
+
+def in_mode(mode):
+    """A 6x6 image in ``mode`` holding one colour, however that mode can hold it."""
+    if mode.startswith("I;16"):
+        return Image.new(mode, (6, 6), 32896)  # 128 * 257: mid-grey at 16 bits
+    if mode == "I":
+        return Image.new(mode, (6, 6), 2**30)
+    if mode == "F":
+        return Image.new(mode, (6, 6), 77.6)
+    rgba = Image.new("RGBA", (6, 6), (*RED, 255))
+    if mode in ("La", "LA"):
+        return rgba.convert("LA").convert(mode)
+    if mode in ("P", "PA"):  # an adaptive palette holds the colour exactly
+        return rgba.convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE).convert(mode)
+    if mode == "RGBa":
+        return rgba.convert(mode)
+    return rgba.convert("RGB").convert(mode)
+
+
+def writable_pairs():
+    """Every (mode, format) that this Pillow writes and then opens again."""
+    pairs = []
+    for mode in MODES:
+        for fmt in FORMATS:
+            buffer = io.BytesIO()
+            try:
+                in_mode(mode).save(buffer, fmt)
+                Image.open(io.BytesIO(buffer.getvalue())).load()
+            except Exception:  # noqa: BLE001 (this Pillow cannot write that pair)
+                continue
+            pairs.append((mode, fmt))
+    return pairs
+
+
+@pytest.mark.parametrize("mode, fmt", writable_pairs())
+def test_every_writable_mode_decodes_to_uint8_rgb_or_is_refused_by_name(tmp_path, mode, fmt):
+    path = tmp_path / f"image.{fmt.lower()}"
+    in_mode(mode).save(path, fmt)
+    try:
+        image = read_image(path, (4, 4))
+    except ImageDecodeError as exc:
+        assert "mode" in str(exc) and "image." in str(exc)  # refused by name, naming the file
+        return
+    assert image.shape == (4, 4, 3) and image.dtype == np.uint8
+    grey = read_image(path, (4, 4), color_mode="grayscale")
+    assert grey.shape == (4, 4, 1) and grey.dtype == np.uint8
+
+
+# (mode, formats that may keep that mode, expected RGB at the centre, tolerance)
+EXPECTED = [
+    ("1", ("PNG",), (255, 255, 255), 0),  # the red is bright enough to dither to white
+    ("L", ("PNG",), (90, 90, 90), 1),
+    ("LA", ("PNG",), (90, 90, 90), 1),
+    ("P", ("PNG",), RED, 0),
+    ("PA", ("TIFF",), RED, 0),
+    ("RGB", ("PNG",), RED, 0),
+    ("RGBA", ("PNG",), RED, 0),
+    ("CMYK", ("TIFF",), RED, 1),
+    ("YCbCr", ("TIFF", "IM"), RED, 3),  # Pillow 10 writes YCbCr TIFFs as RGB
+    ("LAB", ("TIFF",), RED, 6),
+    ("I;16", ("PNG", "TIFF"), (128, 128, 128), 0),
+    ("I;16B", ("TIFF",), (128, 128, 128), 0),
+    ("I", ("TIFF",), (128, 128, 128), 0),  # 2**30 of a signed 32-bit range
+    ("F", ("TIFF",), (78, 78, 78), 0),  # floats are 0-255 pixels, as Pillow takes them
+]
+# Modes a file may come back in that hold the same pixels (Pillow 10 opens 16-bit PNGs
+# as "I"; big-endian 16-bit TIFFs may come back native).
+SAME_PIXELS = {"I;16": {"I;16", "I"}, "I;16B": {"I;16B", "I;16"}, "1": {"1"}}
+
+
+@pytest.mark.parametrize("mode, formats, expected, tolerance", EXPECTED)
+def test_each_mode_keeps_its_colour(tmp_path, mode, formats, expected, tolerance):
+    if mode in ("L", "LA"):
+        source = Image.new(mode, (6, 6), 90 if mode == "L" else (90, 255))
+    else:
+        source = in_mode(mode)
+    for fmt in formats:  # the first format this Pillow stores the mode in
+        path = tmp_path / f"image.{fmt.lower()}"
+        source.save(path, fmt)
+        with Image.open(path) as stored:
+            if stored.mode in SAME_PIXELS.get(mode, {mode}):
+                break
+    else:
+        pytest.fail(f"no format of {formats} keeps mode {mode!r} in this Pillow")
+    image = read_image(path)
+    np.testing.assert_allclose(image[3, 3], expected, atol=tolerance)
+
+
+def test_integer_tiffs_scale_by_the_range_of_their_type(tmp_path):
+    """Mode "I" holds 16-bit PNGs and 16- or 32-bit, signed or unsigned TIFFs alike:
+    each maps its type's range onto 0-255, negative values clip to black."""
+    cases = {
+        "int32.tif": (np.array([[0, 2**30, 2**31 - 1, -5]], np.int32), [0, 128, 255, 0]),
+        "uint32.tif": (np.array([[0, 2**31, 2**32 - 1, 7]], np.uint32), [0, 128, 255, 0]),
+        "int16.tif": (np.array([[0, 2**14, 2**15 - 1, -3]], np.int16), [0, 128, 255, 0]),
+        "uint16.tif": (np.array([[0, 32896, 65535, 300]], np.uint16), [0, 128, 255, 1]),
+    }
+    for name, (values, expected) in cases.items():
+        tifffile.imwrite(tmp_path / name, values)
+        decoded = read_image(tmp_path / name, color_mode="grayscale")[..., 0]
+        np.testing.assert_array_equal(decoded[0], expected, err_msg=name)
+
+
+def test_sixteen_bit_png_uses_the_full_range(tmp_path):
+    path = tmp_path / "grey16.png"
+    Image.fromarray(np.array([[0, 257 * 100, 65535]], np.uint16)).save(path)
+    np.testing.assert_array_equal(read_image(path)[0, :, 0], [0, 100, 255])
+
+
+def test_a_mode_without_a_conversion_is_refused_by_name():
+    premultiplied = Image.new("LA", (4, 4)).convert("La")  # no file format stores it
+    with pytest.raises(ImageDecodeError, match="'toon.png' has Pillow image mode 'La'"):
+        _to_working_mode(premultiplied, "toon.png")
+
+
+# --- the order of the steps --------------------------------------------------------------
+
+
+def test_transparency_is_composited_onto_white_and_padding_stays_black(tmp_path):
+    image = np.zeros((10, 30, 4), np.uint8)
+    image[..., :3] = (255, 0, 0)
+    image[..., 3] = 128
+    image[:, :5, 3] = 0  # fully transparent strip on the left
+    path = write_image(tmp_path / "half.png", image)
+    padded = read_image(path, (12, 12), resize="pad")
+    np.testing.assert_array_equal(padded[0], 0)  # black bars, as for an opaque image
+    np.testing.assert_allclose(padded[6, 6], (255, 127, 127), atol=2)
+    np.testing.assert_allclose(padded[6, 0], (255, 255, 255), atol=2)  # transparent -> white
+    full = read_image(path)
+    reference = Image.alpha_composite(
+        Image.new("RGBA", (30, 10), (255, 255, 255, 255)), Image.fromarray(image)
+    ).convert("RGB").resize((15, 20), Image.Resampling.BILINEAR)
+    np.testing.assert_allclose(
+        read_image(path, (20, 15)).astype(int), np.asarray(reference).astype(int), atol=2
+    )
+    assert full.shape == (10, 30, 3)
+
+
+@pytest.mark.parametrize("resize", ["stretch", "pad", "crop"])
+def test_orientation_is_applied_after_resizing_as_if_before(tmp_path, resize):
+    upright = solid(40, 20, (0, 0, 255))
+    upright[:10] = (255, 0, 0)  # red on top when shown upright
+    stored = np.rot90(upright, k=1)  # stored sideways; orientation 6 turns it back
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = write_image(tmp_path / "sideways.png", stored, exif=exif)
+    turned = read_image(path, (16, 12), resize=resize)
+    expected = read_image(write_image(tmp_path / "upright.png", upright), (16, 12), resize=resize)
+    np.testing.assert_allclose(turned.astype(int), expected.astype(int), atol=1)
+
+
+# --- memory on big files -----------------------------------------------------------------
+
+PEAK = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    from PIL import Image
+    from toonsklearn._imaging import read_image
+
+    def status(field):
+        with open("/proc/self/status") as lines:
+            return next(int(line.split()[1]) * 1024 for line in lines if line.startswith(field))
+
+    Image.init()
+    np.asarray(read_image(sys.argv[1], (8, 8)))  # warm every code path on a small file first
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # reset the peak (VmHWM) to the RSS now
+    before = status("VmRSS:")
+    if sys.argv[3] == "decode only":
+        Image.open(sys.argv[2]).load()
+    else:
+        read_image(sys.argv[2], (64, 64))
+    print(json.dumps(status("VmHWM:") - before))
+""")
+
+
+def peak_growth(small, big, what):
+    """Bytes the peak RSS of a fresh process rises by during ``what``. The peak is the
+    kernel's (VmHWM), which sees Pillow's C allocations; ru_maxrss would not do, as a
+    child inherits its parent's high-water mark across fork and exec."""
+    run = subprocess.run([sys.executable, "-c", PEAK, small, big, what], capture_output=True,
+                         text=True, check=True)
+    return json.loads(run.stdout)
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+def test_a_big_png_costs_one_full_size_copy_on_the_way_to_the_target_size(tmp_path, channels):
+    side = 3000
+    image = np.empty((side, side, channels), np.uint8)
+    image[...] = np.arange(side, dtype=np.uint8)[:, None, None]
+    if channels == 4:
+        image[..., 3] = 200
+    big = tmp_path / "big.png"
+    Image.fromarray(image).save(big, compress_level=1)
+    small = write_image(tmp_path / "small.png", image[:16, :16])
+    del image
+    decoded = peak_growth(small, str(big), "decode only")  # Pillow's one full-size image
+    ours = peak_growth(small, str(big), "read_image")
+    # RGB: nothing beside the decoded image; RGBA: plus the premultiplied copy Pillow
+    # resizes. The old decoder held three (RGB) or six (RGBA) times the decoded image.
+    allowed = 1.15 if channels == 3 else 2.15
+    assert ours < allowed * decoded, f"peak grew {ours / decoded:.2f}x the decoded image"
