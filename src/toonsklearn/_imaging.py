@@ -52,7 +52,7 @@ _WORKING_MODES = {
     "RGBa": "RGBA",
 }
 _INTEGER_MODES = ("I", "I;16", "I;16B", "I;16L", "I;16N")
-_STRIP_PIXELS = 1 << 20  # wide sources are scaled to 8 bits a strip of rows at a time
+_STRIP_PIXELS = 1 << 18  # big images are converted a strip of this many pixels at a time
 _NOT_A_FILE = {
     stat.S_IFIFO: "a FIFO (named pipe)",
     stat.S_IFCHR: "a character device",
@@ -134,7 +134,7 @@ def read_image(
                 orientation = img.getexif().get(_EXIF_ORIENTATION)
                 if size is not None and img.format == "JPEG":
                     _draft(img, size, color_mode, orientation)
-                return _as_array(_decode(img, path, size, resize, color_mode, orientation))
+                return _to_array(_decode(img, path, size, resize, orientation), color_mode)
         except Image.DecompressionBombError as exc:
             raise ImageTooLargeError(
                 f"Refusing to decode {path!r}: {exc} If you trust this file, raise "
@@ -168,9 +168,9 @@ def _draft(img: Image.Image, size: tuple[int, int], color_mode: str, orientation
     img.draft("L" if color_mode == "grayscale" else "RGB", (width, height))
 
 
-def _decode(img, path, size, resize, color_mode, orientation) -> Image.Image:
-    """Working mode, then target size, then upright, then ``color_mode``: in that order
-    every full-size step is a conversion Pillow cannot skip, and the rest is small."""
+def _decode(img, path, size, resize, orientation) -> Image.Image:
+    """Working mode, then target size, then upright: in that order every full-size step
+    is one Pillow cannot skip, and the rest is small."""
     work = _replace(img, _to_working_mode(img, path))
     if size is not None:
         height, width = size
@@ -179,7 +179,23 @@ def _decode(img, path, size, resize, color_mode, orientation) -> Image.Image:
         work = _replace(work, fit_to_size(work, (height, width), resize))
     if orientation in _TRANSPOSES:
         work = _replace(work, work.transpose(_TRANSPOSES[orientation]))
-    return _to_color_mode(work, color_mode)
+    return work
+
+
+def _to_array(img: Image.Image, color_mode: str) -> np.ndarray:
+    """The pixels of an RGB, L, RGBA or LA image in ``color_mode``, as ``(h, w, c)``.
+
+    Converted a strip of rows at a time, so a full-size result costs the array itself
+    rather than a composited copy, a converted copy and the bytes NumPy reads.
+    """
+    channels = 1 if color_mode == "grayscale" else 3
+    out = np.empty((img.height, img.width, channels), dtype=np.uint8)
+    rows = max(1, _STRIP_PIXELS // max(1, img.width))
+    for top in range(0, img.height, rows):
+        strip = img.crop((0, top, img.width, min(top + rows, img.height)))
+        pixels = np.asarray(_to_color_mode(strip, color_mode), dtype=np.uint8)
+        out[top : top + pixels.shape[0]] = pixels.reshape(pixels.shape[0], img.width, channels)
+    return out
 
 
 def _replace(old: Image.Image, new: Image.Image) -> Image.Image:
@@ -296,7 +312,7 @@ def resize_array(image: np.ndarray, size: tuple[int, int], resize: str = "stretc
         resized = fit_to_size(
             Image.fromarray(image.squeeze(2) if mode == "L" else image, mode), size, resize
         )
-        return _as_array(resized)
+        return _to_array(resized, "grayscale" if mode == "L" else "rgb")
     channels = [
         np.asarray(
             fit_to_size(Image.fromarray(image[..., c].astype(np.float32), "F"), size, resize)
@@ -304,11 +320,6 @@ def resize_array(image: np.ndarray, size: tuple[int, int], resize: str = "stretc
         for c in range(image.shape[2])
     ]
     return np.stack(channels, axis=-1).astype(image.dtype, copy=False)
-
-
-def _as_array(img: Image.Image) -> np.ndarray:
-    array = np.asarray(img, dtype=np.uint8)
-    return array[..., np.newaxis] if array.ndim == 2 else array
 
 
 def check_size(size) -> None:

