@@ -1,5 +1,7 @@
 import os
 import pickle
+import socket
+import struct
 import warnings
 from pathlib import Path
 
@@ -233,6 +235,19 @@ def test_every_kind_at_once_is_counted_by_kind(plain_folder):
         assert words in messages[0]
 
 
+def test_a_socket_and_a_file_pillow_trips_on_are_counted(plain_folder):
+    root, good = plain_folder
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(root / "tom" / "socket.png"))
+        (root / "jerry" / "unknown.png").write_bytes(  # a DDS header Pillow cannot decode
+            b"DDS " + struct.pack("<I", 124) + struct.pack("<3I", 0, 4, 4) + bytes(56)
+            + struct.pack("<4I", 32, 0, 0, 0) + bytes(36)
+        )
+        data, messages = load_recording_warnings(root, on_error="skip")
+    assert sorted(data.paths) == sorted(good)
+    assert "1 not a regular file" in messages[0] and "1 corrupt or not an image" in messages[0]
+
+
 def test_an_unreadable_root_is_named(plain_folder):
     root, _ = plain_folder
     os.chmod(root, 0)
@@ -271,6 +286,8 @@ def test_max_pixels_must_be_a_positive_int(tmp_path):
         load_image_folder(tmp_path, max_pixels=0)
     with pytest.raises(ValueError, match="max_pixels"):
         ImageFolderLoader(max_pixels=-1).fit(["a.png"])
+    with pytest.raises(ValueError, match="max_pixels=True"):
+        ImageFolderLoader(max_pixels=True).fit(["a.png"])
 
 
 # --- decoding ----------------------------------------------------------------------------
@@ -351,12 +368,13 @@ def test_parallel_decoding_matches_serial(toon_tree):
 
 
 def test_size_none_needs_equal_sizes(tmp_path):
-    paths = [
+    paths = np.array([
         write_image(tmp_path / "a.png", solid(8, 8)),
         write_image(tmp_path / "b.png", solid(9, 8)),
-    ]
-    with pytest.raises(ValueError, match="size=\\(height, width\\)"):
+    ])
+    with pytest.raises(ValueError, match="b.png' is 8x9 pixels but .*a.png' is 8x8") as info:
         ImageFolderLoader(size=None).transform(paths)
+    assert "np.str_" not in str(info.value)
 
 
 def test_loader_rejects_arrays_and_single_paths_with_a_hint(tmp_path):
@@ -469,6 +487,7 @@ def labelled(tmp_path):
         ("filename,tom\na.png,1\n\nb.png,yes\n", 4, "row 4, column 'tom' holds 'yes'"),
         ("filename,tom,jerry\na.png,1,0\nb.png,0,\n", 3, "row 3, column 'jerry' holds an empty"),
         ("filename,tom\na.png,2\n", 2, "row 2, column 'tom' holds 2"),
+        ("filename,tom\na.png,1,\nb.png,yes,\n", 3, "row 3, column 'tom' holds 'yes'"),
     ],
 )
 def test_malformed_labels_name_the_file_and_row(labelled, text, row, words):
@@ -486,6 +505,7 @@ def test_malformed_labels_name_the_file_and_row(labelled, text, row, words):
     "content, words",
     [
         (b"", "is empty"),
+        (b"\n\nfilename,tom\na.png,1\n", "first line is blank"),
         (b"filename,tom\n", "lists no images"),
         (b"filename\na.png\n", "no label columns"),
         (b'filename,tom\n"a.png,1\n', "Could not read"),
@@ -507,6 +527,14 @@ def test_a_labels_fifo_or_missing_file_is_refused_without_hanging(labelled):
         run_forked(lambda: load_labels_csv(fifo), timeout=30)
     with pytest.raises(MissingFileError, match="nothing.csv"):
         load_labels_csv(labelled / "nothing.csv")
+
+
+def test_a_trailing_comma_on_every_row_is_read_as_an_empty_column(labelled):
+    csv = labelled / "labels.csv"
+    csv.write_text("filename,tom\na.png,1,\nb.png,0,\n")  # as some spreadsheets export
+    data = load_labels_csv(os.fsencode(csv))
+    assert list(data.frame["filename"]) == ["a.png", "b.png"]
+    np.testing.assert_array_equal(data.target, [[1], [0]])
 
 
 def test_bad_images_listed_in_a_csv_name_their_row(labelled):

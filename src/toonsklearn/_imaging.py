@@ -14,6 +14,7 @@ composited onto white at the target size.
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from numbers import Integral
@@ -47,7 +48,7 @@ _SWAPS_SIDES = (5, 6, 7, 8)
 # Source mode -> the mode it is resized in. Alpha modes stay alpha until the image is
 # small (Pillow resizes them premultiplied); the rest become plain RGB or L.
 _WORKING_MODES = {
-    "RGB": "RGB", "L": "L", "RGBA": "RGBA", "LA": "LA", "1": "L", "PA": "RGBA",
+    "RGB": "RGB", "L": "L", "RGBA": "RGBA", "LA": "LA", "PA": "RGBA",
     "RGBX": "RGB", "CMYK": "RGB", "YCbCr": "RGB", "LAB": "RGB", "HSV": "RGB",
     "RGBa": "RGBA",
 }
@@ -61,9 +62,13 @@ _NOT_A_FILE = {
     stat.S_IFDIR: "a folder",
 }
 SKIP_HINT = (
-    "Remove it, or build the file list with load_image_folder(..., on_error='skip'), "
-    "which drops unreadable files together with their labels."
+    "Remove it, or list the files with load_image_folder or load_labels_csv and "
+    "on_error='skip', which drop unreadable files together with their labels."
 )
+# The raster formats a drawing comes in. Whatever a file's name says, Pillow picks a
+# reader by content: EPS (Pillow runs Ghostscript on it) and rarer formats stay out.
+_FORMATS = ("BMP", "DIB", "GIF", "ICO", "JPEG", "MPO", "JPEG2000", "PNG", "PPM", "TIFF",
+            "WEBP", "TGA", "SGI", "PCX", "QOI", "DDS", "ICNS", "PSD")
 
 
 def is_image_file(name: str) -> bool:
@@ -96,18 +101,28 @@ def open_regular_file(path: str, hint: str = SKIP_HINT):
             f"permissions (chmod a+r), or: {hint}",
             path=path,
         ) from None
-    except OSError as exc:  # a symlink loop, a name too long, a socket ...
+    except OSError as exc:  # a socket, a symlink loop, a name too long ...
+        try:
+            _refuse_if_not_regular(os.stat(path).st_mode, path, hint)
+        except OSError:
+            pass
         raise ImageDecodeError(
             f"Could not open {path!r} ({exc.strerror or exc}). {hint}", path=path
         ) from exc
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
+    try:
+        _refuse_if_not_regular(os.fstat(fd).st_mode, path, hint)
+    except NotRegularFileError:
         os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def _refuse_if_not_regular(mode: int, path: str, hint: str) -> None:
+    if not stat.S_ISREG(mode):
         kind = _NOT_A_FILE.get(stat.S_IFMT(mode), "not a regular file")
         raise NotRegularFileError(
             f"{path!r} is {kind}, not a regular file, so it was not read. {hint}", path=path
         )
-    return os.fdopen(fd, "rb")
 
 
 def read_image(
@@ -126,14 +141,16 @@ def read_image(
     errors naming the file: :class:`MissingFileError`, :class:`UnreadableFileError`
     or :class:`ImageDecodeError`.
     """
-    path = str(os.fspath(path))  # a plain str, also for NumPy's str_, in every message
+    path = os.fsdecode(path)  # a plain str (also for bytes and NumPy's str_) in messages
     with open_regular_file(path) as file:
         try:
-            with Image.open(file) as img:
+            with Image.open(file, formats=_known_formats()) as img:
                 _check_pixels(img, path, max_pixels)
-                orientation = img.getexif().get(_EXIF_ORIENTATION)
                 if size is not None and img.format == "JPEG":
-                    _draft(img, size, color_mode, orientation)
+                    _draft(img, size, color_mode, img.getexif().get(_EXIF_ORIENTATION))
+                img.load()
+                # Read after loading: Pillow turns TIFFs upright itself and drops the tag.
+                orientation = img.getexif().get(_EXIF_ORIENTATION)
                 return _to_array(_decode(img, path, size, resize, orientation), color_mode)
         except Image.DecompressionBombError as exc:
             raise ImageTooLargeError(
@@ -141,13 +158,26 @@ def read_image(
                 "PIL.Image.MAX_IMAGE_PIXELS (or set it to None) before loading.",
                 path=path,
             ) from exc
-        except (OSError, SyntaxError, ValueError, EOFError, Image.UnidentifiedImageError) as exc:
-            if isinstance(exc, ImageDecodeError):
-                raise
-            reason = str(exc) or type(exc).__name__
+        except ImageDecodeError:
+            raise
+        except Image.UnidentifiedImageError as exc:
+            raise ImageDecodeError(
+                f"Could not decode {path!r}: it is not an image in one of the formats read "
+                f"here ({', '.join(_known_formats())}). {SKIP_HINT}",
+                path=path,
+            ) from exc
+        except Exception as exc:  # noqa: BLE001 (a hostile file trips Pillow in many ways)
+            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             raise ImageDecodeError(
                 f"Could not decode {path!r} as an image ({reason}). {SKIP_HINT}", path=path
             ) from exc
+
+
+@functools.cache
+def _known_formats() -> tuple[str, ...]:
+    """Those of ``_FORMATS`` this Pillow reads (``Image.open`` fails on a name it lacks)."""
+    Image.init()
+    return tuple(name for name in _FORMATS if name in Image.OPEN)
 
 
 def _check_pixels(img: Image.Image, path: str, max_pixels: int | None) -> None:
@@ -176,9 +206,11 @@ def _decode(img, path, size, resize, orientation) -> Image.Image:
         height, width = size
         if orientation in _SWAPS_SIDES:
             height, width = width, height
-        work = _replace(work, fit_to_size(work, (height, width), resize))
+        work = _replace(work, _scale(work, (height, width), resize))
     if orientation in _TRANSPOSES:
         work = _replace(work, work.transpose(_TRANSPOSES[orientation]))
+    if size is not None:  # pad or crop upright, so the odd pixel falls where it would
+        work = _replace(work, _place(work, size, resize))
     return work
 
 
@@ -210,8 +242,9 @@ def _to_working_mode(img: Image.Image, path: str) -> Image.Image:
 
     Palette and 1-bit images would be resized with nearest-neighbour, so they are
     expanded first."""
-    if img.mode in _INTEGER_MODES or img.mode == "F":
-        return _wide_to_l(img)
+    if img.mode in ("1", *_INTEGER_MODES, "F"):
+        grey = _wide_to_l(img) if img.mode != "1" else img.convert("L")
+        return _with_transparent_key(grey, img)
     if img.mode in ("P", "L", "RGB") and "transparency" in img.info:
         return img.convert("RGBA")
     if img.mode == "P":
@@ -224,6 +257,17 @@ def _to_working_mode(img: Image.Image, path: str) -> Image.Image:
         )
     target = _WORKING_MODES[img.mode]
     return img if img.mode == target else img.convert(target)
+
+
+def _with_transparent_key(grey: Image.Image, source: Image.Image) -> Image.Image:
+    """``grey`` with an alpha band when ``source`` names one value as transparent
+    (PNG's tRNS for 1-bit and 16-bit greyscale), else ``grey`` itself."""
+    key = source.info.get("transparency")
+    if not isinstance(key, int) or isinstance(key, bool):
+        return grey
+    opaque = np.asarray(source).astype(np.int64) != (bool(key) if source.mode == "1" else key)
+    alpha = Image.fromarray(np.where(opaque, 255, 0).astype(np.uint8), "L")
+    return Image.merge("LA", (grey, alpha))
 
 
 def _wide_to_l(img: Image.Image) -> Image.Image:
@@ -244,7 +288,7 @@ def _wide_to_l(img: Image.Image) -> Image.Image:
     out = np.empty(source.shape, dtype=np.uint8)
     rows = max(1, _STRIP_PIXELS // max(1, source.shape[1]))
     for start in range(0, source.shape[0], rows):
-        strip = source[start : start + rows].astype(np.float64)
+        strip = np.nan_to_num(source[start : start + rows].astype(np.float64), posinf=255.0)
         out[start : start + rows] = np.clip(np.rint(strip * scale + offset), 0, 255)
     return Image.fromarray(out, "L")
 
@@ -285,21 +329,33 @@ def fit_to_size(img: Image.Image, size: tuple[int, int], resize: str = "stretch"
     black (as ``tf.image.resize_with_pad`` does); ``"crop"`` keeps it and crops the
     centre.
     """
+    return _place(_scale(img, size, resize), size, resize)
+
+
+def _scale(img: Image.Image, size: tuple[int, int], resize: str) -> Image.Image:
+    """Resize to ``size`` (stretch), or keeping the aspect ratio to cover it (crop) or to
+    fit inside it (pad)."""
+    height, width = size
+    if resize == "stretch":
+        target = (width, height)
+    else:
+        scale_w, scale_h = width / img.width, height / img.height
+        scale = min(scale_w, scale_h) if resize == "pad" else max(scale_w, scale_h)
+        target = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    return img if img.size == target else img.resize(target, _RESAMPLE)
+
+
+def _place(img: Image.Image, size: tuple[int, int], resize: str) -> Image.Image:
+    """Centre a scaled image in ``size``: crop its overhang, or pad it with black."""
     height, width = size
     if img.size == (width, height):
         return img
-    if resize == "stretch":
-        return img.resize((width, height), _RESAMPLE)
-    scale_w, scale_h = width / img.width, height / img.height
-    scale = min(scale_w, scale_h) if resize == "pad" else max(scale_w, scale_h)
-    inner = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-    scaled = img.resize(inner, _RESAMPLE)
-    left, top = (width - inner[0]) // 2, (height - inner[1]) // 2
+    left, top = (width - img.width) // 2, (height - img.height) // 2
     if resize == "crop":
-        return scaled.crop((-left, -top, -left + width, -top + height))
+        return img.crop((-left, -top, -left + width, -top + height))
     black = {"RGBA": (0, 0, 0, 255), "LA": (0, 255)}.get(img.mode, 0)
     canvas = Image.new(img.mode, (width, height), black)
-    canvas.paste(scaled, (left, top))
+    canvas.paste(img, (left, top))
     return canvas
 
 

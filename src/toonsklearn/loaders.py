@@ -76,8 +76,8 @@ def read_images(
         image = read(paths[index])
         if image.shape != first.shape:
             raise ValueError(
-                f"{paths[index]!r} is {image.shape[1]}x{image.shape[0]} pixels but "
-                f"{paths[0]!r} is {first.shape[1]}x{first.shape[0]}, so they cannot be "
+                f"'{paths[index]}' is {image.shape[1]}x{image.shape[0]} pixels but "
+                f"'{paths[0]}' is {first.shape[1]}x{first.shape[0]}, so they cannot be "
                 "stacked into one array. Pass size=(height, width) to resize them."
             )
         out[index] = image
@@ -346,12 +346,12 @@ def load_labels_csv(
     """
     _check_on_error(on_error)
     check_max_pixels(max_pixels)
-    csv = os.fspath(csv)
+    csv = os.fsdecode(csv)
     frame = _read_table(csv, filename_column)
     lines = frame.index + 2  # the header is line 1; blank lines were kept as rows, then dropped
     label_columns = [c for c in frame.columns if c != filename_column]
     _check_label_values(frame[label_columns], lines, csv)
-    image_dir = os.path.dirname(csv) if image_dir is None else os.fspath(image_dir)
+    image_dir = os.path.dirname(csv) if image_dir is None else os.fsdecode(image_dir)
     paths = _listed_paths(frame[filename_column], lines, csv, image_dir)
     errors = _check_files(paths, max_pixels, n_jobs)
     bad = [(line, e) for line, e in zip(lines, errors, strict=True) if e is not None]
@@ -387,11 +387,12 @@ def _read_table(csv: str, filename_column: str) -> pd.DataFrame:
                 keep_default_na=False,
                 na_values=[""],
                 skip_blank_lines=False,
+                index_col=False,  # a trailing comma must not turn the names into the index
             )
         except pd.errors.EmptyDataError:
             raise LabelsFileError(
-                f"'{csv}' is empty. Expected a header line such as 'filename,tom,jerry' and "
-                "one row per image.",
+                f"'{csv}' is empty or its first line is blank. Expected a header line such "
+                "as 'filename,tom,jerry', then one row per image.",
                 path=csv,
             ) from None
         except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
@@ -578,12 +579,14 @@ class ImageFolderLoader(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Check the parameters; nothing is learned. Returns self."""
         check_size(self.size)
+        check_max_pixels(self.max_pixels)
         return self
 
     def transform(self, X) -> np.ndarray:
         """Decode the files named in ``X``, a 1-D array-like of paths."""
         self._validate_params()
         check_size(self.size)
+        check_max_pixels(self.max_pixels)
         paths = as_path_array(X, type(self).__name__)
         return read_images(
             paths, self.size, self.resize, self.color_mode, self.n_jobs,
