@@ -29,6 +29,24 @@ def test_bad_specs_are_named():
         augmentation_layers(3)
 
 
+@pytest.mark.parametrize("spec, words", [
+    ({"flip": "diag"}, "augment\\['flip'\\] must be one of \\['horizontal', 'vertical'"),
+    ({"flip": True}, "augment\\['flip'\\] must be one of"),
+    ({"rotation": 2}, "augment\\['rotation'\\] must be a factor in \\(0, 1\\].*received 2"),
+    ({"zoom": "big"}, "augment\\['zoom'\\].*received 'big'"),
+    ({"contrast": -0.1}, "augment\\['contrast'\\]"),
+    ({"brightness": True}, "augment\\['brightness'\\]"),
+])
+def test_bad_values_are_refused_with_what_is_allowed(spec, words):
+    with pytest.raises(ValueError, match=words):
+        augmentation_layers(spec)
+
+
+def test_none_false_and_zero_turn_a_key_off():
+    spec = {"flip": None, "rotation": 0, "zoom": False, "contrast": 0.1}
+    assert names(augmentation_layers(spec)) == ["RandomContrast"]
+
+
 def test_layers_change_images_in_training_only():
     images = np.random.default_rng(0).uniform(0, 255, (4, 16, 16, 3)).astype(np.float32)
     model = keras.Sequential(augmentation_layers("strong", seed=0))

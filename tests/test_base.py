@@ -1,4 +1,5 @@
-"""The machinery shared by the three estimators (toonsklearn/base.py)."""
+"""The machinery shared by the three estimators (toonsklearn/estimators/_base.py and
+_training.py, _data.py, _callbacks.py)."""
 
 import os
 import pickle
@@ -26,7 +27,13 @@ from toonsklearn import (
     TransferClassifier,
     load_image_folder,
 )
-from toonsklearn.exceptions import ScaledImagesWarning
+from toonsklearn.exceptions import (
+    ImageDecodeError,
+    MissingFileError,
+    ScaledImagesWarning,
+    StaleCheckpointWarning,
+    TrainingDataError,
+)
 
 
 def small_cnn(**params):
@@ -136,8 +143,10 @@ def test_checkpoint_resumes_after_keyboard_interrupt(tmp_path):
         small_cnn(epochs=5, checkpoint_dir=checkpoints, callbacks=[_InterruptAt(2)]).fit(X, y)
     assert any(checkpoints.rglob("*"))  # epochs 0 and 1 are backed up
     resumed = small_cnn(epochs=5, checkpoint_dir=checkpoints).fit(X, y)
-    assert len(resumed.history_) == 3  # epochs 2, 3, 4 only
-    assert not any(p.is_file() for p in checkpoints.rglob("*"))  # cleaned once finished
+    assert list(resumed.history_.index) == [0, 1, 2, 3, 4]  # the rows before the resume too
+    assert resumed.history_["loss"].notna().all()
+    backups = [p for p in checkpoints.rglob("*") if p.is_file() and p.name != "fingerprint.txt"]
+    assert not backups  # cleaned once finished
 
 
 @pytest.mark.slow
@@ -161,7 +170,7 @@ def test_checkpoint_resumes_after_the_process_is_killed(tmp_path):
     assert killed.returncode == 17, killed.stderr.decode()[-2000:]
     X, y = toons()
     resumed = small_cnn(epochs=5, checkpoint_dir=tmp_path).fit(X, y)
-    assert len(resumed.history_) == 2
+    assert len(resumed.history_) == 5
 
 
 def test_fitted_pipeline_predicts_the_same_in_a_fresh_process(tmp_path, toon_tree):
@@ -285,3 +294,126 @@ def test_a_seeded_fit_leaves_global_state_as_it_found_it():
     model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Dropout(0.5)(inputs)))
     model.compile(optimizer="adam", loss="mse")
     model.fit(np.ones((8, 4)), np.ones(8), verbose=0)  # unseeded random ops still run
+
+
+# --- faults fixed for issue 10 -----------------------------------------------------------
+
+
+def test_a_failed_refit_leaves_the_fitted_estimator_as_it_was(toon_tree, tmp_path):
+    data = load_image_folder(toon_tree, subset="train")
+    clf = small_cnn(input_size=(16, 16)).fit(data.paths, data.target)
+    before = clf.predict_proba(data.paths)
+    fitted = {name: value for name, value in vars(clf).items() if name.endswith("_")}
+    paths = np.array([*data.paths[:10], str(tmp_path / "gone.png")])
+    with pytest.raises(MissingFileError, match="gone.png"):  # ours, not TensorFlow's
+        clf.fit(paths, np.array(["a", "b"] * 5 + ["c"]))
+    assert set(fitted) == {name for name in vars(clf) if name.endswith("_")}
+    assert all(vars(clf)[name] is value for name, value in fitted.items())
+    np.testing.assert_array_equal(clf.predict_proba(data.paths), before)
+
+
+def test_path_mode_predict_names_a_missing_or_corrupt_file(toon_tree, tmp_path):
+    data = load_image_folder(toon_tree, subset="train")
+    clf = small_cnn(input_size=(16, 16), epochs=1).fit(data.paths, data.target)
+    (tmp_path / "fake.png").write_text("not an image")
+    with pytest.raises(ImageDecodeError, match="fake.png"):
+        clf.predict([*data.paths[:3], str(tmp_path / "fake.png")])
+    with pytest.raises(MissingFileError, match="gone.png"):
+        clf.predict_proba([str(tmp_path / "gone.png")])
+
+
+def test_every_class_keeps_a_training_image():
+    X, y = toons(20)
+    y = y.copy()
+    y[0] = "spike"  # a class of one image
+    for fraction in (0.5, 0.8):
+        clf = small_cnn(validation_fraction=fraction)
+        clf._random_state = 0
+        train, val = clf._split(len(y), y)
+        assert set(y[train]) == set(y) and len(val) == int(np.ceil(20 * fraction))
+        assert not set(train) & set(val)
+    with pytest.raises(TrainingDataError, match="leaves 1 training images for 3 classes.*"
+                                                "Lower validation_fraction"):
+        small_cnn(validation_fraction=0.95).fit(X, y)
+
+
+def test_predict_warns_on_images_scaled_to_the_unit_range():
+    X, y = toons()
+    clf = small_cnn(epochs=1).fit(X, y)
+    with pytest.warns(ScaledImagesWarning, match="Multiply by 255"):
+        clf.predict(X / 255.0)
+
+
+def test_partial_fit_with_classes_accepts_a_batch_of_one_class():
+    X, y = toons()
+    clf = small_cnn()
+    jerry = y == "jerry"
+    clf.partial_fit(X[jerry], y[jerry], classes=["jerry", "tom"])
+    clf.partial_fit(X[~jerry], y[~jerry])
+    assert list(clf.classes_) == ["jerry", "tom"] and clf.current_epoch == 2
+
+
+def test_routed_parameters_are_refused_and_objects_search_instead():
+    with pytest.raises(ValueError, match="no routed parameters such as 'optimizer__momentum'"):
+        small_cnn().set_params(optimizer__momentum=0.9)
+    X, y = toons()
+    with pytest.raises(ValueError, match="routed"):
+        GridSearchCV(small_cnn(epochs=1), {"optimizer__momentum": [0.5, 0.9]}, cv=2).fit(X, y)
+    grid = {"optimizer": [keras.optimizers.SGD(momentum=0.9), "adam"]}
+    search = GridSearchCV(small_cnn(epochs=1), grid, cv=2).fit(X, y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert isinstance(clone(search.best_estimator_).optimizer, (str, keras.optimizers.SGD))
+
+
+def test_best_epoch_is_recorded_and_marked_in_history():
+    X, y = toons()
+    clf = small_cnn(epochs=40, learning_rate=5.0, early_stopping=2,
+                    validation_fraction=0.25).fit(X, y)
+    best = int(clf.history_["val_loss"].idxmin())
+    assert clf.best_epoch_ == best
+    assert clf.history_["best"].tolist() == [epoch == best for epoch in clf.history_.index]
+    plain = small_cnn().fit(X, y)  # no early stopping: the last epoch's weights are kept
+    assert plain.best_epoch_ == len(plain.history_) - 1 and plain.history_["best"].iloc[-1]
+
+
+def test_default_callbacks_are_replaced_or_turned_off_by_name():
+    X, y = toons()
+    off = small_cnn(epochs=6, learning_rate=5.0, early_stopping=1, validation_fraction=0.25,
+                    callbacks={"early_stopping": None}).fit(X, y)
+    assert len(off.history_) == 6
+    mine = keras.callbacks.EarlyStopping(monitor="loss", patience=0)
+    replaced = small_cnn(epochs=6, early_stopping=100,
+                         callbacks={"early_stopping": mine}).fit(X, y)
+    assert replaced.model_ is mine.model
+    with pytest.raises(ValueError, match="turns off no callback.*'checkpoint', 'early_stop"):
+        small_cnn(callbacks={"progress_bar": None}).fit(X, y)
+    with pytest.raises(TypeError, match="must be a keras.callbacks.Callback"):
+        small_cnn(callbacks=["not a callback"]).fit(X, y)
+
+
+@pytest.mark.parametrize("change", ["data", "network"])
+def test_a_stale_checkpoint_is_replaced_with_a_warning_not_resumed(tmp_path, change):
+    X, y = toons()
+    folder = tmp_path / "ckpt"
+    with pytest.raises(KeyboardInterrupt):
+        small_cnn(epochs=5, checkpoint_dir=folder, callbacks=[_InterruptAt(3)]).fit(X, y)
+    if change == "data":
+        other = {"X": X[::-1].copy(), "y": y[::-1].copy()}
+        estimator = small_cnn(epochs=5, checkpoint_dir=folder)
+    else:  # another network: Keras could not load the old backup into it
+        other = {"X": X, "y": y}
+        estimator = CNNClassifier(filters=(6,), convs_per_block=1,
+                                  **{**TINY, "epochs": 5, "checkpoint_dir": folder})
+    with pytest.warns(StaleCheckpointWarning, match=f"checkpoint_dir '{folder}'.*deleted"):
+        estimator.fit(other["X"], other["y"])
+    assert len(estimator.history_) == 5  # trained from epoch 0, not resumed at 3
+    fresh = clone(estimator).set_params(checkpoint_dir=None).fit(other["X"], other["y"])
+    np.testing.assert_allclose(estimator.predict_proba(other["X"]),
+                               fresh.predict_proba(other["X"]), atol=1e-6)
+
+
+def test_the_old_base_module_still_imports():
+    from toonsklearn.base import ImageClassifierBase
+    from toonsklearn.estimators._base import ImageClassifierBase as new
+
+    assert ImageClassifierBase is new and issubclass(CNNClassifier, new)

@@ -23,6 +23,7 @@ ALSO = {  # the built-in exception code outside toonsklearn already catches
     "MissingFileError": FileNotFoundError,
     "UnreadableFileError": PermissionError,
     "LabelsFileError": ValueError,
+    "TrainingDataError": ValueError,
     "WeightsFileError": ValueError,
     "UnsafeCheckpointError": pickle.UnpicklingError,
 }

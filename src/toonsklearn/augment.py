@@ -6,6 +6,8 @@ of every epoch during ``fit`` and do nothing at predict time.
 
 from __future__ import annotations
 
+from numbers import Real
+
 __all__ = ["POLICIES", "augmentation_layers"]
 
 #: Named policies: each maps to a dict spec.
@@ -15,6 +17,12 @@ POLICIES = {
                "contrast": 0.2, "brightness": 0.2},
 }
 _KNOWN = ("flip", "rotation", "zoom", "translation", "contrast", "brightness")
+_FLIPS = ("horizontal", "vertical", "horizontal_and_vertical")
+_MEANING = {
+    "rotation": "a fraction of a full turn", "zoom": "a fraction of the size",
+    "translation": "a fraction of the size", "contrast": "a fraction of the range",
+    "brightness": "a fraction of the range",
+}
 
 
 def _validate(augment) -> dict:
@@ -31,8 +39,27 @@ def _validate(augment) -> dict:
         unknown = sorted(set(augment) - set(_KNOWN))
         if unknown:
             raise ValueError(f"Unknown augment keys {unknown}; known keys are {_KNOWN}.")
+        for key, value in augment.items():
+            _check_value(key, value)
         return augment
     raise TypeError(f"augment must be None, a policy name or a dict; received {augment!r}.")
+
+
+def _check_value(key: str, value) -> None:
+    """Refuse a value Keras would ignore or misread; None, False and 0 turn a key off."""
+    if value is None or value is False or (not isinstance(value, bool) and value == 0):
+        return
+    if key == "flip":
+        if value not in _FLIPS:
+            raise ValueError(
+                f"augment['flip'] must be one of {list(_FLIPS)}, or None to turn it off; "
+                f"received {value!r}."
+            )
+    elif isinstance(value, bool) or not isinstance(value, Real) or not 0 < value <= 1:
+        raise ValueError(
+            f"augment[{key!r}] must be a factor in (0, 1] ({_MEANING[key]}), or None to "
+            f"turn it off; received {value!r}."
+        )
 
 
 def augmentation_layers(augment, seed: int | None = None) -> list:

@@ -22,8 +22,10 @@ __all__ = [
     "LabelsFileError",
     "ScaledImagesWarning",
     "SkippedImagesWarning",
+    "StaleCheckpointWarning",
     "ToonsklearnError",
     "ToonsklearnWarning",
+    "TrainingDataError",
     "UnreadableFileError",
     "UnsafeCheckpointError",
     "WeightsFileError",
@@ -101,6 +103,11 @@ class LabelsFileError(ToonsklearnError, ValueError):
         self.row = row
 
 
+class TrainingDataError(ToonsklearnError, ValueError):
+    """The data cannot train the model as asked: for example ``validation_fraction``
+    leaves a class with no training image. The message says what to change."""
+
+
 class WeightsFileError(ToonsklearnError, ValueError):
     """A weights file is truncated, corrupt, or not in the format it claims to be."""
 
@@ -116,6 +123,11 @@ class ToonsklearnWarning(UserWarning):
 
 class SkippedImagesWarning(ToonsklearnWarning):
     """Some files were dropped, with their labels, because they are not readable images."""
+
+
+class StaleCheckpointWarning(ToonsklearnWarning):
+    """``checkpoint_dir`` held an interrupted fit of other data, parameters or network;
+    it was deleted and the fit started afresh."""
 
 
 class ScaledImagesWarning(ToonsklearnWarning):

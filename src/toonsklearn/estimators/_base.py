@@ -1,0 +1,374 @@
+"""The one base class over scikeras' ``KerasClassifier`` that every estimator builds on.
+
+It owns the scikit-learn side of the three estimators: their shared parameters, input
+validation (image arrays, 2-D feature matrices, or a 1-D array of file paths), target
+encoding, ``fit``/``partial_fit``/``predict`` and the tags that scikeras 0.13 predates.
+How the model trains lives in :mod:`._training`, where the images come from in
+:mod:`._data`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from numbers import Integral, Real
+
+import keras
+import numpy as np
+import scipy.sparse
+from scikeras.wrappers import KerasClassifier
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.utils import column_or_1d
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
+
+from . import _checkpoint as checkpoint
+from ._callbacks import check_callbacks
+from ._data import DEFAULT_PATH_SIZE, ImageSource, warn_if_scaled
+from ._docs import Shared
+from ._training import TrainingMixin
+
+__all__ = ["ImageClassifierBase", "Shared"]
+
+
+class _MixinsBeforeBase(type):
+    """Put ``ClassifierMixin`` before ``BaseEstimator`` in the MRO.
+
+    scikeras declares ``KerasClassifier(BaseWrapper, ClassifierMixin)``, which puts
+    the mixin after ``BaseEstimator``: its tags never apply, so with scikit-learn >= 1.6
+    ``is_classifier`` is False and ``cross_val_score`` silently uses unstratified
+    folds. A subclass inherits that order, so the order is repaired here.
+    """
+
+    def mro(cls):
+        order = super().mro()
+        if ClassifierMixin in order and BaseEstimator in order:
+            order.remove(ClassifierMixin)
+            order.insert(order.index(BaseEstimator), ClassifierMixin)
+        return order
+
+
+class ImageClassifierBase(TrainingMixin, KerasClassifier, metaclass=_MixinsBeforeBase):
+    """Shared machinery of the toonsklearn Keras estimators; not used directly.
+
+    Subclasses implement ``_keras_build_fn(meta)`` returning an uncompiled
+    ``keras.Model`` that takes ``meta["image_shape_"]`` pixels in 0-255 and
+    returns ``meta["n_outputs_model_"]`` outputs, and may override
+    ``_train`` (how the model is fitted, see :class:`TrainingMixin`) and the target
+    handling methods. The shared parameters' defaults are in :class:`Shared`.
+    """
+
+    # scikeras' old-style tags claim multi-output and multi-label support. scikit-learn
+    # 1.6 falls back to them (BaseWrapper defines `_more_tags` only), where they would
+    # override `__sklearn_tags__`; subclasses restate what they really support.
+    _tags: dict = {}
+
+    # scikeras reads these; as class attributes they are not estimator parameters.
+    model = None
+    build_fn = None
+    warm_start = False
+    loss = None
+    metrics = None
+
+    _parameter_constraints: dict = {
+        "input_size": [tuple, None],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [str, keras.optimizers.Optimizer, type],
+        "augment": [None, StrOptions({"light", "strong"}), dict],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": [Interval(Integral, 1, None, closed="left"), None, "boolean"],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, dict, None],
+        "checkpoint_dir": [str, os.PathLike, None],
+    }
+
+    def __init__(
+        self,
+        *,
+        input_size=Shared.input_size,
+        epochs=Shared.epochs,
+        batch_size=Shared.batch_size,
+        learning_rate=Shared.learning_rate,
+        optimizer=Shared.optimizer,
+        augment=Shared.augment,
+        validation_fraction=Shared.validation_fraction,
+        early_stopping=Shared.early_stopping,
+        class_weight=Shared.class_weight,
+        random_state=Shared.random_state,
+        verbose=Shared.verbose,
+        callbacks=Shared.callbacks,
+        checkpoint_dir=Shared.checkpoint_dir,
+    ):
+        self.input_size = input_size
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.augment = augment
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.class_weight = class_weight
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.checkpoint_dir = checkpoint_dir
+
+    __repr__ = BaseEstimator.__repr__
+    score = ClassifierMixin.score
+
+    # ----------------------------------------------------------------- input
+    def _default_input_size(self) -> tuple[int, int] | None:
+        """Model input size when ``input_size`` is None; None means the data's own."""
+        return None
+
+    def _as_source(self, X, *, reset: bool) -> ImageSource:
+        """Validate ``X`` (paths, images or a 2-D matrix) and wrap it as an image source."""
+        name = type(self).__name__
+        if scipy.sparse.issparse(X):
+            raise TypeError(
+                f"{name} does not accept sparse input; pass a dense array (X.toarray()) or "
+                "images of shape (n_samples, height, width, channels)."
+            )
+        array = np.asarray(X) if not hasattr(X, "iloc") else X
+        if np.asarray(array).ndim == 1 and np.asarray(array).dtype.kind in "OUS":
+            paths = np.asarray([os.fspath(p) for p in np.asarray(array)], dtype=str)
+            if len(paths) == 0:
+                raise ValueError(f"{name} received an empty array of file paths.")
+            channels = 3 if reset else self.image_shape_[2]
+            size = self._model_size(None) if reset else self.image_shape_[:2]
+            if reset:
+                self.image_shape_ = (*size, channels)
+            return ImageSource(paths, True, (*size, channels))
+        if np.asarray(array).ndim == 2:
+            images = validate_data(self, X, reset=reset, dtype="numeric")
+            images = images[:, :, np.newaxis, np.newaxis]  # f features -> an f x 1 image
+        else:
+            images = check_array(array, allow_nd=True, dtype="numeric")
+            if images.ndim == 1 or images.ndim > 4:
+                raise ValueError(
+                    f"{name} expects images (n_samples, height, width[, channels]), a 2-D "
+                    f"feature matrix, or a 1-D array of file paths; received shape "
+                    f"{images.shape}."
+                )
+            if images.ndim == 3:
+                images = images[..., np.newaxis]
+            warn_if_scaled(images)
+        if reset:
+            self.image_shape_ = (*self._model_size(images.shape[1:3]), images.shape[3])
+        elif images.shape[3] != self.image_shape_[2]:
+            raise ValueError(
+                f"{name} was fitted on images with {self.image_shape_[2]} channels; received "
+                f"shape {images.shape}. Expected (n_samples, height, width, "
+                f"{self.image_shape_[2]})."
+            )
+        return ImageSource(images, False, self.image_shape_)
+
+    def _model_size(self, data_size) -> tuple[int, int]:
+        size = self.input_size or self._default_input_size() or data_size or DEFAULT_PATH_SIZE
+        if len(size) != 2 or not all(isinstance(s, Integral) and s > 0 for s in size):
+            raise ValueError(
+                f"input_size must be (height, width) of positive ints; received {size!r}."
+            )
+        return tuple(int(s) for s in size)
+
+    # ---------------------------------------------------------------- target
+    def _encode_target(self, y, *, reset: bool) -> np.ndarray:
+        """Validate ``y``, learn ``classes_`` when ``reset``, return what the model trains on."""
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if reset:
+            self.classes_ = None
+            self.target_encoder_ = self.target_encoder.fit(y)
+            vars(self).update(self.target_encoder_.get_metadata())
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"y has only one class ({self.classes_[0]!r}); a classifier needs at "
+                    "least two."
+                )
+        return np.asarray(self.target_encoder_.transform(y), dtype=np.float32).reshape(len(y), -1)
+
+    def _output_spec(self) -> tuple[int, str, str, list]:
+        """(outputs, activation, loss, metrics) of the model for the fitted target."""
+        if len(self.classes_) == 2:
+            return 1, "sigmoid", "binary_crossentropy", ["accuracy"]
+        return len(self.classes_), "softmax", "sparse_categorical_crossentropy", ["accuracy"]
+
+    def _proba_from_outputs(self, outputs: np.ndarray) -> np.ndarray:
+        outputs = np.asarray(outputs, dtype=np.float64)
+        if outputs.shape[1] == 1:
+            return np.hstack([1 - outputs, outputs])
+        return outputs
+
+    # ---------------------------------------------------------------- fitting
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Build a new model and train it on images ``X`` and labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width[, channels]) or (n_samples,)
+            Images with pixels in 0-255 (uint8 or float), a 2-D feature matrix
+            (read as ``n_features`` x 1 single-channel images), or file paths.
+        y : array-like of shape (n_samples,)
+            Labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights, multiplied by the ``class_weight`` weights.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        with self._all_or_nothing(), self._seeded():
+            self.__dict__.pop("history_", None)
+            source, y_model, weights = self._prepare_fit(X, y, sample_weight)
+            if self.checkpoint_dir is not None:
+                checkpoint.claim(self.checkpoint_dir, checkpoint.fingerprint(self, source, y))
+            train_idx, val_idx = self._split(len(source), y)
+            self.model_ = self._build_keras_model()
+            self._train(source, y_model, weights, train_idx, val_idx)
+        return self
+
+    @contextlib.contextmanager
+    def _all_or_nothing(self):
+        """When the body raises, put every attribute and the model's weights back, so a
+        failed fit leaves the estimator predicting exactly as before."""
+        before = dict(self.__dict__)
+        model = before.get("model_")
+        weights = model.get_weights() if model is not None else None
+        try:
+            yield
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            if weights is not None:
+                model.set_weights(weights)
+            raise
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one more epoch on ``(X, y)``, building the model on the first call.
+
+        Parameters
+        ----------
+        X, y, sample_weight
+            As in :meth:`fit`.
+        classes : array-like of shape (n_classes,), default=None
+            All classes; needed on the first call when ``y`` may miss some.
+
+        Returns
+        -------
+        self : object
+        """
+        first = not hasattr(self, "model_")
+        with self._all_or_nothing(), self._seeded():
+            if first:
+                self._validate_params()
+                if classes is not None:
+                    self._encode_target(np.asarray(classes), reset=True)
+                source, y_model, weights = self._prepare_fit(X, y, sample_weight,
+                                                             reset_target=classes is None)
+                self.model_ = self._build_keras_model()
+                self._compile(self.learning_rate)
+            else:
+                source, y_model, weights = self._prepare_fit(X, y, sample_weight, reset=False)
+                if not self.model_.compiled:  # a head trained on features leaves it uncompiled
+                    self._compile(self.learning_rate)
+            with source.our_errors():
+                history = self.model_.fit(
+                    self._dataset(source, np.arange(len(source)), y_model, weights,
+                                  shuffle=True),
+                    epochs=1, verbose=self.verbose, shuffle=False,
+                )
+            self._append_history(history)
+        return self
+
+    def _prepare_fit(self, X, y, sample_weight, *, reset=True, reset_target=True):
+        """Validate a fit's data; only a fit from scratch needs two classes in it (a
+        ``partial_fit`` batch may hold one)."""
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        check_callbacks(self.callbacks)
+        source = self._as_source(X, reset=reset)
+        check_consistent_length(source.data, y)
+        y_model = self._encode_target(y, reset=reset and reset_target)
+        weights = _check_sample_weight(sample_weight, source.data, dtype=np.float64)
+        weights = self._sample_weights(y, y_model, weights)
+        if reset and reset_target:
+            self._check_weighted_classes(y, weights)
+        return source, y_model, weights.astype(np.float32)
+
+    def _sample_weights(self, y, y_model, weights) -> np.ndarray:
+        """``weights`` times the ``class_weight`` weights."""
+        if self.class_weight is not None:
+            weights = weights * compute_sample_weight(self.class_weight, y)
+        return weights
+
+    def _check_weighted_classes(self, y, weights) -> None:
+        y = column_or_1d(y)
+        if len(np.unique(y[weights > 0])) < 2:
+            raise ValueError(
+                "After sample_weight and class_weight, only one class has a nonzero weight; "
+                "a classifier needs at least two."
+            )
+
+    # ------------------------------------------------------------- predicting
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape ``(n_samples, n_classes)``, columns in ``classes_`` order."""
+        check_is_fitted(self, "model_")
+        source = self._as_source(X, reset=False)
+        with source.our_errors():
+            outputs = self.model_.predict(self._dataset(source, np.arange(len(source))),
+                                          verbose=0)
+        return self._proba_from_outputs(outputs)
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted labels, shape ``(n_samples,)``."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def set_params(self, **params):
+        """Set parameters, as in scikit-learn; routed ``prefix__name`` keys are refused."""
+        routed = sorted(key for key in params if "__" in key)
+        if routed:
+            raise ValueError(
+                f"{type(self).__name__} takes no routed parameters such as {routed[0]!r}: "
+                "get_params and clone would drop them, and GridSearchCV with them. Pass the "
+                "object instead, e.g. optimizer=keras.optimizers.SGD(momentum=0.9), or "
+                "replace a default callback by name, e.g. callbacks={'early_stopping': "
+                "keras.callbacks.EarlyStopping(patience=3)}."
+            )
+        return super().set_params(**params)
+
+    def initialize(self, X, y):
+        """Build ``model_`` for ``(X, y)`` without training it. Returns self."""
+        self._validate_params()
+        with self._all_or_nothing(), self._seeded():
+            self._prepare_fit(X, y, None)
+            self.model_ = self._build_keras_model()
+            self._compile(self.learning_rate)
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.input_tags.sparse = False
+        return tags
+
+    @property
+    def current_epoch(self) -> int:
+        """Epochs trained so far (``len(history_)``)."""
+        return len(getattr(self, "history_", ()))

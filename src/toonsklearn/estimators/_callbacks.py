@@ -1,0 +1,66 @@
+"""The callbacks an estimator adds for its user, listed by name in one place.
+
+``"checkpoint"`` backs up every epoch to ``checkpoint_dir/<phase>`` (when
+``checkpoint_dir`` is set; see :mod:`._checkpoint`) and ``"early_stopping"`` stops
+when the monitored loss stops improving and restores the best weights (when
+``early_stopping`` is set). The
+``callbacks`` parameter adds the user's own: a list runs after these; a dict replaces
+the callback of each name it gives (``None`` turns one off) and adds the other names.
+"""
+
+from __future__ import annotations
+
+import os
+
+import keras
+
+from ._checkpoint import Checkpoint
+
+__all__ = ["DEFAULT_CALLBACKS", "callbacks_for"]
+
+#: Names of the callbacks an estimator may add, in the order they run.
+DEFAULT_CALLBACKS = ("checkpoint", "early_stopping")
+
+
+def _defaults(est, has_validation: bool, phase: str) -> dict:
+    callbacks = {}
+    if est.checkpoint_dir is not None:
+        backup_dir = os.path.join(os.fspath(est.checkpoint_dir), phase)
+        callbacks["checkpoint"] = Checkpoint(backup_dir)
+    if est.early_stopping:
+        patience = 10 if est.early_stopping is True else int(est.early_stopping)
+        callbacks["early_stopping"] = keras.callbacks.EarlyStopping(
+            monitor="val_loss" if has_validation else "loss",
+            patience=patience, restore_best_weights=True,
+        )
+    return callbacks
+
+
+def check_callbacks(callbacks) -> None:
+    """Refuse a ``callbacks`` value that is not a list of callbacks, or a dict of names to
+    a callback or None."""
+    items = callbacks.items() if isinstance(callbacks, dict) else enumerate(callbacks or [])
+    for name, callback in items:
+        if callback is None and isinstance(callbacks, dict):
+            if name not in DEFAULT_CALLBACKS:
+                raise ValueError(
+                    f"callbacks={{{name!r}: None}} turns off no callback: the default ones "
+                    f"are named {list(DEFAULT_CALLBACKS)}."
+                )
+        elif not isinstance(callback, keras.callbacks.Callback):
+            raise TypeError(
+                f"callbacks[{name!r}] must be a keras.callbacks.Callback"
+                f"{' or None' if isinstance(callbacks, dict) else ''}; received {callback!r}."
+            )
+
+
+def callbacks_for(est, has_validation: bool, phase: str = "train") -> list:
+    """The callbacks of one training phase: the named defaults, then the user's."""
+    callbacks = _defaults(est, has_validation, phase)
+    if isinstance(est.callbacks, dict):
+        for name, callback in est.callbacks.items():
+            callbacks.pop(name, None)
+            if callback is not None:
+                callbacks[name] = callback
+        return list(callbacks.values())
+    return list(callbacks.values()) + list(est.callbacks or [])

@@ -1,0 +1,165 @@
+"""``CNNClassifier``: a convolutional network trained from scratch, and the scratch
+network ``MultiLabelCNN`` shares."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import keras
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..architectures import ARCHITECTURES, ConvBlock, build_conv_stack, build_head
+from ..layers import ImagePreprocessing
+from ._base import ImageClassifierBase
+from ._docs import Shared, fill_doc
+
+__all__ = ["CNNClassifier"]
+
+_CNN_DEFAULTS = {"filters": (32, 64, 128), "kernel_size": 3, "convs_per_block": 2,
+                 "pooling": "avg"}
+CNN_CONSTRAINTS = {
+    "architecture": [StrOptions(set(ARCHITECTURES)), None],
+    "filters": [tuple, list],
+    "kernel_size": [Interval(Integral, 1, None, closed="left")],
+    "convs_per_block": [Interval(Integral, 1, None, closed="left")],
+    "dense_units": [tuple, list, Interval(Integral, 1, None, closed="left"), None],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "l2": [Interval(Real, 0, None, closed="left")],
+    "pooling": [StrOptions({"avg", "flatten"})],
+}
+
+def units(dense_units) -> tuple:
+    if dense_units is None:
+        return ()
+    return (dense_units,) if isinstance(dense_units, Integral) else tuple(dense_units)
+
+
+def scratch_network(est, inputs, x, n_outputs, activation):
+    """Preset or custom conv blocks, then the head, on the 0-255 tensor ``x``."""
+    if est.architecture is None:
+        blocks = tuple(ConvBlock(f, est.kernel_size, convs=est.convs_per_block)
+                       for f in est.filters)
+        pooling, dense_units = est.pooling, units(est.dense_units)
+    else:
+        changed = [k for k, v in _CNN_DEFAULTS.items() if getattr(est, k) != v]
+        if changed:
+            raise ValueError(
+                f"{changed} cannot be set together with architecture={est.architecture!r}, "
+                "which fixes its own blocks; use architecture=None for a custom network."
+            )
+        blocks, pooling, preset_units = ARCHITECTURES[est.architecture]
+        dense_units = preset_units if est.dense_units is None else units(est.dense_units)
+    x = ImagePreprocessing("scale", name="preprocessing")(x)
+    x = build_conv_stack(x, blocks, l2=est.l2, block_dropout=est.dropout)
+    outputs = build_head(x, n_outputs, activation, pooling=pooling, dense_units=dense_units,
+                         dropout=est.dropout, l2=est.l2)
+    return keras.Model(inputs, outputs, name=type(est).__name__)
+
+
+@fill_doc
+class CNNClassifier(ImageClassifierBase):
+    """A convolutional network trained from scratch, as a scikit-learn classifier.
+
+    Blocks of convolution -> batch norm -> ReLU (``convs_per_block`` times),
+    then max pooling and dropout; then global average pooling (or flatten), optional
+    dense layers, and a sigmoid (two classes) or softmax output. Pixels are scaled
+    to [0, 1] inside the model, augmentation layers run only during ``fit``.
+
+    Parameters
+    ----------
+    architecture : {"simple", "alexnet", "zfnet"} or None, default=None
+        A preset network from the seed notebooks; None builds one from
+        ``filters``, ``kernel_size``, ``convs_per_block`` and ``pooling``
+        (the defaults are the ``"simple"`` preset). ``dropout`` and ``l2`` apply
+        to presets too.
+    filters : tuple of int, default=(32, 64, 128)
+        Filters of each block.
+    kernel_size : int, default=3
+    convs_per_block : int, default=2
+    dense_units : int or tuple of int or None, default=None
+        Dense layers before the output (a preset's own when None).
+    dropout : float, default=0.3
+        Dropout after every block and before every dense layer.
+    l2 : float, default=0.0
+        L2 penalty on the kernels.
+    pooling : {"avg", "flatten"}, default="avg"
+    %(shared_parameters)s
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    model_ : keras.Model
+        The trained network; it takes raw 0-255 pixels.
+    history_ : pandas.DataFrame
+        Loss and metrics per epoch.
+    image_shape_ : tuple of int
+        ``(height, width, channels)`` the model takes.
+    n_features_in_ : int
+        Number of features, when fitted on a 2-D matrix.
+
+    See Also
+    --------
+    TransferClassifier : Fine-tune a pretrained backbone instead.
+
+    Notes
+    -----
+    X may be images ``(n, h, w[, c])``, a 1-D array of file paths (decoded in
+    batches from disk, so memory does not grow with n), or a 2-D matrix, read as
+    ``n_features`` x 1 single-channel images.
+
+    Examples
+    --------
+    >>> from toonsklearn import CNNClassifier
+    >>> from toonsklearn.datasets import make_toons
+    >>> X, y = make_toons(40, image_size=16, random_state=0)
+    >>> clf = CNNClassifier(filters=(8,), epochs=2, random_state=0).fit(X, y)
+    >>> clf.predict(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints = {**ImageClassifierBase._parameter_constraints, **CNN_CONSTRAINTS}
+
+    def __init__(
+        self,
+        architecture=None,
+        *,
+        filters=(32, 64, 128),
+        kernel_size=3,
+        convs_per_block=2,
+        dense_units=None,
+        dropout=0.3,
+        l2=0.0,
+        pooling="avg",
+        input_size=Shared.input_size,
+        epochs=Shared.epochs,
+        batch_size=Shared.batch_size,
+        learning_rate=Shared.learning_rate,
+        optimizer=Shared.optimizer,
+        augment=Shared.augment,
+        validation_fraction=Shared.validation_fraction,
+        early_stopping=Shared.early_stopping,
+        class_weight=Shared.class_weight,
+        random_state=Shared.random_state,
+        verbose=Shared.verbose,
+        callbacks=Shared.callbacks,
+        checkpoint_dir=Shared.checkpoint_dir,
+    ):
+        super().__init__(
+            input_size=input_size, epochs=epochs, batch_size=batch_size,
+            learning_rate=learning_rate, optimizer=optimizer, augment=augment,
+            validation_fraction=validation_fraction, early_stopping=early_stopping,
+            class_weight=class_weight, random_state=random_state, verbose=verbose,
+            callbacks=callbacks, checkpoint_dir=checkpoint_dir,
+        )
+        self.architecture = architecture
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.convs_per_block = convs_per_block
+        self.dense_units = dense_units
+        self.dropout = dropout
+        self.l2 = l2
+        self.pooling = pooling
+
+    def _keras_build_fn(self, meta):
+        inputs, x = self._inputs_and_augmentation()
+        return scratch_network(self, inputs, x, meta["n_outputs_model_"], self._activation)

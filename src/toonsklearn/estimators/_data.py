@@ -1,0 +1,101 @@
+"""Where the images of a fit or a prediction come from: an array or files on disk.
+
+Either way the model sees uint8 (or float) batches at its input size, through one
+``tf.data`` pipeline that decodes and resizes in parallel and prefetches, so that
+file paths stream in bounded memory and give the same batches as the decoded array.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+import numpy as np
+import tensorflow as tf
+
+from .._imaging import resize_array
+from ..exceptions import ScaledImagesWarning, ToonsklearnError
+from ..loaders import read_images
+
+#: Model input size for file paths when neither ``input_size`` nor a backbone sets one.
+DEFAULT_PATH_SIZE = (128, 128)
+
+
+class ImageSource:
+    """Images by index, from an array or from files, at the model's input size.
+
+    A file that fails to decode inside the ``tf.data`` pipeline reaches the caller as
+    TensorFlow's ``UnknownError``; :meth:`our_errors` turns it back into ours.
+    """
+
+    def __init__(self, data: np.ndarray, is_paths: bool, shape: tuple[int, int, int]):
+        self.data = data
+        self.is_paths = is_paths
+        self.shape = tuple(int(s) for s in shape)
+        self.dtype = np.uint8 if is_paths or data.dtype == np.uint8 else np.float32
+        self.error: ToonsklearnError | None = None
+
+    @contextlib.contextmanager
+    def our_errors(self):
+        """Re-raise the error of ours behind a failure of the pipeline, naming the file."""
+        self.error = None
+        try:
+            yield
+        except ToonsklearnError:
+            raise
+        except Exception:
+            if self.error is None:
+                raise
+            raise self.error from None
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def take(self, indices: np.ndarray) -> np.ndarray:
+        size, channels = self.shape[:2], self.shape[2]
+        if self.is_paths:
+            mode = "grayscale" if channels == 1 else "rgb"
+            try:
+                return read_images(self.data[indices], size, color_mode=mode)
+            except ToonsklearnError as exc:
+                self.error = self.error or exc
+                raise
+        images = self.data[indices]
+        if images.shape[1:3] != size:
+            images = np.stack([resize_array(image, size) for image in images])
+        return images.astype(self.dtype, copy=False)
+
+
+def make_dataset(source: ImageSource, indices, batch_size: int, *, y=None, weights=None,
+                 shuffle: bool = False, seed: int | None = None) -> tf.data.Dataset:
+    """Batches of ``source[indices]`` (with labels and weights) decoded in parallel."""
+    ds = tf.data.Dataset.from_tensor_slices(np.asarray(indices, dtype=np.int64))
+    if shuffle:
+        ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    tf_dtype = tf.as_dtype(source.dtype)
+
+    def load(idx):
+        images = tf.numpy_function(source.take, [idx], tf_dtype, stateful=False)
+        images.set_shape((None, *source.shape))
+        return tf.cast(images, tf.float32)
+
+    if y is None:
+        ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        y_t = tf.constant(y)
+        w_t = tf.constant(weights)
+        ds = ds.map(lambda idx: (load(idx), tf.gather(y_t, idx), tf.gather(w_t, idx)),
+                    num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def warn_if_scaled(images: np.ndarray, stacklevel: int = 4) -> None:
+    """Warn when float images look like [0, 1]: the model divides by 255 itself."""
+    if images.dtype.kind == "f" and images.size and images.min() >= 0 and images.max() <= 1:
+        warnings.warn(
+            "The images look scaled to [0, 1]; toonsklearn expects pixels in 0-255 and "
+            "scales inside the model. Multiply by 255 (or pass uint8 images).",
+            ScaledImagesWarning,
+            stacklevel=stacklevel,
+        )

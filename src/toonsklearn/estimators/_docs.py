@@ -1,0 +1,79 @@
+"""The parameters every estimator shares: their defaults and their documentation, each
+written once and filled into the three estimators' signatures and docstrings."""
+
+from __future__ import annotations
+
+import textwrap
+
+
+class Shared:
+    """Defaults of the shared parameters (signatures name them: ``epochs=Shared.epochs``)."""
+
+    input_size = None
+    epochs = 30
+    batch_size = 32
+    learning_rate = 1e-3
+    optimizer = "adam"
+    augment = None
+    validation_fraction = 0.1
+    early_stopping = 10
+    class_weight = None
+    random_state = None
+    verbose = 0
+    callbacks = None
+    checkpoint_dir = None
+
+
+# name -> (type, what it does); the default comes from Shared.
+_DOCS = {
+    "input_size": ("tuple of (int, int) or None", """
+        ``(height, width)`` the model takes; images of another size are resized.
+        None uses the backbone's default size when there is a backbone, else the
+        training images' size, or 128x128 for file paths."""),
+    "epochs": ("int", """
+        Most epochs (of the head phase, for a fine-tuned backbone); early stopping
+        usually ends sooner."""),
+    "batch_size": ("int", ""),
+    "learning_rate": ("float", """
+        Of the optimizer (of the head phase, for a fine-tuned backbone)."""),
+    "optimizer": ("str or keras.optimizers.Optimizer", ""),
+    "augment": ('{"light", "strong"} or dict or None', """
+        Random flips, rotations, zooms... applied per batch during ``fit`` only
+        (see :func:`toonsklearn.augment.augmentation_layers`)."""),
+    "validation_fraction": ("float", """
+        Held out (stratified) to monitor ``val_loss``; 0 monitors the training loss."""),
+    "early_stopping": ("int or bool or None", """
+        Patience in epochs; the best weights are restored. None or False trains
+        all ``epochs``."""),
+    "class_weight": ('dict or "balanced" or None', ""),
+    "random_state": ("int, RandomState or None", """
+        Seeds weights, shuffling and augmentation: two fits with the same int give
+        identical predictions."""),
+    "verbose": ("int", """
+        Keras' progress output: 0 silent, 1 progress bar, 2 one line per epoch."""),
+    "callbacks": ("list or dict of keras.callbacks.Callback or None", """
+        A list runs after the callbacks the estimator adds itself, which are named
+        ``"checkpoint"`` and ``"early_stopping"``; a dict replaces the callback of
+        each name it gives (None turns it off) and adds the other names."""),
+    "checkpoint_dir": ("str or path-like or None", """
+        Back up after every epoch; a fit interrupted (Ctrl-C, a killed process)
+        resumes from the last finished epoch when run again with the same folder."""),
+}
+
+
+def shared_parameters_doc() -> str:
+    """The numpydoc entries of the shared parameters, indented for a class docstring."""
+    entries = []
+    for name, (kind, text) in _DOCS.items():
+        default = getattr(Shared, name)
+        shown = f'"{default}"' if isinstance(default, str) else repr(default)
+        entries.append(f"    {name} : {kind}, default={shown}")
+        if text.strip():
+            entries.append(textwrap.indent(textwrap.dedent(text).strip(), " " * 8))
+    return "\n".join(entries).lstrip()
+
+
+def fill_doc(cls):
+    """Put the shared parameters where the class docstring says ``%(shared_parameters)s``."""
+    cls.__doc__ = cls.__doc__ % {"shared_parameters": shared_parameters_doc()}
+    return cls

@@ -1,0 +1,214 @@
+"""``MultiLabelCNN``: any number of labels per image, from scratch or on a backbone."""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import keras
+import numpy as np
+from sklearn.preprocessing import MultiLabelBinarizer
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.multiclass import type_of_target
+
+from ._base import ImageClassifierBase
+from ._cnn import CNN_CONSTRAINTS, scratch_network
+from ._docs import Shared, fill_doc
+from ._transfer import TRANSFER_CONSTRAINTS, TransferClassifier, transfer_network
+
+__all__ = ["MultiLabelCNN"]
+
+
+@fill_doc
+class MultiLabelCNN(ImageClassifierBase):
+    """Multi-label image classification: any number of labels per image.
+
+    Sigmoid outputs with binary cross-entropy, one per label; ``predict``
+    thresholds the probabilities. The network is a scratch CNN (as in
+    :class:`CNNClassifier`) or, with ``backbone=``, a frozen pretrained backbone.
+
+    Parameters
+    ----------
+    threshold : float, default=0.5
+        Probability at or above which a label is predicted.
+    backbone : str or keras.Model or callable or None, default=None
+        None trains a CNN from scratch; otherwise as in :class:`TransferClassifier`
+        (kept frozen).
+    weights : "imagenet" or None or str, default="imagenet"
+        Backbone weights, as in :class:`TransferClassifier`.
+    preprocessing : str or None, default=None
+        Backbone preprocessing override, as in :class:`TransferClassifier`.
+    architecture, filters, kernel_size, convs_per_block, dense_units, dropout, l2, pooling
+        The scratch network, as in :class:`CNNClassifier`.
+    %(shared_parameters)s
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_labels,)
+        Label names (from ``MultiLabelBinarizer`` for label sets), or column
+        indices for an indicator matrix.
+    model_ : keras.Model
+    history_ : pandas.DataFrame
+    image_shape_ : tuple of int
+
+    See Also
+    --------
+    toonsklearn.load_labels_csv : Multi-label ground truth from a CSV file.
+
+    Notes
+    -----
+    y may be an indicator matrix ``(n_samples, n_labels)`` or a list of label sets
+    (``[{"tom"}, {"tom", "jerry"}, set()]``); ``predict`` returns the indicator
+    matrix over ``classes_``. Plain 1-D labels make it a single-label classifier
+    exactly like :class:`CNNClassifier`.
+
+    Examples
+    --------
+    >>> from toonsklearn import MultiLabelCNN
+    >>> from toonsklearn.datasets import make_toons
+    >>> X, Y = make_toons(40, task="multilabel", image_size=16, random_state=0)
+    >>> clf = MultiLabelCNN(filters=(8,), epochs=2, random_state=0).fit(X, Y)
+    >>> clf.predict(X[:3]).shape
+    (3, 2)
+    """
+
+    _parameter_constraints = {
+        **ImageClassifierBase._parameter_constraints,
+        **CNN_CONSTRAINTS,
+        **TRANSFER_CONSTRAINTS,
+        "backbone": [str, keras.Model, callable, None],
+        "threshold": [Interval(Real, 0, 1, closed="both")],
+    }
+
+    def __init__(
+        self,
+        threshold=0.5,
+        *,
+        backbone=None,
+        weights="imagenet",
+        preprocessing=None,
+        architecture=None,
+        filters=(32, 64, 128),
+        kernel_size=3,
+        convs_per_block=2,
+        dense_units=None,
+        dropout=0.3,
+        l2=0.0,
+        pooling="avg",
+        input_size=Shared.input_size,
+        epochs=Shared.epochs,
+        batch_size=Shared.batch_size,
+        learning_rate=Shared.learning_rate,
+        optimizer=Shared.optimizer,
+        augment=Shared.augment,
+        validation_fraction=Shared.validation_fraction,
+        early_stopping=Shared.early_stopping,
+        class_weight=Shared.class_weight,
+        random_state=Shared.random_state,
+        verbose=Shared.verbose,
+        callbacks=Shared.callbacks,
+        checkpoint_dir=Shared.checkpoint_dir,
+    ):
+        super().__init__(
+            input_size=input_size, epochs=epochs, batch_size=batch_size,
+            learning_rate=learning_rate, optimizer=optimizer, augment=augment,
+            validation_fraction=validation_fraction, early_stopping=early_stopping,
+            class_weight=class_weight, random_state=random_state, verbose=verbose,
+            callbacks=callbacks, checkpoint_dir=checkpoint_dir,
+        )
+        self.threshold = threshold
+        self.backbone = backbone
+        self.weights = weights
+        self.preprocessing = preprocessing
+        self.architecture = architecture
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.convs_per_block = convs_per_block
+        self.dense_units = dense_units
+        self.dropout = dropout
+        self.l2 = l2
+        self.pooling = pooling
+
+    def _keras_build_fn(self, meta):
+        inputs, x = self._inputs_and_augmentation()
+        build = scratch_network if self.backbone is None else transfer_network
+        return build(self, inputs, x, meta["n_outputs_model_"], self._activation)
+
+    def _default_input_size(self):
+        if self.backbone is None:
+            return None
+        return TransferClassifier._default_input_size(self)
+
+    def _encode_target(self, y, *, reset: bool) -> np.ndarray:
+        if reset:
+            self.target_kind_ = _multilabel_kind(y)
+            if self.target_kind_ == "sets":
+                self.label_binarizer_ = MultiLabelBinarizer().fit(y)
+                self.classes_ = self.label_binarizer_.classes_
+            elif self.target_kind_ == "indicator":
+                self.classes_ = np.arange(np.asarray(y).shape[1])
+        if self.target_kind_ == "labels":
+            return super()._encode_target(y, reset=reset)
+        if self.target_kind_ == "sets":
+            return self.label_binarizer_.transform(y).astype(np.float32)
+        indicator = np.asarray(y, dtype=np.float32)
+        if indicator.ndim != 2 or indicator.shape[1] != len(self.classes_):
+            raise ValueError(
+                f"y must be an indicator matrix of shape (n_samples, {len(self.classes_)}); "
+                f"received shape {indicator.shape}."
+            )
+        return indicator
+
+    def _output_spec(self):
+        if self.target_kind_ == "labels":
+            return super()._output_spec()
+        return len(self.classes_), "sigmoid", "binary_crossentropy", ["binary_accuracy"]
+
+    def _proba_from_outputs(self, outputs):
+        if self.target_kind_ == "labels":
+            return super()._proba_from_outputs(outputs)
+        return np.asarray(outputs, dtype=np.float64)
+
+    def predict(self, X) -> np.ndarray:
+        """Indicator matrix ``(n_samples, n_labels)``; 1-D labels if fitted on 1-D labels."""
+        if getattr(self, "target_kind_", None) == "labels":
+            return super().predict(X)
+        return (self.predict_proba(X) >= self.threshold).astype(int)
+
+    def _stratify(self, y):
+        return super()._stratify(y) if self.target_kind_ == "labels" else None
+
+    def _check_weighted_classes(self, y, weights):
+        if self.target_kind_ == "labels":
+            super()._check_weighted_classes(y, weights)
+
+    def _sample_weights(self, y, y_model, weights):
+        if self.target_kind_ == "labels":
+            return super()._sample_weights(y, y_model, weights)
+        if self.class_weight is not None:
+            weights = weights * compute_sample_weight(self.class_weight, y_model)
+        return weights
+
+    _tags = {"multilabel": True, "multioutput": True}  # for scikit-learn 1.6, see base.py
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        tags.target_tags.multi_output = True
+        return tags
+
+
+def _multilabel_kind(y) -> str:
+    """"indicator" (0/1 matrix), "sets" (a sequence of label collections) or "labels" (1-D)."""
+    try:
+        if type_of_target(y) == "multilabel-indicator":
+            return "indicator"
+    except ValueError:  # sklearn refuses sequences of sequences: label sets
+        pass
+    is_sequence = isinstance(y, (list, tuple)) or (
+        isinstance(y, np.ndarray) and y.dtype == object and y.ndim == 1)
+    if is_sequence and len(y) and all(
+        isinstance(r, (set, frozenset, list, tuple, np.ndarray)) for r in y
+    ):
+        return "sets"
+    return "labels"

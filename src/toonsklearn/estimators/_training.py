@@ -1,0 +1,204 @@
+"""How an estimator trains its Keras model: seeding, the validation split, compiling,
+the fit loop over ``tf.data`` batches, and the per-epoch history."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+from numbers import Integral
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, column_or_1d
+from tensorflow.python.framework import config as tf_config  # op determinism switches
+
+from ..augment import augmentation_layers
+from ..exceptions import TrainingDataError
+from ._callbacks import callbacks_for
+from ._checkpoint import Checkpoint
+from ._data import ImageSource, make_dataset
+
+
+class TrainingMixin:
+    """The training loop of :class:`~toonsklearn.estimators._base.ImageClassifierBase`.
+
+    Subclasses may override ``_train`` (how the model is fitted, e.g. a head on
+    features, then fine-tuning) and ``_stratify`` (what the validation split keeps in
+    proportion).
+    """
+
+    def _seeded(self):
+        """Seed Python, NumPy, TensorFlow and Keras, with deterministic ops, for this fit."""
+        state = self.random_state
+        if state is None:
+            self._random_state = None
+            return contextlib.nullcontext()
+        seed = state if isinstance(state, Integral) else check_random_state(state).randint(2**31)
+        self._random_state = int(seed)
+        return _deterministic(self._random_state)
+
+    def _stratify(self, y):
+        """Labels to stratify the validation split by, or None."""
+        return column_or_1d(y)
+
+    def _split(self, n: int, y) -> tuple[np.ndarray, np.ndarray]:
+        """Indices for training and for validation: stratified when the classes allow it,
+        and every class keeps at least one training image."""
+        indices = np.arange(n)
+        n_val = math.ceil(n * self.validation_fraction)
+        if n_val == 0:
+            return indices, indices[:0]
+        labels = self._stratify(y)
+        if labels is not None:
+            _check_room_for_every_class(labels, n - n_val, self.validation_fraction)
+        if n - n_val < 1:
+            return indices, indices[:0]
+        try:
+            train, val = train_test_split(indices, test_size=n_val, stratify=labels,
+                                          random_state=self._random_state)
+        except ValueError:  # a class too small to stratify
+            train, val = train_test_split(indices, test_size=n_val,
+                                          random_state=self._random_state)
+        if labels is not None:
+            train, val = _give_every_class_a_training_image(labels, train, val)
+        return np.sort(train), np.sort(val)
+
+    def _keras_build_fn(self, meta: dict):  # pragma: no cover - subclasses implement it
+        raise NotImplementedError
+
+    def _build_keras_model(self) -> keras.Model:
+        """Call the ``_keras_build_fn`` hook (already seeded by ``fit``)."""
+        self.n_outputs_model_, self._activation, _, _ = self._output_spec()
+        return self._keras_build_fn(meta=self._get_metadata())
+
+    def _inputs_and_augmentation(self):
+        """The model's input layer and, when ``augment`` is set, its augmented tensor."""
+        inputs = keras.Input(self.image_shape_, name="pixels")
+        x = inputs
+        for layer in augmentation_layers(self.augment, seed=self._random_state):
+            x = layer(x)
+        return inputs, x
+
+    def _make_optimizer(self, learning_rate: float) -> keras.optimizers.Optimizer:
+        spec = self.optimizer
+        try:
+            optimizer = spec() if isinstance(spec, type) else keras.optimizers.get(spec)
+        except ValueError:
+            raise ValueError(
+                f"Unknown optimizer {spec!r}; use a Keras optimizer name such as 'adam', "
+                "'sgd', 'rmsprop' or 'adamw', or a keras.optimizers.Optimizer."
+            ) from None
+        config = optimizer.get_config()
+        config["learning_rate"] = learning_rate
+        return type(optimizer).from_config(config)
+
+    def _compile(self, learning_rate: float, model: keras.Model | None = None) -> None:
+        _, _, loss, metrics = self._output_spec()
+        (model or self.model_).compile(optimizer=self._make_optimizer(learning_rate),
+                                       loss=loss, metrics=metrics)
+
+    def _callbacks(self, has_validation: bool, phase: str = "train") -> list:
+        """The named default callbacks of one training phase, then the user's."""
+        return callbacks_for(self, has_validation, phase)
+
+    def _train(self, source, y_model, weights, train_idx, val_idx) -> None:
+        """Compile ``model_`` and fit it; sets ``history_``."""
+        self._compile(self.learning_rate)
+        self._fit_model(self.model_, source, y_model, weights, train_idx, val_idx, self.epochs)
+
+    def _fit_model(self, model, source, y_model, weights, train_idx, val_idx, epochs,
+                   callbacks=None) -> None:
+        """``model.fit`` over tf.data pipelines; appends to ``history_``."""
+        validation = (
+            self._dataset(source, val_idx, y_model, weights) if len(val_idx) else None
+        )
+        if callbacks is None:
+            callbacks = self._callbacks(validation is not None)
+        with source.our_errors():
+            history = model.fit(
+                self._dataset(source, train_idx, y_model, weights, shuffle=True),
+                validation_data=validation,
+                epochs=epochs,
+                callbacks=callbacks,
+                verbose=self.verbose,
+                shuffle=False,  # the dataset shuffles itself
+            )
+        self._append_history(history, callbacks)
+
+    def _append_history(self, history: keras.callbacks.History, callbacks=()) -> None:
+        """Add a phase's epochs to ``history_`` and record which epoch's weights were
+        kept: the best one early stopping restored, else the last."""
+        new = pd.DataFrame(history.history)
+        checkpoint = next((c for c in callbacks if isinstance(c, Checkpoint)), None)
+        if checkpoint is not None and checkpoint.earlier_rows:  # a resumed fit
+            new = pd.concat([pd.DataFrame(checkpoint.earlier_rows), new], ignore_index=True)
+        previous = getattr(self, "history_", None)
+        start = 0 if previous is None else len(previous)
+        self.history_ = new if previous is None else pd.concat([previous, new],
+                                                               ignore_index=True)
+        self.history_.index.name = "epoch"
+        self.best_epoch_ = len(self.history_) - 1
+        stopper = next((c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)
+                        and c.restore_best_weights and c.best_weights is not None), None)
+        if stopper is not None and stopper.best_epoch in history.epoch:
+            self.best_epoch_ = start + stopper.best_epoch  # the phase's rows start at 0
+        self.history_["best"] = self.history_.index == self.best_epoch_
+
+    def _dataset(self, source: ImageSource, indices, y=None, weights=None, *, shuffle=False):
+        return make_dataset(source, indices, self.batch_size, y=y, weights=weights,
+                            shuffle=shuffle, seed=self._random_state)
+
+
+def _check_room_for_every_class(labels, n_train: int, validation_fraction: float) -> None:
+    classes, counts = np.unique(labels, return_counts=True)
+    if n_train < len(classes):
+        starved = classes[np.argsort(counts, kind="stable")][: len(classes) - max(n_train, 0)]
+        raise TrainingDataError(
+            f"validation_fraction={validation_fraction} leaves {max(n_train, 0)} training "
+            f"images for {len(classes)} classes, so class {starved[0].item()!r} would have "
+            "none. Lower validation_fraction (0 monitors the training loss) or add images."
+        )
+
+
+def _give_every_class_a_training_image(labels, train, val):
+    """Move one image of each class missing from ``train`` out of ``val``, and in its
+    place a training image of the class that has the most."""
+    classes = np.unique(labels)
+    missing = classes[~np.isin(classes, labels[train])]
+    train, val = list(train), list(val)
+    for cls in missing:
+        moved = next(i for i in val if labels[i] == cls)
+        counts = {c: sum(labels[i] == c for i in train) for c in np.unique(labels[train])}
+        richest = max(counts, key=counts.get)
+        back = next(i for i in train if labels[i] == richest)
+        val.remove(moved)
+        train.remove(back)
+        train.append(moved)
+        val.append(back)
+    return np.asarray(train, dtype=np.intp), np.asarray(val, dtype=np.intp)
+
+
+@contextlib.contextmanager
+def _deterministic(seed: int):
+    """Seed every generator and turn on TensorFlow's op determinism; undo both on exit.
+
+    scikeras' ``tensorflow_random_state`` sets ``TF_DETERMINISTIC_OPS`` before asking
+    whether determinism was on, so it never turns it off again, and the caller's later
+    unseeded Keras code fails; hence this context.
+    """
+    python_state, numpy_state = random.getstate(), np.random.get_state()  # noqa: NPY002
+    was_deterministic = tf_config.is_op_determinism_enabled()
+    keras.utils.set_random_seed(seed)
+    tf_config.enable_op_determinism()
+    try:
+        yield
+    finally:
+        if not was_deterministic:
+            tf_config.disable_op_determinism()
+        tf.random.set_seed(None)
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)  # noqa: NPY002 (the legacy global state Keras seeds)

