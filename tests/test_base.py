@@ -6,12 +6,14 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import threading
 
 import joblib
 import keras
 import numpy as np
 import pytest
 import scipy.sparse
+import tensorflow as tf
 from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_val_score
@@ -417,3 +419,32 @@ def test_the_old_base_module_still_imports():
     from toonsklearn.estimators._base import ImageClassifierBase as new
 
     assert ImageClassifierBase is new and issubclass(CNNClassifier, new)
+
+
+def test_same_seed_same_predictions_from_two_threads_at_once():
+    X, y = toons()
+    alone = small_cnn(random_state=3).fit(X, y).predict_proba(X)
+    results = [None, None]
+
+    def fit(slot):
+        results[slot] = small_cnn(random_state=3).fit(X, y).predict_proba(X)
+
+    threads = [threading.Thread(target=fit, args=(slot,)) for slot in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    np.testing.assert_array_equal(results[0], alone)
+    np.testing.assert_array_equal(results[1], alone)
+
+
+def test_a_seeded_fit_leaves_the_callers_tensorflow_seed_as_it_was():
+    from tensorflow.python.eager import context
+
+    X, y = toons()
+    tf.random.set_seed(1234)
+    try:
+        small_cnn(random_state=0, epochs=1).fit(X, y)
+        assert context.global_seed() == 1234
+    finally:
+        tf.random.set_seed(None)

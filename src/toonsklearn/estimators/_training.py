@@ -6,14 +6,17 @@ from __future__ import annotations
 import contextlib
 import math
 import random
+import threading
 from numbers import Integral
 
 import keras
 import numpy as np
 import pandas as pd
 import tensorflow as tf
+from keras.src.backend.common import global_state  # Keras' global seed generator
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, column_or_1d
+from tensorflow.python.eager import context as tf_context  # the global seed, to restore
 from tensorflow.python.framework import config as tf_config  # op determinism switches
 
 from ..augment import augmentation_layers
@@ -182,23 +185,36 @@ def _give_every_class_a_training_image(labels, train, val):
     return np.asarray(train, dtype=np.intp), np.asarray(val, dtype=np.intp)
 
 
+# Seeds and op determinism are process-wide switches: seeded fits take turns, so two of
+# them in two threads cannot reseed each other halfway.
+_SEEDED_FIT = threading.RLock()
+_KERAS_SEED_STATE = ("global_random_seed", "global_seed_generator")  # Keras' own globals
+
+
 @contextlib.contextmanager
 def _deterministic(seed: int):
-    """Seed every generator and turn on TensorFlow's op determinism; undo both on exit.
+    """Seed every generator and turn on TensorFlow's op determinism; on exit put back
+    what the caller had: Python's, NumPy's, TensorFlow's and Keras' seeds and states,
+    and the determinism switch.
 
     scikeras' ``tensorflow_random_state`` sets ``TF_DETERMINISTIC_OPS`` before asking
     whether determinism was on, so it never turns it off again, and the caller's later
     unseeded Keras code fails; hence this context.
     """
-    python_state, numpy_state = random.getstate(), np.random.get_state()  # noqa: NPY002
-    was_deterministic = tf_config.is_op_determinism_enabled()
-    keras.utils.set_random_seed(seed)
-    tf_config.enable_op_determinism()
-    try:
-        yield
-    finally:
-        if not was_deterministic:
-            tf_config.disable_op_determinism()
-        tf.random.set_seed(None)
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)  # noqa: NPY002 (the legacy global state Keras seeds)
+    with _SEEDED_FIT:
+        python_state, numpy_state = random.getstate(), np.random.get_state()  # noqa: NPY002
+        tf_seed = tf_context.global_seed()
+        keras_state = {key: global_state.get_global_attribute(key) for key in _KERAS_SEED_STATE}
+        was_deterministic = tf_config.is_op_determinism_enabled()
+        keras.utils.set_random_seed(seed)
+        tf_config.enable_op_determinism()
+        try:
+            yield
+        finally:
+            if not was_deterministic:
+                tf_config.disable_op_determinism()
+            tf.random.set_seed(tf_seed)
+            for key, value in keras_state.items():
+                global_state.set_global_attribute(key, value)
+            random.setstate(python_state)
+            np.random.set_state(numpy_state)  # noqa: NPY002 (the legacy state Keras seeds)
