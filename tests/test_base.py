@@ -448,3 +448,50 @@ def test_a_seeded_fit_leaves_the_callers_tensorflow_seed_as_it_was():
         assert context.global_seed() == 1234
     finally:
         tf.random.set_seed(None)
+
+
+QUIET_FIT = textwrap.dedent("""
+    import os, sys
+    from toonsklearn import CNNClassifier  # first, as a user's script would
+    sys.path.insert(0, sys.argv[1])
+    from keras_helpers import TINY, toons
+    X, y = toons(24, size=8)
+    CNNClassifier(filters=(4,), convs_per_block=1, **{**TINY, "epochs": 2, "verbose": 1,
+                                                     "validation_fraction": 0.25}).fit(X, y)
+    print("TF_CPP_MIN_LOG_LEVEL=" + os.environ.get("TF_CPP_MIN_LOG_LEVEL", "unset"))
+""")
+
+
+def run_fit_logging_to_pipes(**env):
+    environ = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return subprocess.run([sys.executable, "-c", QUIET_FIT, os.path.dirname(__file__)],
+                          capture_output=True, text=True, check=True, env={**environ, **env})
+
+
+def test_a_fit_logged_to_a_file_has_plain_lines_and_no_tensorflow_start_up_noise():
+    run = run_fit_logging_to_pipes()
+    for noise in ("I0000", "absl::InitializeLog", "oneDNN", "cuInit", "cuda drivers"):
+        assert noise not in run.stderr, run.stderr[-2000:]
+    epochs = [line for line in run.stdout.splitlines() if line.startswith("Epoch")]
+    assert [line.split(" - ")[0] for line in epochs] == ["Epoch 1/2", "Epoch 2/2"]
+    assert "val_loss: " in epochs[-1]
+    assert "\r" not in run.stdout and "\x1b" not in run.stdout and "\b" not in run.stdout
+    assert "TF_CPP_MIN_LOG_LEVEL=2" in run.stdout
+
+
+def test_a_log_level_the_user_chose_is_kept():
+    assert "TF_CPP_MIN_LOG_LEVEL=1" in run_fit_logging_to_pipes(TF_CPP_MIN_LOG_LEVEL="1").stdout
+
+
+def test_a_terminal_keeps_the_keras_progress_bar(monkeypatch):
+    from toonsklearn.estimators._callbacks import plain_progress
+
+    leader, follower = os.openpty()
+    with os.fdopen(follower, "w") as terminal:
+        monkeypatch.setattr(sys, "stdout", terminal)
+        assert not plain_progress(1) and not plain_progress(0)
+    os.close(leader)
+    monkeypatch.undo()
+    with open(os.devnull, "w") as log:
+        monkeypatch.setattr(sys, "stdout", log)
+        assert plain_progress(1) and not plain_progress(0)

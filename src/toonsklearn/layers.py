@@ -6,6 +6,9 @@ layers load with ``keras.saving.load_model`` and unpickle in a fresh process.
 
 from __future__ import annotations
 
+from . import _tensorflow  # noqa: F401 (first: TensorFlow without its INFO lines)
+
+# isort: split
 import keras
 from keras import ops
 

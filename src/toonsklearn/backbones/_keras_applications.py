@@ -8,6 +8,8 @@ from . import BackboneSpec, register_backbone
 
 
 def _build(constructor: str, weights=None, include_top=False, input_shape=None, **extra):
+    from .. import _tensorflow  # noqa: F401 (first: TensorFlow without its INFO lines)
+    # isort: split
     import keras
 
     model_fn = getattr(keras.applications, constructor)

@@ -81,6 +81,8 @@ def build_efficientnet_lite(name: str = "efficientnet_lite0", weights=None,
     >>> model.output_shape
     (None, 7, 7, 1280)
     """
+    from .. import _tensorflow  # noqa: F401 (first: TensorFlow without its INFO lines)
+    # isort: split
     import keras
     from keras import layers
 

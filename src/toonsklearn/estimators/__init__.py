@@ -5,6 +5,7 @@ loop in :mod:`._training`, the image source and ``tf.data`` pipeline in :mod:`._
 and the named default callbacks in :mod:`._callbacks`.
 """
 
+from .. import _tensorflow  # noqa: F401 (first: TensorFlow imports without its INFO lines)
 from ._cnn import CNNClassifier
 from ._multilabel import MultiLabelCNN
 from ._transfer import TransferClassifier

@@ -31,7 +31,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _checkpoint as checkpoint
-from ._callbacks import check_callbacks
+from ._callbacks import PlainProgress, check_callbacks, plain_progress
 from ._data import DEFAULT_PATH_SIZE, ImageSource, warn_if_scaled
 from ._docs import Shared
 from ._training import TrainingMixin
@@ -289,7 +289,8 @@ class ImageClassifierBase(TrainingMixin, KerasClassifier, metaclass=_MixinsBefor
                 history = self.model_.fit(
                     self._dataset(source, np.arange(len(source)), y_model, weights,
                                   shuffle=True),
-                    epochs=1, verbose=self.verbose, shuffle=False,
+                    epochs=1, verbose=self._keras_verbose(), shuffle=False,
+                    callbacks=[PlainProgress()] if plain_progress(self.verbose) else None,
                 )
             self._append_history(history)
         return self

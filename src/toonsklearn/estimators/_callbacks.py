@@ -3,7 +3,9 @@
 ``"checkpoint"`` backs up every epoch to ``checkpoint_dir/<phase>`` (when
 ``checkpoint_dir`` is set; see :mod:`._checkpoint`) and ``"early_stopping"`` stops
 when the monitored loss stops improving and restores the best weights (when
-``early_stopping`` is set). The
+``early_stopping`` is set); ``"progress"`` writes one plain line per epoch when
+``verbose`` is on and the output is not a terminal, where Keras' bar would fill a log
+file with the control characters it redraws its line with. The
 ``callbacks`` parameter adds the user's own: a list runs after these; a dict replaces
 the callback of each name it gives (``None`` turns one off) and adds the other names.
 """
@@ -11,6 +13,8 @@ the callback of each name it gives (``None`` turns one off) and adds the other n
 from __future__ import annotations
 
 import os
+import sys
+import time
 
 import keras
 
@@ -19,7 +23,30 @@ from ._checkpoint import Checkpoint
 __all__ = ["DEFAULT_CALLBACKS", "callbacks_for"]
 
 #: Names of the callbacks an estimator may add, in the order they run.
-DEFAULT_CALLBACKS = ("checkpoint", "early_stopping")
+DEFAULT_CALLBACKS = ("checkpoint", "early_stopping", "progress")
+
+
+class PlainProgress(keras.callbacks.Callback):
+    """One line per epoch on standard output: the epoch, its time and its logs."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        stats = "".join(f" - {name}: {value:.4f}" for name, value in (logs or {}).items())
+        seconds = time.perf_counter() - self._start
+        # The verbose output the user asked for, as Keras' own progress bar writes it.
+        sys.stdout.write(f"Epoch {epoch + 1}/{self.params.get('epochs')} - {seconds:.1f}s"
+                         f"{stats}\n")
+        sys.stdout.flush()
+
+
+def plain_progress(verbose) -> bool:
+    """Whether ``verbose`` output goes to a log rather than a terminal or a notebook."""
+    if not verbose:
+        return False
+    is_terminal = getattr(sys.stdout, "isatty", lambda: False)()
+    return not is_terminal and "ipykernel" not in sys.modules
 
 
 def _defaults(est, has_validation: bool, phase: str) -> dict:
@@ -33,6 +60,8 @@ def _defaults(est, has_validation: bool, phase: str) -> dict:
             monitor="val_loss" if has_validation else "loss",
             patience=patience, restore_best_weights=True,
         )
+    if plain_progress(est.verbose):
+        callbacks["progress"] = PlainProgress()
     return callbacks
 
 

@@ -50,11 +50,13 @@ _DOCS = {
         Seeds weights, shuffling and augmentation: two fits with the same int give
         identical predictions."""),
     "verbose": ("int", """
-        Keras' progress output: 0 silent, 1 progress bar, 2 one line per epoch."""),
+        Keras' progress output: 0 silent, 1 progress bar, 2 one line per epoch. When
+        the output is not a terminal (a log file, a pipe), 1 and 2 write one plain
+        line per epoch instead, without control characters."""),
     "callbacks": ("list or dict of keras.callbacks.Callback or None", """
         A list runs after the callbacks the estimator adds itself, which are named
-        ``"checkpoint"`` and ``"early_stopping"``; a dict replaces the callback of
-        each name it gives (None turns it off) and adds the other names."""),
+        ``"checkpoint"``, ``"early_stopping"`` and ``"progress"``; a dict replaces
+        the callback of each name it gives (None turns it off) and adds the others."""),
     "checkpoint_dir": ("str or path-like or None", """
         Back up after every epoch; a fit interrupted (Ctrl-C, a killed process)
         resumes from the last finished epoch when run again with the same folder."""),

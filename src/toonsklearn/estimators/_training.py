@@ -21,7 +21,7 @@ from tensorflow.python.framework import config as tf_config  # op determinism sw
 
 from ..augment import augmentation_layers
 from ..exceptions import TrainingDataError
-from ._callbacks import callbacks_for
+from ._callbacks import callbacks_for, plain_progress
 from ._checkpoint import Checkpoint
 from ._data import ImageSource, make_dataset
 
@@ -108,6 +108,10 @@ class TrainingMixin:
         """The named default callbacks of one training phase, then the user's."""
         return callbacks_for(self, has_validation, phase)
 
+    def _keras_verbose(self) -> int:
+        """Keras' own ``verbose``: silent where our ``"progress"`` callback writes."""
+        return 0 if plain_progress(self.verbose) else self.verbose
+
     def _train(self, source, y_model, weights, train_idx, val_idx) -> None:
         """Compile ``model_`` and fit it; sets ``history_``."""
         self._compile(self.learning_rate)
@@ -127,7 +131,7 @@ class TrainingMixin:
                 validation_data=validation,
                 epochs=epochs,
                 callbacks=callbacks,
-                verbose=self.verbose,
+                verbose=self._keras_verbose(),
                 shuffle=False,  # the dataset shuffles itself
             )
         self._append_history(history, callbacks)

@@ -210,7 +210,7 @@ class TransferClassifier(ImageClassifierBase):
         history = head.fit(
             features[train_idx], y_model[train_idx], sample_weight=weights[train_idx],
             batch_size=self.batch_size, epochs=self.epochs, validation_data=validation,
-            callbacks=callbacks, verbose=self.verbose, shuffle=True,
+            callbacks=callbacks, verbose=self._keras_verbose(), shuffle=True,
         )
         self._append_history(history, callbacks)
 

@@ -1,0 +1,51 @@
+"""Import TensorFlow without the start-up lines it writes to standard error.
+
+TensorFlow's C++ side logs INFO lines as it loads (oneDNN is on, no CUDA driver, which
+CPU instructions it could use, absl's "before InitializeLog" banner), in every process
+and every joblib worker. ``TF_CPP_MIN_LOG_LEVEL=2`` hides them up to TensorFlow 2.18;
+from 2.19 the lines written before absl's logging starts ignore it (TensorFlow issue
+100442). Unless the user set ``TF_CPP_MIN_LOG_LEVEL``, importing this module sets it to 2
+and holds standard error back while TensorFlow imports and looks for devices, then
+writes back every line that is not one of those start-up lines (nor the "failed call to
+cuInit" that every machine without a GPU logs): other warnings and errors still show.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+
+_START_UP = re.compile(
+    rb"^(I\d{4} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d \d\d:\d\d:[\d.]+: I |WARNING: All log messages "
+    rb"before absl::InitializeLog\(\)|To enable the following instructions:"
+    rb"|.*failed call to cuInit)"  # no GPU: an "error" on every CPU-only machine
+)
+
+
+def _import_quietly() -> None:
+    if "tensorflow" in sys.modules or "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no file descriptor 2 to hold back
+        return
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            import tensorflow
+
+            tensorflow.config.list_physical_devices("GPU")  # device start-up logs now too
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            kept = b"".join(line for line in held if not _START_UP.match(line))
+            if kept:
+                os.write(2, kept)
+
+
+_import_quietly()
