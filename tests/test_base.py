@@ -421,6 +421,22 @@ def test_the_old_base_module_still_imports():
     assert ImageClassifierBase is new and issubclass(CNNClassifier, new)
 
 
+def test_same_seed_same_predictions_in_a_fresh_process(tmp_path):
+    X, y = toons()
+    here = small_cnn(random_state=5).fit(X, y).predict_proba(X)
+    script = textwrap.dedent(f"""
+        import sys, numpy as np
+        sys.path.insert(0, {os.path.dirname(__file__)!r})
+        from test_base import small_cnn
+        from keras_helpers import toons
+        X, y = toons()
+        np.save({str(tmp_path / "proba.npy")!r}, small_cnn(random_state=5).fit(X, y)
+                .predict_proba(X))
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
+    np.testing.assert_array_equal(np.load(tmp_path / "proba.npy"), here)
+
+
 def test_same_seed_same_predictions_from_two_threads_at_once():
     X, y = toons()
     alone = small_cnn(random_state=3).fit(X, y).predict_proba(X)

@@ -10,7 +10,6 @@ from numbers import Integral
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import Bunch
@@ -22,13 +21,12 @@ from ._imaging import (
     check_max_pixels,
     check_size,
     is_image_file,
-    open_regular_file,
     read_image,
 )
+from ._labels_table import check_label_values, listed_paths, read_table
 from .exceptions import (
     ImageDecodeError,
     ImageTooLargeError,
-    LabelsFileError,
     MissingFileError,
     NotRegularFileError,
     SkippedImagesWarning,
@@ -347,12 +345,12 @@ def load_labels_csv(
     _check_on_error(on_error)
     check_max_pixels(max_pixels)
     csv = os.fsdecode(csv)
-    frame = _read_table(csv, filename_column)
+    frame = read_table(csv, filename_column)
     lines = frame.index + 2  # the header is line 1; blank lines were kept as rows, then dropped
     label_columns = [c for c in frame.columns if c != filename_column]
-    _check_label_values(frame[label_columns], lines, csv)
+    check_label_values(frame[label_columns], lines, csv)
     image_dir = os.path.dirname(csv) if image_dir is None else os.fsdecode(image_dir)
-    paths = _listed_paths(frame[filename_column], lines, csv, image_dir)
+    paths = listed_paths(frame[filename_column], lines, csv, image_dir)
     errors = _check_files(paths, max_pixels, n_jobs)
     bad = [(line, e) for line, e in zip(lines, errors, strict=True) if e is not None]
     if bad and on_error == "raise":
@@ -375,108 +373,6 @@ def load_labels_csv(
         target_names=[str(c) for c in label_columns],
         frame=frame[keep].reset_index(drop=True),
     )
-
-
-def _read_table(csv: str, filename_column: str) -> pd.DataFrame:
-    """The CSV's non-blank rows, indexed by data row (0 is line 2), or a named error."""
-    with open_regular_file(csv, hint="Pass the path of a CSV file of labels.") as file:
-        try:
-            frame = pd.read_csv(
-                file,
-                dtype={filename_column: str},
-                keep_default_na=False,
-                na_values=[""],
-                skip_blank_lines=False,
-                index_col=False,  # a trailing comma must not turn the names into the index
-            )
-        except pd.errors.EmptyDataError:
-            raise LabelsFileError(
-                f"'{csv}' is empty or its first line is blank. Expected a header line such "
-                "as 'filename,tom,jerry', then one row per image.",
-                path=csv,
-            ) from None
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-            raise LabelsFileError(
-                f"Could not read '{csv}' as a CSV table ({exc}). Save it as comma-separated "
-                "UTF-8 text with a header line.",
-                path=csv,
-            ) from exc
-    if filename_column not in frame.columns:
-        raise LabelsFileError(
-            f"'{csv}' has no column '{filename_column}'; its columns are "
-            f"{[str(c) for c in frame.columns]}. Pass filename_column= to name the file-name "
-            "column.",
-            path=csv,
-        )
-    if len(frame.columns) < 2:
-        raise LabelsFileError(
-            f"'{csv}' has no label columns besides '{filename_column}'.", path=csv
-        )
-    frame = frame[frame.notna().any(axis=1)]
-    if frame.empty:
-        raise LabelsFileError(f"'{csv}' lists no images: it has a header and no rows.", path=csv)
-    return frame
-
-
-def _check_label_values(labels: pd.DataFrame, lines, csv: str) -> None:
-    for column in labels.columns:
-        bad = ~pd.to_numeric(labels[column], errors="coerce").isin([0, 1])
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            value = labels[column].iloc[row]
-            shown = "an empty cell" if pd.isna(value) else repr(_plain(value))
-            raise LabelsFileError(
-                f"Label columns of '{csv}' must hold only 0 and 1; row {lines[row]}, column "
-                f"'{column}' holds {shown}.",
-                path=csv,
-                row=int(lines[row]),
-            )
-
-
-def _listed_paths(names: pd.Series, lines, csv: str, image_dir: str) -> np.ndarray:
-    """Join each file name to ``image_dir``; refuse empty, numeric and repeated names."""
-    paths, first_row = [], {}
-    for line, name in zip(lines, names, strict=True):
-        line = int(line)
-        if pd.isna(name) or not str(name).strip():
-            raise LabelsFileError(
-                f"Row {line} of '{csv}' has an empty file name. Fill it in or delete the row.",
-                path=csv,
-                row=line,
-            )
-        if _is_number(name):
-            raise LabelsFileError(
-                f"Row {line} of '{csv}' has the number {name} where a file name belongs. "
-                "Is filename_column= the column of file names?",
-                path=csv,
-                row=line,
-            )
-        path = os.path.join(image_dir, name)
-        key = os.path.normcase(os.path.normpath(path))
-        if key in first_row:
-            raise LabelsFileError(
-                f"'{name}' is listed twice in '{csv}', in rows {first_row[key]} and {line}. "
-                "List each image once, with all its labels in one row.",
-                path=csv,
-                row=line,
-            )
-        first_row[key] = line
-        paths.append(path)
-    return np.asarray(paths, dtype=str)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _plain(value):
-    """A NumPy scalar as the Python value it holds, so messages read ``'yes'``, not
-    ``np.str_('yes')``."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def as_path_array(X: Iterable, owner: str) -> np.ndarray:

@@ -15,7 +15,6 @@ from numbers import Integral, Real
 
 import keras
 import numpy as np
-import scipy.sparse
 from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.utils import column_or_1d
@@ -24,15 +23,13 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
-    check_array,
     check_consistent_length,
     check_is_fitted,
-    validate_data,
 )
 
 from . import _checkpoint as checkpoint
 from ._callbacks import PlainProgress, check_callbacks, plain_progress
-from ._data import DEFAULT_PATH_SIZE, ImageSource, warn_if_scaled
+from ._data import ImageInputMixin
 from ._docs import Shared
 from ._training import TrainingMixin
 
@@ -56,7 +53,8 @@ class _MixinsBeforeBase(type):
         return order
 
 
-class ImageClassifierBase(TrainingMixin, KerasClassifier, metaclass=_MixinsBeforeBase):
+class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
+                          metaclass=_MixinsBeforeBase):
     """Shared machinery of the toonsklearn Keras estimators; not used directly.
 
     Subclasses implement ``_keras_build_fn(meta)`` returning an uncompiled
@@ -127,61 +125,6 @@ class ImageClassifierBase(TrainingMixin, KerasClassifier, metaclass=_MixinsBefor
 
     __repr__ = BaseEstimator.__repr__
     score = ClassifierMixin.score
-
-    # ----------------------------------------------------------------- input
-    def _default_input_size(self) -> tuple[int, int] | None:
-        """Model input size when ``input_size`` is None; None means the data's own."""
-        return None
-
-    def _as_source(self, X, *, reset: bool) -> ImageSource:
-        """Validate ``X`` (paths, images or a 2-D matrix) and wrap it as an image source."""
-        name = type(self).__name__
-        if scipy.sparse.issparse(X):
-            raise TypeError(
-                f"{name} does not accept sparse input; pass a dense array (X.toarray()) or "
-                "images of shape (n_samples, height, width, channels)."
-            )
-        array = np.asarray(X) if not hasattr(X, "iloc") else X
-        if np.asarray(array).ndim == 1 and np.asarray(array).dtype.kind in "OUS":
-            paths = np.asarray([os.fspath(p) for p in np.asarray(array)], dtype=str)
-            if len(paths) == 0:
-                raise ValueError(f"{name} received an empty array of file paths.")
-            channels = 3 if reset else self.image_shape_[2]
-            size = self._model_size(None) if reset else self.image_shape_[:2]
-            if reset:
-                self.image_shape_ = (*size, channels)
-            return ImageSource(paths, True, (*size, channels))
-        if np.asarray(array).ndim == 2:
-            images = validate_data(self, X, reset=reset, dtype="numeric")
-            images = images[:, :, np.newaxis, np.newaxis]  # f features -> an f x 1 image
-        else:
-            images = check_array(array, allow_nd=True, dtype="numeric")
-            if images.ndim == 1 or images.ndim > 4:
-                raise ValueError(
-                    f"{name} expects images (n_samples, height, width[, channels]), a 2-D "
-                    f"feature matrix, or a 1-D array of file paths; received shape "
-                    f"{images.shape}."
-                )
-            if images.ndim == 3:
-                images = images[..., np.newaxis]
-            warn_if_scaled(images)
-        if reset:
-            self.image_shape_ = (*self._model_size(images.shape[1:3]), images.shape[3])
-        elif images.shape[3] != self.image_shape_[2]:
-            raise ValueError(
-                f"{name} was fitted on images with {self.image_shape_[2]} channels; received "
-                f"shape {images.shape}. Expected (n_samples, height, width, "
-                f"{self.image_shape_[2]})."
-            )
-        return ImageSource(images, False, self.image_shape_)
-
-    def _model_size(self, data_size) -> tuple[int, int]:
-        size = self.input_size or self._default_input_size() or data_size or DEFAULT_PATH_SIZE
-        if len(size) != 2 or not all(isinstance(s, Integral) and s > 0 for s in size):
-            raise ValueError(
-                f"input_size must be (height, width) of positive ints; received {size!r}."
-            )
-        return tuple(int(s) for s in size)
 
     # ---------------------------------------------------------------- target
     def _encode_target(self, y, *, reset: bool) -> np.ndarray:

@@ -8,10 +8,14 @@ file paths stream in bounded memory and give the same batches as the decoded arr
 from __future__ import annotations
 
 import contextlib
+import os
 import warnings
+from numbers import Integral
 
 import numpy as np
+import scipy.sparse
 import tensorflow as tf
+from sklearn.utils.validation import check_array, validate_data
 
 from .._imaging import resize_array
 from ..exceptions import ScaledImagesWarning, ToonsklearnError
@@ -64,6 +68,67 @@ class ImageSource:
         if images.shape[1:3] != size:
             images = np.stack([resize_array(image, size) for image in images])
         return images.astype(self.dtype, copy=False)
+
+
+class ImageInputMixin:
+    """Validates ``X`` (image arrays, a 2-D feature matrix, or a 1-D array of file paths)
+    and wraps it as an :class:`ImageSource` at the model's input size; ``fit`` records
+    that size in ``image_shape_``."""
+
+    def _default_input_size(self) -> tuple[int, int] | None:
+        """Model input size when ``input_size`` is None; None means the data's own."""
+        return None
+
+    def _as_source(self, X, *, reset: bool) -> ImageSource:
+        """Validate ``X`` (paths, images or a 2-D matrix) and wrap it as an image source."""
+        name = type(self).__name__
+        if scipy.sparse.issparse(X):
+            raise TypeError(
+                f"{name} does not accept sparse input; pass a dense array (X.toarray()) or "
+                "images of shape (n_samples, height, width, channels)."
+            )
+        array = np.asarray(X) if not hasattr(X, "iloc") else X
+        if np.asarray(array).ndim == 1 and np.asarray(array).dtype.kind in "OUS":
+            paths = np.asarray([os.fspath(p) for p in np.asarray(array)], dtype=str)
+            if len(paths) == 0:
+                raise ValueError(f"{name} received an empty array of file paths.")
+            channels = 3 if reset else self.image_shape_[2]
+            size = self._model_size(None) if reset else self.image_shape_[:2]
+            if reset:
+                self.image_shape_ = (*size, channels)
+            return ImageSource(paths, True, (*size, channels))
+        if np.asarray(array).ndim == 2:
+            images = validate_data(self, X, reset=reset, dtype="numeric")
+            images = images[:, :, np.newaxis, np.newaxis]  # f features -> an f x 1 image
+        else:
+            images = check_array(array, allow_nd=True, dtype="numeric")
+            if images.ndim == 1 or images.ndim > 4:
+                raise ValueError(
+                    f"{name} expects images (n_samples, height, width[, channels]), a 2-D "
+                    f"feature matrix, or a 1-D array of file paths; received shape "
+                    f"{images.shape}."
+                )
+            if images.ndim == 3:
+                images = images[..., np.newaxis]
+            warn_if_scaled(images)
+        if reset:
+            self.image_shape_ = (*self._model_size(images.shape[1:3]), images.shape[3])
+        elif images.shape[3] != self.image_shape_[2]:
+            raise ValueError(
+                f"{name} was fitted on images with {self.image_shape_[2]} channels; received "
+                f"shape {images.shape}. Expected (n_samples, height, width, "
+                f"{self.image_shape_[2]})."
+            )
+        return ImageSource(images, False, self.image_shape_)
+
+    def _model_size(self, data_size) -> tuple[int, int]:
+        size = self.input_size or self._default_input_size() or data_size or DEFAULT_PATH_SIZE
+        if len(size) != 2 or not all(isinstance(s, Integral) and s > 0 for s in size):
+            raise ValueError(
+                f"input_size must be (height, width) of positive ints; received {size!r}."
+            )
+        return tuple(int(s) for s in size)
+
 
 
 def make_dataset(source: ImageSource, indices, batch_size: int, *, y=None, weights=None,

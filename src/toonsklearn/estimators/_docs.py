@@ -59,7 +59,10 @@ _DOCS = {
         the callback of each name it gives (None turns it off) and adds the others."""),
     "checkpoint_dir": ("str or path-like or None", """
         Back up after every epoch; a fit interrupted (Ctrl-C, a killed process)
-        resumes from the last finished epoch when run again with the same folder."""),
+        resumes from the last finished epoch when run again with the same folder,
+        data and parameters. A folder left by another fit is replaced, with a
+        :class:`~toonsklearn.exceptions.StaleCheckpointWarning`, rather than resumed
+        or refused: re-running a changed notebook cell should train."""),
 }
 
 
