@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ..architectures import ARCHITECTURES, ConvBlock, build_conv_stack, build_head
 from ..layers import ImagePreprocessing
 from ._base import ImageClassifierBase
-from ._docs import Shared, fill_doc
+from ._docs import Shared, fill_doc, shared
 
 __all__ = ["CNNClassifier"]
 
@@ -144,13 +144,7 @@ class CNNClassifier(ImageClassifierBase):
         callbacks=Shared.callbacks,
         checkpoint_dir=Shared.checkpoint_dir,
     ):
-        super().__init__(
-            input_size=input_size, epochs=epochs, batch_size=batch_size,
-            learning_rate=learning_rate, optimizer=optimizer, augment=augment,
-            validation_fraction=validation_fraction, early_stopping=early_stopping,
-            class_weight=class_weight, random_state=random_state, verbose=verbose,
-            callbacks=callbacks, checkpoint_dir=checkpoint_dir,
-        )
+        super().__init__(**shared(locals()))
         self.architecture = architecture
         self.filters = filters
         self.kernel_size = kernel_size

@@ -66,6 +66,12 @@ _DOCS = {
 }
 
 
+def shared(values: dict) -> dict:
+    """The shared parameters among ``values`` (a subclass ``__init__``'s ``locals()``),
+    to hand on to the base ``__init__``, which stores them."""
+    return {name: values[name] for name in _DOCS}
+
+
 def shared_parameters_doc() -> str:
     """The numpydoc entries of the shared parameters, indented for a class docstring."""
     entries = []

@@ -13,7 +13,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from ._base import ImageClassifierBase
 from ._cnn import CNN_CONSTRAINTS, scratch_network
-from ._docs import Shared, fill_doc
+from ._docs import Shared, fill_doc, shared
 from ._transfer import TRANSFER_CONSTRAINTS, TransferClassifier, transfer_network
 
 __all__ = ["MultiLabelCNN"]
@@ -109,13 +109,7 @@ class MultiLabelCNN(ImageClassifierBase):
         callbacks=Shared.callbacks,
         checkpoint_dir=Shared.checkpoint_dir,
     ):
-        super().__init__(
-            input_size=input_size, epochs=epochs, batch_size=batch_size,
-            learning_rate=learning_rate, optimizer=optimizer, augment=augment,
-            validation_fraction=validation_fraction, early_stopping=early_stopping,
-            class_weight=class_weight, random_state=random_state, verbose=verbose,
-            callbacks=callbacks, checkpoint_dir=checkpoint_dir,
-        )
+        super().__init__(**shared(locals()))
         self.threshold = threshold
         self.backbone = backbone
         self.weights = weights

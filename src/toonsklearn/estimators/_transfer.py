@@ -14,7 +14,7 @@ from ..backbones import PREPROCESSING_MODES, get_backbone, get_backbone_spec
 from ..layers import ImagePreprocessing
 from ._base import ImageClassifierBase
 from ._cnn import CNN_CONSTRAINTS, units
-from ._docs import Shared, fill_doc
+from ._docs import Shared, fill_doc, shared
 
 __all__ = ["TransferClassifier"]
 
@@ -159,13 +159,7 @@ class TransferClassifier(ImageClassifierBase):
         callbacks=Shared.callbacks,
         checkpoint_dir=Shared.checkpoint_dir,
     ):
-        super().__init__(
-            input_size=input_size, epochs=epochs, batch_size=batch_size,
-            learning_rate=learning_rate, optimizer=optimizer, augment=augment,
-            validation_fraction=validation_fraction, early_stopping=early_stopping,
-            class_weight=class_weight, random_state=random_state, verbose=verbose,
-            callbacks=callbacks, checkpoint_dir=checkpoint_dir,
-        )
+        super().__init__(**shared(locals()))
         self.backbone = backbone
         self.weights = weights
         self.preprocessing = preprocessing
