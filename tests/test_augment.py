@@ -32,14 +32,21 @@ def test_bad_specs_are_named():
 @pytest.mark.parametrize("spec, words", [
     ({"flip": "diag"}, "augment\\['flip'\\] must be one of \\['horizontal', 'vertical'"),
     ({"flip": True}, "augment\\['flip'\\] must be one of"),
-    ({"rotation": 2}, "augment\\['rotation'\\] must be a factor in \\(0, 1\\].*received 2"),
+    ({"rotation": 2}, "augment\\['rotation'\\] must be a factor in \\[-1, 1\\].*received 2"),
     ({"zoom": "big"}, "augment\\['zoom'\\].*received 'big'"),
-    ({"contrast": -0.1}, "augment\\['contrast'\\]"),
+    ({"zoom": (0.3, 0.1)}, "augment\\['zoom'\\].*\\(lower, upper\\)"),
+    ({"contrast": -0.1}, "augment\\['contrast'\\] must be a factor in \\[0, 1\\]"),
     ({"brightness": True}, "augment\\['brightness'\\]"),
 ])
 def test_bad_values_are_refused_with_what_is_allowed(spec, words):
     with pytest.raises(ValueError, match=words):
         augmentation_layers(spec)
+
+
+def test_ranges_keras_takes_are_kept():
+    spec = {"zoom": (-0.2, 0.1), "translation": -0.1, "brightness": [-0.2, 0.2]}
+    assert names(augmentation_layers(spec)) == ["RandomZoom", "RandomTranslation",
+                                                "RandomBrightness"]
 
 
 def test_none_false_and_zero_turn_a_key_off():

@@ -11,6 +11,7 @@ import threading
 import joblib
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse
 import tensorflow as tf
@@ -394,9 +395,12 @@ def test_default_callbacks_are_replaced_or_turned_off_by_name():
 
 
 @pytest.mark.parametrize("change", ["data", "network"])
-def test_a_stale_checkpoint_is_replaced_with_a_warning_not_resumed(tmp_path, change):
+def test_another_fit_neither_resumes_nor_deletes_an_interrupted_one(tmp_path, change):
     X, y = toons()
     folder = tmp_path / "ckpt"
+    (folder / "train").mkdir(parents=True)  # the user's own files stay untouched
+    (folder / "train" / "notes.txt").write_text("mine")
+    (folder / "head.png").write_bytes(b"mine")
     with pytest.raises(KeyboardInterrupt):
         small_cnn(epochs=5, checkpoint_dir=folder, callbacks=[_InterruptAt(3)]).fit(X, y)
     if change == "data":
@@ -406,12 +410,77 @@ def test_a_stale_checkpoint_is_replaced_with_a_warning_not_resumed(tmp_path, cha
         other = {"X": X, "y": y}
         estimator = CNNClassifier(filters=(6,), convs_per_block=1,
                                   **{**TINY, "epochs": 5, "checkpoint_dir": folder})
-    with pytest.warns(StaleCheckpointWarning, match=f"checkpoint_dir '{folder}'.*deleted"):
+    with pytest.warns(StaleCheckpointWarning, match=f"checkpoint_dir '{folder}' also holds 1"):
         estimator.fit(other["X"], other["y"])
     assert len(estimator.history_) == 5  # trained from epoch 0, not resumed at 3
     fresh = clone(estimator).set_params(checkpoint_dir=None).fit(other["X"], other["y"])
     np.testing.assert_allclose(estimator.predict_proba(other["X"]),
                                fresh.predict_proba(other["X"]), atol=1e-6)
+    resumed = small_cnn(epochs=5, checkpoint_dir=folder).fit(X, y)  # the first one, later
+    assert list(resumed.history_.index) == [0, 1, 2, 3, 4]
+    assert (folder / "train" / "notes.txt").read_text() == "mine"
+    assert (folder / "head.png").read_bytes() == b"mine"
+
+
+def test_after_a_resumed_fit_partial_fit_still_trains(tmp_path):
+    X, y = toons()
+    with pytest.raises(KeyboardInterrupt):
+        small_cnn(epochs=4, checkpoint_dir=tmp_path, callbacks=[_InterruptAt(2)]).fit(X, y)
+    clf = small_cnn(epochs=4, checkpoint_dir=tmp_path).fit(X, y)
+    before = clf.predict_proba(X)
+    clf.partial_fit(X, y)
+    assert len(clf.history_) == 5 and not np.allclose(clf.predict_proba(X), before)
+
+
+def test_label_sets_and_search_grids_fingerprint_apart_and_alike(tmp_path):
+    from toonsklearn.estimators._checkpoint import fingerprint
+    from toonsklearn.estimators._data import ImageSource
+
+    X, Y = toons(24, task="multilabel")
+    sets = [{"tom", "jerry"} if row.all() else {"tom"} if row[0] else set() for row in Y]
+    clf = MultiLabelCNN(filters=(4,), convs_per_block=1, checkpoint_dir=tmp_path,
+                        **{**TINY, "epochs": 1}).fit(X, sets)  # label sets of any length
+    source = ImageSource(X, False, clf.image_shape_)
+    y_model = clf._encode_target(sets, reset=False)
+    twin = MultiLabelCNN(**clf.get_params()).fit(X, sets)  # as a resumed run would be
+    assert fingerprint(clf, source, y_model) == fingerprint(twin, source, y_model)
+    grid = [small_cnn(kernel_size=np.int64(k)) for k in (3, 5)]
+    for estimator in grid:
+        estimator.classes_ = np.array(["jerry", "tom"])
+    assert fingerprint(grid[0], source, y_model) != fingerprint(grid[1], source, y_model)
+
+
+def test_multilabel_split_keeps_a_positive_training_image_of_every_label():
+    X, Y = toons(24, task="multilabel")
+    Y = np.column_stack([Y, np.eye(24, 1, -23, dtype=Y.dtype)])  # a label on one image only
+    clf = MultiLabelCNN(validation_fraction=0.5)
+    clf._encode_target(Y, reset=True)
+    for seed in range(5):
+        clf._random_state = seed
+        train, val = clf._split(len(Y), Y)
+        assert Y[train].any(axis=0)[Y.any(axis=0)].all()
+        assert not set(train) & set(val)
+
+
+def test_a_too_large_validation_split_names_a_class_of_a_pandas_column():
+    X, y = toons(20)
+    labels = pd.Series(y, dtype=object)
+    labels.iloc[0] = "spike"
+    with pytest.raises(TrainingDataError, match="class '(spike|jerry|tom)' would have none"):
+        small_cnn(validation_fraction=0.95).fit(X, labels)
+
+
+def test_a_seeded_fit_does_not_rewind_the_callers_tensorflow_stream():
+    X, y = toons()
+    tf.random.set_seed(7)
+    first, second = float(tf.random.uniform(())), float(tf.random.uniform(()))
+    tf.random.set_seed(7)
+    try:
+        assert float(tf.random.uniform(())) == first
+        small_cnn(random_state=0, epochs=1).fit(X, y)
+        assert float(tf.random.uniform(())) == second
+    finally:
+        tf.random.set_seed(None)
 
 
 def test_the_old_base_module_still_imports():

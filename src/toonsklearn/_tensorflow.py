@@ -8,6 +8,8 @@ from 2.19 the lines written before absl's logging starts ignore it (TensorFlow i
 and holds standard error back while TensorFlow imports and looks for devices, then
 writes back every line that is not one of those start-up lines (nor the "failed call to
 cuInit" that every machine without a GPU logs): other warnings and errors still show.
+A process that TensorFlow kills while it imports (an abort) loses what was held back:
+set ``TF_CPP_MIN_LOG_LEVEL=0`` to see everything, unfiltered.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ def _import_quietly() -> None:
         return
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
     try:
-        sys.stderr.flush()
+        if sys.stderr is not None:
+            sys.stderr.flush()
         saved = os.dup(2)
     except (OSError, ValueError):  # no file descriptor 2 to hold back
         return

@@ -18,10 +18,11 @@ POLICIES = {
 }
 _KNOWN = ("flip", "rotation", "zoom", "translation", "contrast", "brightness")
 _FLIPS = ("horizontal", "vertical", "horizontal_and_vertical")
-_MEANING = {
-    "rotation": "a fraction of a full turn", "zoom": "a fraction of the size",
-    "translation": "a fraction of the size", "contrast": "a fraction of the range",
-    "brightness": "a fraction of the range",
+# key -> (what its factor is a fraction of, the lowest value Keras accepts)
+_FACTORS = {
+    "rotation": ("a full turn", -1.0), "zoom": ("the size", -1.0),
+    "translation": ("the size", -1.0), "contrast": ("the range", 0.0),
+    "brightness": ("the range", -1.0),
 }
 
 
@@ -47,7 +48,7 @@ def _validate(augment) -> dict:
 
 def _check_value(key: str, value) -> None:
     """Refuse a value Keras would ignore or misread; None, False and 0 turn a key off."""
-    if value is None or value is False or (not isinstance(value, bool) and value == 0):
+    if value is None or value is False or (isinstance(value, Real) and value == 0):
         return
     if key == "flip":
         if value not in _FLIPS:
@@ -55,11 +56,22 @@ def _check_value(key: str, value) -> None:
                 f"augment['flip'] must be one of {list(_FLIPS)}, or None to turn it off; "
                 f"received {value!r}."
             )
-    elif isinstance(value, bool) or not isinstance(value, Real) or not 0 < value <= 1:
+    elif not _is_factor(value, _FACTORS[key][1]):
+        meaning, low = _FACTORS[key]
         raise ValueError(
-            f"augment[{key!r}] must be a factor in (0, 1] ({_MEANING[key]}), or None to "
-            f"turn it off; received {value!r}."
+            f"augment[{key!r}] must be a factor in [{low:g}, 1] (a fraction of {meaning}) "
+            f"or a (lower, upper) pair of them, as Keras takes it, or None to turn it off; "
+            f"received {value!r}."
         )
+
+
+def _is_factor(value, low: float) -> bool:
+    def number(v) -> bool:
+        return isinstance(v, Real) and not isinstance(v, bool) and low <= v <= 1
+
+    if isinstance(value, (tuple, list)):
+        return len(value) == 2 and all(map(number, value)) and value[0] <= value[1]
+    return number(value)
 
 
 def augmentation_layers(augment, seed: int | None = None) -> list:
@@ -67,8 +79,10 @@ def augmentation_layers(augment, seed: int | None = None) -> list:
 
     A dict maps ``flip`` to ``"horizontal"``, ``"vertical"`` or
     ``"horizontal_and_vertical"``, and ``rotation``, ``zoom``, ``translation``,
-    ``contrast``, ``brightness`` to a factor (fraction of a turn, of the size, or
-    of the range). Pixels are expected in 0-255.
+    ``contrast``, ``brightness`` to a factor in [-1, 1] ([0, 1] for contrast: a
+    fraction of a turn, of the size, or of the range) or a ``(lower, upper)`` pair, as
+    the Keras layers take them; None, False or 0 leaves a key out. Other values raise a
+    ``ValueError`` that says what is allowed. Pixels are expected in 0-255.
 
     Examples
     --------

@@ -126,8 +126,8 @@ class SkippedImagesWarning(ToonsklearnWarning):
 
 
 class StaleCheckpointWarning(ToonsklearnWarning):
-    """``checkpoint_dir`` held an interrupted fit of other data, parameters or network;
-    it was deleted and the fit started afresh."""
+    """``checkpoint_dir`` also holds interrupted fits of other data, parameters or
+    networks; this fit neither resumes nor deletes them."""
 
 
 class ScaledImagesWarning(ToonsklearnWarning):

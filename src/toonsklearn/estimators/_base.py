@@ -177,8 +177,8 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         with self._all_or_nothing(), self._seeded():
             self.__dict__.pop("history_", None)
             source, y_model, weights = self._prepare_fit(X, y, sample_weight)
-            if self.checkpoint_dir is not None:
-                checkpoint.claim(self.checkpoint_dir, checkpoint.fingerprint(self, source, y))
+            self._backup_dir = None if self.checkpoint_dir is None else checkpoint.claim(
+                self.checkpoint_dir, checkpoint.fingerprint(self, source, y_model))
             train_idx, val_idx = self._split(len(source), y)
             self.model_ = self._build_keras_model()
             self._train(source, y_model, weights, train_idx, val_idx)

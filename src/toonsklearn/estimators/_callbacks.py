@@ -1,6 +1,6 @@
 """The callbacks an estimator adds for its user, listed by name in one place.
 
-``"checkpoint"`` backs up every epoch to ``checkpoint_dir/<phase>`` (when
+``"checkpoint"`` backs up every epoch to ``checkpoint_dir/<fit>/<phase>`` (when
 ``checkpoint_dir`` is set; see :mod:`._checkpoint`) and ``"early_stopping"`` stops
 when the monitored loss stops improving and restores the best weights (when
 ``early_stopping`` is set); ``"progress"`` writes one plain line per epoch when
@@ -51,9 +51,9 @@ def plain_progress(verbose) -> bool:
 
 def _defaults(est, has_validation: bool, phase: str) -> dict:
     callbacks = {}
-    if est.checkpoint_dir is not None:
-        backup_dir = os.path.join(os.fspath(est.checkpoint_dir), phase)
-        callbacks["checkpoint"] = Checkpoint(backup_dir)
+    backups = getattr(est, "_backup_dir", None)  # this fit's own, inside checkpoint_dir
+    if est.checkpoint_dir is not None and backups is not None:
+        callbacks["checkpoint"] = Checkpoint(os.path.join(backups, phase))
     if est.early_stopping:
         patience = 10 if est.early_stopping is True else int(est.early_stopping)
         callbacks["early_stopping"] = keras.callbacks.EarlyStopping(

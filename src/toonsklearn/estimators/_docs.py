@@ -60,9 +60,9 @@ _DOCS = {
     "checkpoint_dir": ("str or path-like or None", """
         Back up after every epoch; a fit interrupted (Ctrl-C, a killed process)
         resumes from the last finished epoch when run again with the same folder,
-        data and parameters. A folder left by another fit is replaced, with a
-        :class:`~toonsklearn.exceptions.StaleCheckpointWarning`, rather than resumed
-        or refused: re-running a changed notebook cell should train."""),
+        data and parameters. Backups of other fits in the folder (other data,
+        parameters or networks) are never resumed nor deleted; a
+        :class:`~toonsklearn.exceptions.StaleCheckpointWarning` names them."""),
 }
 
 

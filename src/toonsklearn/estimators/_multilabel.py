@@ -172,6 +172,18 @@ class MultiLabelCNN(ImageClassifierBase):
     def _stratify(self, y):
         return super()._stratify(y) if self.target_kind_ == "labels" else None
 
+    def _give_every_label_a_training_image(self, y, train, val):
+        """Move into training one validation image of each label that has positives but
+        none among the training images."""
+        matrix, train, val = self._encode_target(y, reset=False), list(train), list(val)
+        for label in np.flatnonzero(matrix.any(axis=0)):
+            if matrix[train, label].any():
+                continue
+            moved = next(i for i in val if matrix[i, label])
+            val.remove(moved)
+            train.append(moved)
+        return np.asarray(train, dtype=np.intp), np.asarray(val, dtype=np.intp)
+
     def _check_weighted_classes(self, y, weights):
         if self.target_kind_ == "labels":
             super()._check_weighted_classes(y, weights)

@@ -68,7 +68,13 @@ class TrainingMixin:
                                           random_state=self._random_state)
         if labels is not None:
             train, val = _give_every_class_a_training_image(labels, train, val)
+        else:
+            train, val = self._give_every_label_a_training_image(y, train, val)
         return np.sort(train), np.sort(val)
+
+    def _give_every_label_a_training_image(self, y, train, val):
+        """For targets without single labels (multi-label): by default, nothing to do."""
+        return train, val
 
     def _keras_build_fn(self, meta: dict):  # pragma: no cover - subclasses implement it
         raise NotImplementedError
@@ -166,9 +172,13 @@ def _check_room_for_every_class(labels, n_train: int, validation_fraction: float
         starved = classes[np.argsort(counts, kind="stable")][: len(classes) - max(n_train, 0)]
         raise TrainingDataError(
             f"validation_fraction={validation_fraction} leaves {max(n_train, 0)} training "
-            f"images for {len(classes)} classes, so class {starved[0].item()!r} would have "
+            f"images for {len(classes)} classes, so class {_plain(starved[0])!r} would have "
             "none. Lower validation_fraction (0 monitors the training loss) or add images."
         )
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _give_every_class_a_training_image(labels, train, val):
@@ -207,7 +217,7 @@ def _deterministic(seed: int):
     """
     with _SEEDED_FIT:
         python_state, numpy_state = random.getstate(), np.random.get_state()  # noqa: NPY002
-        tf_seed = tf_context.global_seed()
+        tf_seed, tf_rng = tf_context.global_seed(), getattr(tf_context.context(), "_rng", None)
         keras_state = {key: global_state.get_global_attribute(key) for key in _KERAS_SEED_STATE}
         was_deterministic = tf_config.is_op_determinism_enabled()
         keras.utils.set_random_seed(seed)
@@ -218,6 +228,8 @@ def _deterministic(seed: int):
             if not was_deterministic:
                 tf_config.disable_op_determinism()
             tf.random.set_seed(tf_seed)
+            if tf_rng is not None:  # the caller's stream of op seeds goes on, not over
+                tf_context.context()._rng = tf_rng
             for key, value in keras_state.items():
                 global_state.set_global_attribute(key, value)
             random.setstate(python_state)
