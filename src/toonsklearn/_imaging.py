@@ -147,7 +147,8 @@ def read_image(
             with Image.open(file, formats=_known_formats()) as img:
                 _check_pixels(img, path, max_pixels)
                 if size is not None and img.format == "JPEG":
-                    _draft(img, size, color_mode, img.getexif().get(_EXIF_ORIENTATION))
+                    stored = _stored_size(size, img.getexif().get(_EXIF_ORIENTATION))
+                    img.draft("L" if color_mode == "grayscale" else "RGB", stored[::-1])
                 img.load()
                 # Read after loading: Pillow turns TIFFs upright itself and drops the tag.
                 orientation = img.getexif().get(_EXIF_ORIENTATION)
@@ -190,12 +191,10 @@ def _check_pixels(img: Image.Image, path: str, max_pixels: int | None) -> None:
         )
 
 
-def _draft(img: Image.Image, size: tuple[int, int], color_mode: str, orientation) -> None:
-    """Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the target is that much smaller."""
-    height, width = size
-    if orientation in _SWAPS_SIDES:
-        height, width = width, height
-    img.draft("L" if color_mode == "grayscale" else "RGB", (width, height))
+def _stored_size(size: tuple[int, int], orientation) -> tuple[int, int]:
+    """``(height, width)`` the stored (maybe sideways) image must reach to show as ``size``
+    upright. JPEG's draft uses it too: libjpeg then decodes at 1/2, 1/4 or 1/8 scale."""
+    return size[::-1] if orientation in _SWAPS_SIDES else size
 
 
 def _decode(img, path, size, resize, orientation) -> Image.Image:
@@ -203,10 +202,7 @@ def _decode(img, path, size, resize, orientation) -> Image.Image:
     is one Pillow cannot skip, and the rest is small."""
     work = _replace(img, _to_working_mode(img, path))
     if size is not None:
-        height, width = size
-        if orientation in _SWAPS_SIDES:
-            height, width = width, height
-        work = _replace(work, _scale(work, (height, width), resize))
+        work = _replace(work, _scale(work, _stored_size(size, orientation), resize))
     if orientation in _TRANSPOSES:
         work = _replace(work, work.transpose(_TRANSPOSES[orientation]))
     if size is not None:  # pad or crop upright, so the odd pixel falls where it would
@@ -222,12 +218,17 @@ def _to_array(img: Image.Image, color_mode: str) -> np.ndarray:
     """
     channels = 1 if color_mode == "grayscale" else 3
     out = np.empty((img.height, img.width, channels), dtype=np.uint8)
-    rows = max(1, _STRIP_PIXELS // max(1, img.width))
-    for top in range(0, img.height, rows):
-        strip = img.crop((0, top, img.width, min(top + rows, img.height)))
-        pixels = np.asarray(_to_color_mode(strip, color_mode), dtype=np.uint8)
-        out[top : top + pixels.shape[0]] = pixels.reshape(pixels.shape[0], img.width, channels)
+    for top, bottom in _strips(img.height, img.width):
+        strip = _to_color_mode(img.crop((0, top, img.width, bottom)), color_mode)
+        out[top:bottom] = np.asarray(strip, dtype=np.uint8).reshape(bottom - top, img.width,
+                                                                    channels)
     return out
+
+
+def _strips(height: int, width: int):
+    """``(top, bottom)`` rows of the strips a big image is converted in, one at a time."""
+    rows = max(1, _STRIP_PIXELS // max(1, width))
+    return ((top, min(top + rows, height)) for top in range(0, height, rows))
 
 
 def _replace(old: Image.Image, new: Image.Image) -> Image.Image:
@@ -278,18 +279,16 @@ def _wide_to_l(img: Image.Image) -> Image.Image:
     255 instead. Floats are taken as 0-255 pixels, as Pillow takes them.
     """
     source = np.asarray(img)
-    if img.mode == "F":
-        offset, scale = 0.0, 1.0
-    else:
+    scale = 1.0
+    if img.mode != "F":
         bits, signed = _integer_depth(img)
         if bits == 32 and not signed:
             source = source.view(np.uint32)  # Pillow holds unsigned 32-bit in signed "I"
-        offset, scale = 0.0, 255.0 / (2 ** (bits - 1 if signed else bits) - 1)
+        scale = 255.0 / (2 ** (bits - 1 if signed else bits) - 1)
     out = np.empty(source.shape, dtype=np.uint8)
-    rows = max(1, _STRIP_PIXELS // max(1, source.shape[1]))
-    for start in range(0, source.shape[0], rows):
-        strip = np.nan_to_num(source[start : start + rows].astype(np.float64), posinf=255.0)
-        out[start : start + rows] = np.clip(np.rint(strip * scale + offset), 0, 255)
+    for top, bottom in _strips(*source.shape):
+        strip = np.nan_to_num(source[top:bottom].astype(np.float64), posinf=255.0)
+        out[top:bottom] = np.clip(np.rint(strip * scale), 0, 255)
     return Image.fromarray(out, "L")
 
 

@@ -28,7 +28,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _checkpoint as checkpoint
-from ._callbacks import PlainProgress, check_callbacks, plain_progress
+from ._callbacks import check_callbacks
 from ._data import ImageInputMixin
 from ._docs import Shared
 from ._training import TrainingMixin
@@ -228,14 +228,9 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
                 source, y_model, weights = self._prepare_fit(X, y, sample_weight, reset=False)
                 if not self.model_.compiled:  # a head trained on features leaves it uncompiled
                     self._compile(self.learning_rate)
-            with source.our_errors():
-                history = self.model_.fit(
-                    self._dataset(source, np.arange(len(source)), y_model, weights,
-                                  shuffle=True),
-                    epochs=1, verbose=self._keras_verbose(), shuffle=False,
-                    callbacks=[PlainProgress()] if plain_progress(self.verbose) else None,
-                )
-            self._append_history(history)
+            everything = np.arange(len(source))
+            self._fit_model(self.model_, source, y_model, weights, everything, everything[:0],
+                            epochs=1, callbacks=self._progress_callbacks())
         return self
 
     def _prepare_fit(self, X, y, sample_weight, *, reset=True, reset_target=True):

@@ -21,7 +21,7 @@ from tensorflow.python.framework import config as tf_config  # op determinism sw
 
 from ..augment import augmentation_layers
 from ..exceptions import TrainingDataError
-from ._callbacks import callbacks_for, plain_progress
+from ._callbacks import PlainProgress, callbacks_for, plain_progress
 from ._checkpoint import Checkpoint
 from ._data import ImageSource, make_dataset
 
@@ -113,6 +113,10 @@ class TrainingMixin:
     def _callbacks(self, has_validation: bool, phase: str = "train") -> list:
         """The named default callbacks of one training phase, then the user's."""
         return callbacks_for(self, has_validation, phase)
+
+    def _progress_callbacks(self) -> list:
+        """Just the ``"progress"`` callback, where it writes (``partial_fit``'s epoch)."""
+        return [PlainProgress()] if plain_progress(self.verbose) else []
 
     def _keras_verbose(self) -> int:
         """Keras' own ``verbose``: silent where our ``"progress"`` callback writes."""
