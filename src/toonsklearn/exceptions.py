@@ -76,27 +76,69 @@ class ImageDecodeError(ToonsklearnError, ValueError):
 
 class NotRegularFileError(ImageDecodeError):
     """A path names a FIFO, a device, a socket or a folder where an image file was
-    expected. It was refused without being read, so nothing hangs or streams forever."""
+    expected. It was refused without being read, so nothing hangs or streams forever.
+
+    Examples
+    --------
+    >>> from toonsklearn._imaging import read_image
+    >>> from toonsklearn.exceptions import NotRegularFileError
+    >>> try:
+    ...     read_image("/dev/zero")
+    ... except NotRegularFileError as err:
+    ...     print(err.path)
+    /dev/zero
+    """
 
 
 class ImageTooLargeError(ImageDecodeError):
     """An image has more pixels than the ``max_pixels`` limit of the call that read it.
 
     Raised from the file's header, before any pixel is decoded.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import ImageDecodeError, ImageTooLargeError
+    >>> issubclass(ImageTooLargeError, ImageDecodeError)  # skipped like any bad image
+    True
     """
 
 
 class MissingFileError(ToonsklearnError, FileNotFoundError):
-    """A listed image file does not exist, or is a symbolic link whose target is gone."""
+    """A listed image file does not exist, or is a symbolic link whose target is gone.
+
+    Examples
+    --------
+    >>> from toonsklearn import load_image_folder
+    >>> from toonsklearn.exceptions import MissingFileError
+    >>> try:
+    ...     load_image_folder("no/such/folder")
+    ... except FileNotFoundError as err:  # the built-in catches it too
+    ...     print(type(err).__name__, err.path)
+    MissingFileError no/such/folder
+    """
 
 
 class UnreadableFileError(ToonsklearnError, PermissionError):
-    """A file or folder exists but this process may not read it (its permissions)."""
+    """A file or folder exists but this process may not read it (its permissions).
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import UnreadableFileError
+    >>> issubclass(UnreadableFileError, PermissionError)
+    True
+    """
 
 
 class LabelsFileError(ToonsklearnError, ValueError):
     """A labels table (CSV) is empty or malformed. ``row`` is the row at fault as a
-    spreadsheet numbers it (the header is row 1), or None when the whole file is."""
+    spreadsheet numbers it (the header is row 1), or None when the whole file is.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import LabelsFileError
+    >>> LabelsFileError("Row 3 has an empty file name.", path="labels.csv", row=3).row
+    3
+    """
 
     def __init__(self, message: str, *, path: str | None = None, row: int | None = None):
         super().__init__(message, path=path)
@@ -105,31 +147,94 @@ class LabelsFileError(ToonsklearnError, ValueError):
 
 class TrainingDataError(ToonsklearnError, ValueError):
     """The data cannot train the model as asked: for example ``validation_fraction``
-    leaves a class with no training image. The message says what to change."""
+    leaves a class with no training image. The message says what to change.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import TrainingDataError
+    >>> issubclass(TrainingDataError, ValueError)
+    True
+    """
 
 
 class WeightsFileError(ToonsklearnError, ValueError):
-    """A weights file is truncated, corrupt, or not in the format it claims to be."""
+    """A weights file is truncated, corrupt, or not in the format it claims to be.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from toonsklearn.backbones._torch_legacy import load_legacy_state_dict
+    >>> from toonsklearn.exceptions import WeightsFileError
+    >>> with tempfile.NamedTemporaryFile(suffix=".pth") as file:
+    ...     _ = file.write(b"not a checkpoint")
+    ...     file.flush()
+    ...     try:
+    ...         load_legacy_state_dict(file.name)
+    ...     except WeightsFileError:
+    ...         print("refused")
+    refused
+    """
 
 
 class UnsafeCheckpointError(WeightsFileError, pickle.UnpicklingError):
     """A checkpoint names a Python global outside the reader's allow-list, so nothing
-    in it was run or loaded. The file may be malicious."""
+    in it was run or loaded. The file may be malicious.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import UnsafeCheckpointError, WeightsFileError
+    >>> issubclass(UnsafeCheckpointError, WeightsFileError)
+    True
+    """
 
 
 class ToonsklearnWarning(UserWarning):
-    """Base class of every warning issued by toonsklearn."""
+    """Base class of every warning issued by toonsklearn.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from toonsklearn.exceptions import SkippedImagesWarning, ToonsklearnWarning
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", ToonsklearnWarning)  # each of ours an error
+    ...     try:
+    ...         warnings.warn("2 files skipped", SkippedImagesWarning, stacklevel=1)
+    ...     except ToonsklearnWarning as caught:
+    ...         print(caught)
+    2 files skipped
+    """
 
 
 class SkippedImagesWarning(ToonsklearnWarning):
-    """Some files were dropped, with their labels, because they are not readable images."""
+    """Some files were dropped, with their labels, because they are not readable images.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import SkippedImagesWarning, ToonsklearnWarning
+    >>> issubclass(SkippedImagesWarning, ToonsklearnWarning)
+    True
+    """
 
 
 class StaleCheckpointWarning(ToonsklearnWarning):
     """``checkpoint_dir`` also holds interrupted fits of other data, parameters or
-    networks; this fit neither resumes nor deletes them."""
+    networks; this fit neither resumes nor deletes them.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import StaleCheckpointWarning, ToonsklearnWarning
+    >>> issubclass(StaleCheckpointWarning, ToonsklearnWarning)
+    True
+    """
 
 
 class ScaledImagesWarning(ToonsklearnWarning):
     """Float images look already scaled to [0, 1]; toonsklearn expects pixels in 0-255
-    and scales inside the model, so such images would look almost black to it."""
+    and scales inside the model, so such images would look almost black to it.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import ScaledImagesWarning
+    >>> issubclass(ScaledImagesWarning, UserWarning)
+    True
+    """
