@@ -155,6 +155,20 @@ def make_dataset(source: ImageSource, indices, batch_size: int, *, y=None, weigh
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
+def array_batches(*arrays: np.ndarray, batch_size: int, shuffle: bool = False,
+                  seed: int | None = None) -> tf.data.Dataset:
+    """Batches of in-memory arrays (features, labels, weights), for ``Model.fit``.
+
+    Keras slices NumPy arrays itself, but with op determinism on and a partial last
+    batch its pipeline makes TensorFlow log a C++ error line (``use_unbounded_threadpool``)
+    into the user's output; a plain ``tf.data`` pipeline does not.
+    """
+    ds = tf.data.Dataset.from_tensor_slices(arrays)
+    if shuffle:
+        ds = ds.shuffle(len(arrays[0]), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
 def warn_if_scaled(images: np.ndarray, stacklevel: int = 4) -> None:
     """Warn when float images look like [0, 1]: the model divides by 255 itself."""
     if images.dtype.kind == "f" and images.size and images.min() >= 0 and images.max() <= 1:

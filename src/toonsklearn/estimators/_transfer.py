@@ -14,6 +14,7 @@ from ..backbones import PREPROCESSING_MODES, get_backbone, get_backbone_spec
 from ..layers import ImagePreprocessing
 from ._base import ImageClassifierBase
 from ._cnn import CNN_CONSTRAINTS, units
+from ._data import array_batches
 from ._docs import Shared, fill_doc, shared
 
 __all__ = ["TransferClassifier"]
@@ -197,14 +198,17 @@ class TransferClassifier(ImageClassifierBase):
             features = extractor.predict(self._dataset(source, np.arange(len(source))),
                                          verbose=0)
         self._compile(self.learning_rate, model=head)
-        validation = None
-        if len(val_idx):
-            validation = (features[val_idx], y_model[val_idx], weights[val_idx])
+        def batches(idx, shuffle=False):
+            return array_batches(features[idx], y_model[idx], weights[idx],
+                                 batch_size=self.batch_size, shuffle=shuffle,
+                                 seed=self._random_state)
+
+        validation = batches(val_idx) if len(val_idx) else None
         callbacks = self._callbacks(validation is not None, "head")
         history = head.fit(
-            features[train_idx], y_model[train_idx], sample_weight=weights[train_idx],
-            batch_size=self.batch_size, epochs=self.epochs, validation_data=validation,
-            callbacks=callbacks, verbose=self._keras_verbose(), shuffle=True,
+            batches(train_idx, shuffle=True), epochs=self.epochs, validation_data=validation,
+            callbacks=callbacks, verbose=self._keras_verbose(),
+            shuffle=False,  # the dataset shuffles itself
         )
         self._append_history(history, callbacks)
 
