@@ -586,3 +586,16 @@ def test_a_terminal_keeps_the_keras_progress_bar(monkeypatch):
     with open(os.devnull, "w") as log:
         monkeypatch.setattr(sys, "stdout", log)
         assert plain_progress(1) and not plain_progress(0)
+
+
+def test_tensorflows_retracing_advice_is_dropped_and_its_other_warnings_kept():
+    import logging
+
+    logger = logging.getLogger("tensorflow")
+
+    def record(message):
+        return logging.LogRecord("tensorflow", logging.WARNING, __file__, 1, message, (), None)
+
+    assert not logger.filter(record("5 out of the last 7 calls to <function f> triggered "
+                                    "tf.function retracing. Tracing is expensive"))
+    assert logger.filter(record("Gradients do not exist for variables"))

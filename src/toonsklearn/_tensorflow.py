@@ -10,10 +10,15 @@ writes back every line that is not one of those start-up lines (nor the "failed 
 cuInit" that every machine without a GPU logs): other warnings and errors still show.
 A process that TensorFlow kills while it imports (an abort) loses what was held back:
 set ``TF_CPP_MIN_LOG_LEVEL=0`` to see everything, unfiltered.
+
+TensorFlow also warns that ``tf.function`` retraced "5 out of the last 7 calls", advice
+for a loop that rebuilds functions; here each fit and search trial builds a new model by
+design, so that warning alone is dropped from the ``tensorflow`` logger.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -51,4 +56,10 @@ def _import_quietly() -> None:
                 os.write(2, kept)
 
 
+class _NoRetracingAdvice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
 _import_quietly()
+logging.getLogger("tensorflow").addFilter(_NoRetracingAdvice())

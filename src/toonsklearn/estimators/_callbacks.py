@@ -8,10 +8,15 @@ when the monitored loss stops improving and restores the best weights (when
 file with the control characters it redraws its line with. The
 ``callbacks`` parameter adds the user's own: a list runs after these; a dict replaces
 the callback of each name it gives (``None`` turns one off) and adds the other names.
+
+A search adds its own to every fit inside :func:`added_callbacks` (a trial's per-epoch
+report), without touching any estimator's parameters.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import sys
 import time
@@ -20,7 +25,7 @@ import keras
 
 from ._checkpoint import Checkpoint
 
-__all__ = ["DEFAULT_CALLBACKS", "callbacks_for"]
+__all__ = ["DEFAULT_CALLBACKS", "added_callbacks", "callbacks_for"]
 
 #: Names of the callbacks an estimator may add, in the order they run.
 DEFAULT_CALLBACKS = ("checkpoint", "early_stopping", "progress")
@@ -83,13 +88,31 @@ def check_callbacks(callbacks) -> None:
             )
 
 
+_ADDED: contextvars.ContextVar[tuple] = contextvars.ContextVar("toonsklearn_added",
+                                                                default=())
+
+
+@contextlib.contextmanager
+def added_callbacks(make):
+    """Within this block (in this thread), every training phase of every fit also runs
+    the callbacks ``make(estimator, phase)`` returns, after the estimator's own."""
+    token = _ADDED.set((*_ADDED.get(), make))
+    try:
+        yield
+    finally:
+        _ADDED.reset(token)
+
+
 def callbacks_for(est, has_validation: bool, phase: str = "train") -> list:
-    """The callbacks of one training phase: the named defaults, then the user's."""
+    """The callbacks of one training phase: the named defaults, then the user's, then
+    those of an enclosing :func:`added_callbacks`."""
     callbacks = _defaults(est, has_validation, phase)
     if isinstance(est.callbacks, dict):
         for name, callback in est.callbacks.items():
             callbacks.pop(name, None)
             if callback is not None:
                 callbacks[name] = callback
-        return list(callbacks.values())
-    return list(callbacks.values()) + list(est.callbacks or [])
+        ours = list(callbacks.values())
+    else:
+        ours = list(callbacks.values()) + list(est.callbacks or [])
+    return ours + [callback for make in _ADDED.get() for callback in make(est, phase)]

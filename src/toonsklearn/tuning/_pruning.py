@@ -1,0 +1,67 @@
+"""How the folds of one Optuna trial report their epochs, and stop once it is pruned.
+
+A trial's folds run one after another in the process that holds the trial (a trial
+pickled into another process would report into a copy). Fold ``k``'s epoch ``e`` is
+reported at step ``k * FOLD_STEPS + e``, so a pruner compares each fold with the same
+fold of the other trials; the value is the negated validation loss (the training loss
+when the estimator keeps no validation split), so that greater is better, as for the
+search's scores.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+
+#: Steps set aside for the epochs of one fold (both phases of a fine-tuned transfer fit).
+FOLD_STEPS = 10_000
+
+
+class TrialReporter:
+    """Gives each training phase of each fold a callback reporting to ``trial``.
+
+    Call it as ``reporter(estimator, phase)``: a search fits every fold on a fresh clone,
+    so an estimator not seen before starts the next fold.
+    """
+
+    def __init__(self, trial):
+        self.trial = trial
+        self.fold = -1
+        self.epochs_done = 0
+        self.pruned = False
+        self._estimator = None
+
+    def __call__(self, est, phase: str) -> list:
+        if est is not self._estimator:
+            self._estimator, self.fold, self.epochs_done = est, self.fold + 1, 0
+        return [_EpochReport(self)]
+
+    def report(self, logs: dict) -> None:
+        """Report one epoch's loss; decide whether the trial goes on."""
+        loss = logs.get("val_loss", logs.get("loss"))
+        if loss is None or self.pruned:
+            return
+        step = self.fold * FOLD_STEPS + self.epochs_done
+        self.epochs_done += 1
+        value = -float(loss)
+        self.trial.report(value if math.isfinite(value) else -math.inf, step)
+        self.pruned = self.trial.should_prune()
+
+
+class _EpochReport(keras.callbacks.Callback):
+    """Reports each epoch to the trial; stops this fit, and every later fold's fit
+    after its first batch, once the trial is pruned."""
+
+    def __init__(self, reporter: TrialReporter):
+        super().__init__()
+        self.reporter = reporter
+
+    def on_train_begin(self, logs=None):
+        if self.reporter.pruned:
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.reporter.report(logs or {})
+        if self.reporter.pruned:
+            self.model.stop_training = True

@@ -1,0 +1,491 @@
+"""``OptunaSearchCV``: scikit-learn's search machinery, with Optuna choosing the candidates
+and pruning the unpromising ones epoch by epoch."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import warnings
+from numbers import Integral, Real
+
+import joblib
+import numpy as np
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from optuna.trial import TrialState
+from sklearn.base import _fit_context, is_classifier
+from sklearn.exceptions import FitFailedWarning
+from sklearn.model_selection import check_cv
+from sklearn.model_selection._search import BaseSearchCV
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+
+from ..estimators._base import ImageClassifierBase
+from ..estimators._callbacks import added_callbacks
+from ._pruning import TrialReporter
+from ._space import default_search_space, final_step
+
+__all__ = ["OptunaSearchCV"]
+
+#: Trial states that count towards ``n_trials`` and appear in ``cv_results_``.
+_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+#: User attributes: a trial's per-fold results; what a study was started on.
+_FOLDS, _IDENTITY = "toonsklearn_folds", "toonsklearn_search"
+
+
+class OptunaSearchCV(BaseSearchCV):
+    """Search hyperparameters with Optuna, cross-validated the scikit-learn way.
+
+    Each Optuna trial is one candidate, scored on the same cross-validation splits as
+    every other (the splits are drawn once per ``fit``). While the folds of a trial
+    train, each epoch's validation loss goes to the trial, so Optuna's pruner stops an
+    unpromising trial in the fold where it falls behind and skips its other folds; it
+    ends as PRUNED in the study and in ``cv_results_["trial_state"]``, with NaN test
+    scores, ranked last. Fold ``k``'s epoch ``e`` is reported at step
+    ``k * 10000 + e``, so a pruner compares a fold with the same fold of other trials.
+
+    Each ``fit`` starts its own study (so a search nested in ``cross_val_score`` gets one
+    per outer fold) unless ``storage`` and ``study_name`` name one to resume.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A scikit-learn estimator, or a Pipeline; epochs are reported (and trials pruned)
+        when it is one of the library's estimators or a Pipeline ending in one.
+    param_distributions : dict of str to optuna.distributions.BaseDistribution or None, \
+default=None
+        The search space, with a Pipeline's step prefixes in the keys; None uses
+        :func:`default_search_space` of ``estimator``.
+    n_trials : int or None, default=10
+        How many finished (complete or pruned) trials the study should hold: a resumed
+        study runs only the rest. None runs until ``timeout``.
+    timeout : float or None, default=None
+        Stop starting new trials after this many seconds of this ``fit``.
+    scoring : str, callable, list, tuple or dict, default=None
+        As in :class:`~sklearn.model_selection.GridSearchCV`. With several metrics,
+        ``refit`` names the one Optuna maximises.
+    n_jobs : int or None, default=None
+        Processes that fit the folds of a trial at once, as in ``GridSearchCV``, when
+        nothing is pruned. Pruning needs each epoch in the process that holds the trial,
+        so a search that prunes fits the folds one after another here and warns that
+        ``n_jobs`` has no effect. To run trials in parallel, start several searches (in
+        processes or on machines) on one ``storage`` and ``study_name``.
+    refit : bool, str or callable, default=True
+        As in ``GridSearchCV``: refit the best candidate on all the data.
+    cv : int, cross-validation generator or iterable, default=None
+        As in ``GridSearchCV`` (5-fold, stratified for classifiers).
+    verbose : int, default=0
+        1 writes one line per finished trial; 2 also scikit-learn's line per trial; 3
+        and more one per fold.
+    pre_dispatch : int or str, default="2*n_jobs"
+        As in ``GridSearchCV``.
+    error_score : "raise" or float, default=np.nan
+        Score of a fold whose fit fails; "raise" raises the error.
+    return_train_score : bool, default=False
+        Also score each fold on its training part.
+    sampler : optuna.samplers.BaseSampler or None, default=None
+        None uses a ``TPESampler`` seeded from ``random_state``.
+    pruner : optuna.pruners.BasePruner or None, default=None
+        None uses a ``MedianPruner``; ``optuna.pruners.NopPruner()`` prunes nothing.
+    storage : str, path-like or None, default=None
+        None keeps the study in memory; a file path uses Optuna's journal file (several
+        processes on one machine); an RDB URL (``sqlite:///search.db``,
+        ``postgresql://...``) a database.
+    study_name : str or None, default=None
+        With a ``storage``, the study to create or resume: ``fit`` continues it after a
+        crash. A study remembers the data, metrics and number of splits it began with,
+        and refuses others (a named study reused across outer folds of nested
+        cross-validation would mix their trials). None creates a new study per ``fit``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the default sampler.
+
+    Attributes
+    ----------
+    study_ : optuna.study.Study
+        The study: Optuna's visualisations and optuna-dashboard read it.
+    cv_results_ : dict of numpy (masked) ndarrays
+        As in ``GridSearchCV``, one row per finished trial of the study (this fit's and,
+        for a resumed study, the earlier ones), in trial order, with ``trial_number`` and
+        ``trial_state`` columns.
+    best_estimator_ : estimator
+        The best candidate refitted on all the data (when ``refit``).
+    best_score_ : float
+        Mean cross-validated score of the best candidate.
+    best_params_ : dict
+        Parameters of the best candidate.
+    best_index_ : int
+        Row of the best candidate in ``cv_results_``.
+    n_splits_ : int
+        Number of cross-validation splits.
+    refit_time_ : float
+        Seconds spent refitting the best candidate.
+
+    See Also
+    --------
+    sklearn.model_selection.GridSearchCV : Every candidate of a grid.
+    default_search_space : A search space for the library's estimators.
+
+    Examples
+    --------
+    >>> from optuna.distributions import FloatDistribution
+    >>> from toonsklearn import CNNClassifier
+    >>> from toonsklearn.datasets import make_toons
+    >>> from toonsklearn.tuning import OptunaSearchCV
+    >>> X, y = make_toons(30, image_size=8, random_state=0)
+    >>> search = OptunaSearchCV(
+    ...     CNNClassifier(filters=(4,), epochs=2, random_state=0),
+    ...     {"learning_rate": FloatDistribution(1e-3, 1e-1, log=True)},
+    ...     n_trials=2, cv=2, random_state=0).fit(X, y)
+    >>> len(search.cv_results_["params"]), sorted(search.best_params_)
+    (2, ['learning_rate'])
+    """
+
+    _parameter_constraints: dict = {
+        **BaseSearchCV._parameter_constraints,
+        "param_distributions": [dict, None],
+        "n_trials": [Interval(Integral, 1, None, closed="left"), None],
+        "timeout": [Interval(Real, 0, None, closed="neither"), None],
+        "sampler": [optuna.samplers.BaseSampler, None],
+        "pruner": [optuna.pruners.BasePruner, None],
+        "storage": [str, os.PathLike, None],
+        "study_name": [str, None],
+        "random_state": ["random_state"],
+    }
+    def __init__(
+        self,
+        estimator,
+        param_distributions=None,
+        *,
+        n_trials=10,
+        timeout=None,
+        scoring=None,
+        n_jobs=None,
+        refit=True,
+        cv=None,
+        verbose=0,
+        pre_dispatch="2*n_jobs",
+        error_score=np.nan,
+        return_train_score=False,
+        sampler=None,
+        pruner=None,
+        storage=None,
+        study_name=None,
+        random_state=None,
+    ):
+        super().__init__(
+            estimator=estimator, scoring=scoring, n_jobs=n_jobs, refit=refit, cv=cv,
+            verbose=verbose, pre_dispatch=pre_dispatch, error_score=error_score,
+            return_train_score=return_train_score,
+        )
+        self.param_distributions = param_distributions
+        self.n_trials = n_trials
+        self.timeout = timeout
+        self.sampler = sampler
+        self.pruner = pruner
+        self.storage = storage
+        self.study_name = study_name
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=False)  # the estimator is not validated yet
+    def fit(self, X, y=None, **params):
+        """Run the trials, then refit the best candidate on all of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Images, file paths, or whatever ``estimator`` takes.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
+            Targets.
+        **params : dict
+            Passed to the estimator's ``fit`` (``groups`` to the splitter), as in
+            ``GridSearchCV``.
+
+        Returns
+        -------
+        self : OptunaSearchCV
+            The fitted search.
+        """
+        space = self._search_space()
+        scorers, refit_metric = self._get_scorers()
+        if isinstance(self.scoring, (list, tuple, set, dict)) and not isinstance(
+                self.refit, str):
+            raise ValueError(
+                f"With several metrics ({sorted(scorers._scorers)}), refit must name the one "
+                "Optuna maximises, e.g. refit='accuracy'."
+            )
+        splitter = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        splits = list(splitter.split(X, y, params.get("groups")))
+        identity = {"data": joblib.hash((X, y)), "n_splits": len(splits),
+                    "scoring": _metric_names(self.scoring)}
+        with _quiet_optuna():
+            study = self._open_study(identity)
+        prunes = (not isinstance(study.pruner, optuna.pruners.NopPruner)
+                  and isinstance(final_step(self.estimator)[1], ImageClassifierBase))
+        if prunes and self.n_jobs not in (None, 1):
+            warnings.warn(
+                f"n_jobs={self.n_jobs} has no effect: a search that prunes fits the folds "
+                "of a trial one after another in this process, where each epoch reaches "
+                "the trial. Pass pruner=optuna.pruners.NopPruner() to fit folds in "
+                "parallel, or start several searches on one storage and study_name to run "
+                "trials in parallel.", UserWarning, stacklevel=2)
+        self._run = _Run(study, space, check_cv(splits), prunes, refit_metric, self.verbose)
+        try:
+            with _quiet_optuna(), _swapped(
+                    self, n_jobs=1 if prunes else self.n_jobs,
+                    verbose=max(self.verbose - 1, 0)):
+                super().fit(X, y, **params)
+        finally:
+            del self._run
+        self.study_ = study
+        return self
+
+    # ------------------------------------------------------------------ the study
+    def _search_space(self) -> dict:
+        if self.param_distributions is None:
+            return default_search_space(self.estimator)
+        bad = {name: dist for name, dist in self.param_distributions.items()
+               if not isinstance(dist, BaseDistribution)}
+        if bad:
+            raise TypeError(
+                "param_distributions must map parameter names to Optuna distributions "
+                "(optuna.distributions.FloatDistribution, IntDistribution, "
+                f"CategoricalDistribution); received {bad!r}."
+            )
+        known = self.estimator.get_params(deep=True)
+        unknown = sorted(set(self.param_distributions) - set(known))
+        if unknown:
+            raise ValueError(
+                f"param_distributions names parameters {unknown} that "
+                f"{type(self.estimator).__name__} does not have; it has {sorted(known)}."
+            )
+        return dict(self.param_distributions)
+
+    def _open_study(self, identity: dict) -> optuna.study.Study:
+        if self.study_name is not None and self.storage is None:
+            raise ValueError(
+                f"study_name={self.study_name!r} resumes a study only from a storage: pass "
+                "storage='search.journal' (a file) or an RDB URL, or leave study_name=None."
+            )
+        if self.sampler is not None:
+            sampler = self.sampler
+        else:
+            seed = check_random_state(self.random_state).randint(2**31)
+            sampler = optuna.samplers.TPESampler(seed=int(seed))
+        study = optuna.create_study(
+            storage=_storage(self.storage), study_name=self.study_name, sampler=sampler,
+            pruner=self.pruner, direction="maximize", load_if_exists=True,
+        )
+        begun = study.user_attrs.get(_IDENTITY)
+        if begun is None:
+            study.set_user_attr(_IDENTITY, identity)
+        elif begun != identity:
+            changed = [key for key in identity if begun.get(key) != identity[key]]
+            raise ValueError(
+                f"Study {study.study_name!r} was started on other "
+                f"{' and '.join(changed)}; a study resumes only the search it began. Use "
+                "another study_name (in nested cross-validation, study_name=None gives each "
+                "outer fold its own study)."
+            )
+        return study
+
+    def _run_search(self, evaluate_candidates):
+        run = self._run
+        finished = len(run.study.get_trials(deepcopy=False, states=_FINISHED))
+        if self.n_trials is not None and finished >= self.n_trials:
+            # Nothing left to run: score the best trial again so there is a refit to do.
+            best = run.study.best_trial
+            evaluate_candidates([best.params], cv=run.splits,
+                                more_results={"trial_number": [best.number]})
+            return
+
+        def objective(trial):
+            candidate = {name: _suggest(trial, name, distribution)
+                         for name, distribution in run.space.items()}
+            run.reporter = TrialReporter(trial) if run.prunes else None
+            hook = (added_callbacks(run.reporter) if run.prunes
+                    else contextlib.nullcontext())
+            try:
+                with hook:
+                    results = evaluate_candidates(
+                        [candidate], cv=run.splits,
+                        more_results={"trial_number": [trial.number]})
+            except ValueError as exc:  # scikit-learn's "All the k fits failed."
+                if not str(exc).strip().startswith("All the"):
+                    raise
+                warnings.warn(f"Trial {trial.number} failed in every fold: {exc}",
+                              FitFailedWarning, stacklevel=2)
+                raise _EveryFoldFailed(str(exc)) from None
+            trial.set_user_attr(_FOLDS, run.last_folds)
+            if run.reporter is not None and run.reporter.pruned:
+                raise optuna.TrialPruned()
+            row = list(results["trial_number"]).index(trial.number)
+            return float(results[f"mean_test_{run.refit_metric}"][row])
+
+        callbacks = [optuna.study.MaxTrialsCallback(self.n_trials, states=_FINISHED)
+                     ] if self.n_trials is not None else []
+        if run.verbose:  # the user's: BaseSearchCV.fit sees one less
+            callbacks.append(_print_trial)
+        run.study.optimize(objective, n_trials=None if self.n_trials is None else
+                           self.n_trials - finished, timeout=self.timeout,
+                           callbacks=callbacks, catch=(_EveryFoldFailed,))
+        if not run.states:
+            raise ValueError(
+                "Every trial failed in every fold (see the FitFailedWarning above for "
+                "why); no candidate could be scored."
+            )
+
+    # ------------------------------------------------------------- cv_results_
+    def _format_results(self, candidate_params, n_splits, out, more_results=None):
+        """``cv_results_`` over every finished trial of the study: this fit's (from
+        ``out``) and earlier ones (from their stored folds); pruned trials' test scores
+        are NaN, so they rank last."""
+        run = self._run
+        numbers = list(more_results["trial_number"])
+        run.last_folds = [_plain_fold(fold, self.return_train_score)
+                          for fold in out[-n_splits:]]
+        rows = {}
+        for trial in run.study.get_trials(deepcopy=False, states=_FINISHED):
+            if _FOLDS in trial.user_attrs and trial.number not in numbers:
+                rows[trial.number] = (trial.params, trial.user_attrs[_FOLDS], trial.state)
+        for i, number in enumerate(numbers):
+            folds = out[i * n_splits:(i + 1) * n_splits]
+            if number not in run.states:  # the trial just evaluated
+                run.states[number] = run.state_of(folds)
+            rows[number] = (candidate_params[i], folds, run.states[number])
+        order = sorted(rows)
+        folds = [_scored(_plain_fold(fold, self.return_train_score), rows[n][2])
+                 for n in order for fold in rows[n][1]]
+        with warnings.catch_warnings():
+            if any(rows[n][2] == TrialState.PRUNED for n in order):
+                warnings.filterwarnings("ignore", "One or more of the test scores")
+            results = super()._format_results(
+                [rows[n][0] for n in order], n_splits, folds, {"trial_number": order})
+        results["trial_state"] = np.array([rows[n][2].name for n in order])
+        return results
+
+
+class _EveryFoldFailed(Exception):
+    """A trial none of whose folds could be fitted: Optuna marks it FAIL."""
+
+
+class _Run:
+    """What one ``fit`` shares between the study's objective and ``_format_results``."""
+
+    def __init__(self, study, space, splits, prunes, refit_metric, verbose):
+        self.study, self.space, self.splits = study, space, splits
+        self.prunes, self.refit_metric, self.verbose = prunes, refit_metric, verbose
+        self.reporter: TrialReporter | None = None
+        self.states: dict[int, TrialState] = {}
+        self.last_folds: list = []
+
+    def state_of(self, folds: list) -> TrialState:
+        """How the trial whose folds just finished ends in the study."""
+        if self.reporter is not None and self.reporter.pruned:
+            return TrialState.PRUNED
+        scores = [fold["test_scores"] for fold in folds]
+        scores = [s[self.refit_metric] if isinstance(s, dict) else s for s in scores]
+        return TrialState.COMPLETE if np.isfinite(scores).all() else TrialState.FAIL
+
+
+def _storage(storage):
+    """Optuna's storage for our ``storage`` parameter: a path is a journal file."""
+    if storage is None:
+        return None
+    storage = os.fspath(storage)
+    if "://" in storage:
+        return storage
+    backend = optuna.storages.journal.JournalFileBackend(storage)
+    return optuna.storages.JournalStorage(backend)
+
+
+def _metric_names(scoring):
+    """What a study remembers of ``scoring``: the metric names, the same in any process."""
+    if scoring is None or isinstance(scoring, str):
+        return scoring
+    if isinstance(scoring, dict):
+        return sorted(scoring)
+    if isinstance(scoring, (list, tuple, set)):
+        return sorted(scoring)
+    return getattr(scoring, "__qualname__", type(scoring).__qualname__)
+
+
+def _suggest(trial, name: str, distribution: BaseDistribution):
+    if isinstance(distribution, FloatDistribution):
+        return trial.suggest_float(name, distribution.low, distribution.high,
+                                   step=distribution.step, log=distribution.log)
+    if isinstance(distribution, IntDistribution):
+        return trial.suggest_int(name, distribution.low, distribution.high,
+                                 step=distribution.step, log=distribution.log)
+    if isinstance(distribution, CategoricalDistribution):
+        return trial.suggest_categorical(name, distribution.choices)
+    raise TypeError(f"Unsupported Optuna distribution for {name!r}: {distribution!r}.")
+
+
+def _plain_fold(fold: dict, train_scores: bool) -> dict:
+    """The parts of one fold's result that ``cv_results_`` needs, as JSON holds them
+    (train scores NaN when the fit that stored the fold did not compute them)."""
+    def number(value):
+        if isinstance(value, dict):
+            return {key: float(v) for key, v in value.items()}
+        return float(value)
+
+    kept = {key: number(fold[key]) for key in ("test_scores", "fit_time", "score_time")}
+    if train_scores:
+        kept["train_scores"] = number(fold.get("train_scores", _nan_like(fold["test_scores"])))
+    return kept
+
+
+def _nan_like(scores):
+    return {key: np.nan for key in scores} if isinstance(scores, dict) else np.nan
+
+
+def _scored(fold: dict, state: TrialState) -> dict:
+    """A fold's result, with NaN test scores when its trial was pruned."""
+    if state != TrialState.PRUNED:
+        return fold
+    return {**fold, "test_scores": _nan_like(fold["test_scores"])}
+
+
+def _print_trial(study, trial) -> None:
+    """The one line per finished trial of ``verbose=1``."""
+    if trial.state == TrialState.PRUNED:
+        outcome = f"pruned at step {trial.last_step}"
+    elif trial.state == TrialState.COMPLETE:
+        outcome = f"score {trial.value:.4f}"
+    else:
+        outcome = trial.state.name.lower()
+    try:
+        best = f"best {study.best_value:.4f} (trial {study.best_trial.number})"
+    except ValueError:
+        best = "no complete trial yet"
+    sys.stdout.write(f"[OptunaSearchCV] trial {trial.number} {outcome}; {best}; "
+                     f"params {trial.params}\n")
+    sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def _quiet_optuna():
+    """Optuna logs every trial at INFO; the search's own ``verbose`` line replaces it."""
+    before = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(before)
+
+
+@contextlib.contextmanager
+def _swapped(search, **values):
+    """Give ``BaseSearchCV.fit`` other values of some parameters for one call."""
+    before = {name: getattr(search, name) for name in values}
+    vars(search).update(values)
+    try:
+        yield
+    finally:
+        vars(search).update(before)
