@@ -8,6 +8,7 @@ import textwrap
 import time
 
 import joblib
+import keras
 import numpy as np
 import optuna
 import pandas as pd
@@ -162,12 +163,37 @@ def test_every_trial_is_scored_on_the_same_splits_even_with_a_shuffling_cv():
     assert len(set(per_trial)) == 1 and len(set(per_trial[0])) == 3
 
 
-def test_each_fit_has_its_own_study():
+def test_each_fit_has_its_own_study(tmp_path):
     X, y = toons(32, size=8)
-    s = search(n_trials=2)
-    first = s.fit(X, y).study_
+    s = search(n_trials=2, storage=tmp_path / "s.journal")
+    first = s.fit(X, y).study_.study_name
     second = s.fit(X, y).study_
-    assert first is not second and len(second.trials) == 2
+    assert second.study_name != first and [t.number for t in second.trials] == [0, 1]
+
+
+def test_a_splitter_given_as_a_generator_is_drawn_once():
+    X, y = toons(32, size=8)
+    s = search(n_trials=2, cv=KFold(2, shuffle=True, random_state=0).split(X)).fit(X, y)
+    assert s.n_splits_ == 2 and len(s.cv_results_["params"]) == 2
+
+
+def test_n_trials_none_runs_until_the_timeout_and_needs_one():
+    X, y = toons(32, size=8)
+    s = search(n_trials=None, timeout=1.0).fit(X, y)
+    assert len(s.cv_results_["params"]) >= 1
+    with pytest.raises(ValueError, match="set timeout="):
+        search(n_trials=None).fit(X, y)
+
+
+def test_a_callable_scoring_with_several_metrics_maximises_the_one_refit_names():
+    X, y = toons(32, size=8)
+
+    def two(estimator, X, y):
+        right = estimator.predict(X) == y
+        return {"right": right.mean(), "wrong": 1 - right.mean()}
+
+    s = search(scoring=two, refit="wrong", n_trials=2).fit(X, y)
+    assert [t.value for t in s.study_.trials] == list(s.cv_results_["mean_test_wrong"])
 
 
 def test_nested_cross_validation_gives_each_outer_fold_its_own_study(tmp_path):
@@ -197,11 +223,23 @@ def test_a_study_name_needs_a_storage():
 # --- pruning -----------------------------------------------------------------------------
 
 
+class CountsFits(keras.callbacks.Callback):
+    """Counts every Keras fit, in whichever copy of the estimator it runs."""
+
+    fits = 0
+
+    def on_train_begin(self, logs=None):
+        type(self).fits += 1
+
+
 def test_a_bad_trial_is_pruned_before_its_last_epoch_and_its_other_folds_are_skipped():
     X, y = toons(40, size=8)
-    s = search(tiny_cnn(epochs=4), n_trials=4, cv=3,
+    CountsFits.fits = 0
+    s = search(tiny_cnn(epochs=4, callbacks=[CountsFits()]), n_trials=4, cv=3,
                sampler=InOrder([0.01, 0.02, 0.015, 50.0]),
                pruner=optuna.pruners.MedianPruner(n_startup_trials=2)).fit(X, y)
+    pruned = [t for t in s.study_.trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert CountsFits.fits == 3 * len(s.study_.trials) - 2 * len(pruned) + 1  # + the refit
     bad = s.study_.trials[3]
     assert bad.params == {"learning_rate": 50.0}
     assert bad.state == optuna.trial.TrialState.PRUNED
@@ -251,8 +289,13 @@ def test_a_named_study_resumes_and_n_trials_counts_the_study(tmp_path, storage):
                                first.cv_results_["mean_test_score"], equal_nan=True)
     assert len(resumed.study_.trials) == 3
     done = search(n_trials=3, storage=url, study_name="toons").fit(X, y)
-    assert len(done.study_.trials) == 3  # nothing left: the best is only scored again
-    assert done.best_params_ == resumed.best_params_
+    assert len(done.study_.trials) == 3  # nothing left: the best is only fitted again
+    assert done.best_params_ == resumed.best_params_ == done.study_.best_params
+    np.testing.assert_array_equal(done.cv_results_["mean_test_score"],
+                                  resumed.cv_results_["mean_test_score"])
+    with pytest.raises(ValueError, match="started on other search space"):
+        search(space={"dropout": FloatDistribution(0.0, 0.5)}, n_trials=4, storage=url,
+               study_name="toons").fit(X, y)
 
 
 CRASHING_SEARCH = textwrap.dedent("""
@@ -332,3 +375,27 @@ def test_the_same_seed_proposes_the_same_trials():
     first = search(n_trials=2, random_state=3).fit(X, y).cv_results_["params"]
     again = search(n_trials=2, random_state=3).fit(X, y).cv_results_["params"]
     assert first == again
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "broken link", "csv"])
+def test_a_storage_path_that_is_not_a_journal_is_refused_and_left_as_it_was(tmp_path, kind):
+    path = tmp_path / "storage"
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "broken link":
+        path.symlink_to(tmp_path / "gone")
+    else:
+        path.write_text("filename,tom\na.png,1\n")
+    X, y = toons(32, size=8)
+    with pytest.raises(ValueError, match="not a regular file|other than an Optuna journal"):
+        search(storage=path, study_name="toons").fit(X, y)
+    if kind == "csv":
+        assert path.read_text() == "filename,tom\na.png,1\n"
+
+
+def test_storage_of_the_wrong_type_is_refused():
+    X, y = toons(32, size=8)
+    with pytest.raises(ValueError, match="storage"):
+        search(storage=123).fit(X, y)

@@ -5,12 +5,15 @@ pickled into another process would report into a copy). Fold ``k``'s epoch ``e``
 reported at step ``k * FOLD_STEPS + e``, so a pruner compares each fold with the same
 fold of the other trials; the value is the negated validation loss (the training loss
 when the estimator keeps no validation split), so that greater is better, as for the
-search's scores.
+search's scores. Once pruned, the fold stops at the end of its epoch and each later
+fold raises :class:`FoldSkipped` as its training begins (or, where the search must not
+turn it into a failed fit, stops after its first batch).
 """
 
 from __future__ import annotations
 
 import math
+import weakref
 
 import keras
 
@@ -18,23 +21,32 @@ import keras
 FOLD_STEPS = 10_000
 
 
+class FoldSkipped(Exception):
+    """Raised as a fold of a pruned trial begins training: nothing of it is needed."""
+
+
 class TrialReporter:
     """Gives each training phase of each fold a callback reporting to ``trial``.
 
     Call it as ``reporter(estimator, phase)``: a search fits every fold on a fresh clone,
-    so an estimator not seen before starts the next fold.
+    so an estimator not seen before starts the next fold. ``skip_folds`` raises
+    :class:`FoldSkipped` for the folds after a pruned one.
     """
 
-    def __init__(self, trial):
+    def __init__(self, trial, skip_folds: bool = True):
         self.trial = trial
+        self.skip_folds = skip_folds
         self.fold = -1
         self.epochs_done = 0
         self.pruned = False
-        self._estimator = None
+        self._estimator = lambda: None  # a weak reference: the fold's model may go
 
     def __call__(self, est, phase: str) -> list:
-        if est is not self._estimator:
-            self._estimator, self.fold, self.epochs_done = est, self.fold + 1, 0
+        if self._estimator() is not est:
+            self._estimator, self.fold, self.epochs_done = weakref.ref(est), self.fold + 1, 0
+            if self.pruned and self.skip_folds:
+                raise FoldSkipped(f"Trial {self.trial.number} was pruned; fold {self.fold} "
+                                  "is skipped.")
         return [_EpochReport(self)]
 
     def report(self, logs: dict) -> None:

@@ -4,6 +4,7 @@ and pruning the unpromising ones epoch by epoch."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import warnings
@@ -33,8 +34,8 @@ from ._space import default_search_space, final_step
 
 __all__ = ["OptunaSearchCV"]
 
-#: Trial states that count towards ``n_trials`` and appear in ``cv_results_``.
-_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+#: Trial states that count towards ``n_trials`` (and, once scored, are in ``cv_results_``).
+_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 #: User attributes: a trial's per-fold results; what a study was started on.
 _FOLDS, _IDENTITY = "toonsklearn_folds", "toonsklearn_search"
 
@@ -44,11 +45,14 @@ class OptunaSearchCV(BaseSearchCV):
 
     Each Optuna trial is one candidate, scored on the same cross-validation splits as
     every other (the splits are drawn once per ``fit``). While the folds of a trial
-    train, each epoch's validation loss goes to the trial, so Optuna's pruner stops an
-    unpromising trial in the fold where it falls behind and skips its other folds; it
-    ends as PRUNED in the study and in ``cv_results_["trial_state"]``, with NaN test
-    scores, ranked last. Fold ``k``'s epoch ``e`` is reported at step
-    ``k * 10000 + e``, so a pruner compares a fold with the same fold of other trials.
+    train, each epoch's validation loss (negated: greater is better) goes to the trial,
+    so Optuna's pruner stops an unpromising trial in the fold where it falls behind and
+    skips its other folds; it ends as PRUNED in the study and in
+    ``cv_results_["trial_state"]``, with NaN scores, ranked last. Fold ``k``'s epoch
+    ``e`` is reported at step ``k * 10000 + e``, so a pruner compares a fold with the
+    same fold of other trials (a pruner's ``n_warmup_steps`` therefore spares only
+    the first fold's first epochs). With ``error_score="raise"`` a skipped fold would be a
+    failed fit, so the folds after a pruned one instead stop after their first batch.
 
     Each ``fit`` starts its own study (so a search nested in ``cross_val_score`` gets one
     per outer fold) unless ``storage`` and ``study_name`` name one to resume.
@@ -63,8 +67,9 @@ default=None
         The search space, with a Pipeline's step prefixes in the keys; None uses
         :func:`default_search_space` of ``estimator``.
     n_trials : int or None, default=10
-        How many finished (complete or pruned) trials the study should hold: a resumed
-        study runs only the rest. None runs until ``timeout``.
+        How many finished trials (complete, pruned or failed) the study should hold: a
+        resumed study, or one other processes add to, runs only the rest. None runs until
+        ``timeout``.
     timeout : float or None, default=None
         Stop starting new trials after this many seconds of this ``fit``.
     scoring : str, callable, list, tuple or dict, default=None
@@ -99,8 +104,8 @@ default=None
         ``postgresql://...``) a database.
     study_name : str or None, default=None
         With a ``storage``, the study to create or resume: ``fit`` continues it after a
-        crash. A study remembers the data, metrics and number of splits it began with,
-        and refuses others (a named study reused across outer folds of nested
+        crash. A study remembers the data, splits, metrics and search space it began
+        with, and refuses others (a named study reused across outer folds of nested
         cross-validation would mix their trials). None creates a new study per ``fit``.
     random_state : int, RandomState instance or None, default=None
         Seeds the default sampler.
@@ -110,9 +115,11 @@ default=None
     study_ : optuna.study.Study
         The study: Optuna's visualisations and optuna-dashboard read it.
     cv_results_ : dict of numpy (masked) ndarrays
-        As in ``GridSearchCV``, one row per finished trial of the study (this fit's and,
-        for a resumed study, the earlier ones), in trial order, with ``trial_number`` and
-        ``trial_state`` columns.
+        As in ``GridSearchCV``, one row per scored trial of the study (this fit's and,
+        for a resumed or shared study, the others'), in trial order, with
+        ``trial_number`` and ``trial_state`` columns. A trial that failed in every fold
+        has no row (a ``FitFailedWarning`` says why); one that failed in some has NaN
+        scores and the state FAIL.
     best_estimator_ : estimator
         The best candidate refitted on all the data (when ``refit``).
     best_score_ : float
@@ -211,8 +218,11 @@ default=None
         self : OptunaSearchCV
             The fitted search.
         """
+        if self.n_trials is None and self.timeout is None:
+            raise ValueError("n_trials=None runs trials until timeout; set timeout= (seconds) "
+                             "or n_trials.")
         space = self._search_space()
-        scorers, refit_metric = self._get_scorers()
+        scorers, _ = self._get_scorers()
         if isinstance(self.scoring, (list, tuple, set, dict)) and not isinstance(
                 self.refit, str):
             raise ValueError(
@@ -221,8 +231,10 @@ default=None
             )
         splitter = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         splits = list(splitter.split(X, y, params.get("groups")))
-        identity = {"data": joblib.hash((X, y)), "n_splits": len(splits),
-                    "scoring": _metric_names(self.scoring)}
+        identity = {"data": joblib.hash((X, y)), "splits": joblib.hash(splits),
+                    "scoring": _metric_names(self.scoring),
+                    "search space": {name: optuna.distributions.distribution_to_json(d)
+                                     for name, d in sorted(space.items())}}
         with _quiet_optuna():
             study = self._open_study(identity)
         prunes = (not isinstance(study.pruner, optuna.pruners.NopPruner)
@@ -234,10 +246,10 @@ default=None
                 "the trial. Pass pruner=optuna.pruners.NopPruner() to fit folds in "
                 "parallel, or start several searches on one storage and study_name to run "
                 "trials in parallel.", UserWarning, stacklevel=2)
-        self._run = _Run(study, space, check_cv(splits), prunes, refit_metric, self.verbose)
+        self._run = _Run(study, space, check_cv(splits), prunes, self.refit, self.verbose)
         try:
             with _quiet_optuna(), _swapped(
-                    self, n_jobs=1 if prunes else self.n_jobs,
+                    self, cv=self._run.splits, n_jobs=1 if prunes else self.n_jobs,
                     verbose=max(self.verbose - 1, 0)):
                 super().fit(X, y, **params)
         finally:
@@ -298,20 +310,23 @@ default=None
         run = self._run
         finished = len(run.study.get_trials(deepcopy=False, states=_FINISHED))
         if self.n_trials is not None and finished >= self.n_trials:
-            # Nothing left to run: score the best trial again so there is a refit to do.
-            best = run.study.best_trial
-            evaluate_candidates([best.params], cv=run.splits,
-                                more_results={"trial_number": [best.number]})
+            # Nothing left to run; BaseSearchCV needs one evaluation, so the best trial is
+            # fitted again (its row keeps the study's scores).
+            again = _best_scored_trial(run.study)
+            evaluate_candidates([dict(again.params)], cv=run.splits,
+                                more_results={"trial_number": [again.number]})
             return
+        skip_folds = self.error_score != "raise"  # a skipped fold is a failed fit
 
         def objective(trial):
             candidate = {name: _suggest(trial, name, distribution)
                          for name, distribution in run.space.items()}
-            run.reporter = TrialReporter(trial) if run.prunes else None
-            hook = (added_callbacks(run.reporter) if run.prunes
-                    else contextlib.nullcontext())
+            run.reporter = TrialReporter(trial, skip_folds) if run.prunes else None
             try:
-                with hook:
+                with (added_callbacks(run.reporter) if run.prunes
+                      else contextlib.nullcontext()), warnings.catch_warnings():
+                    # Skipped folds are failed fits to scikit-learn: no warning for them.
+                    warnings.filterwarnings("ignore", r"(?s).*FoldSkipped", FitFailedWarning)
                     results = evaluate_candidates(
                         [candidate], cv=run.splits,
                         more_results={"trial_number": [trial.number]})
@@ -322,13 +337,13 @@ default=None
                               FitFailedWarning, stacklevel=2)
                 raise _EveryFoldFailed(str(exc)) from None
             trial.set_user_attr(_FOLDS, run.last_folds)
-            if run.reporter is not None and run.reporter.pruned:
+            if run.states[trial.number] == TrialState.PRUNED:
                 raise optuna.TrialPruned()
             row = list(results["trial_number"]).index(trial.number)
-            return float(results[f"mean_test_{run.refit_metric}"][row])
+            return float(results[f"mean_test_{run.metric}"][row])  # NaN: Optuna's FAIL
 
         callbacks = [optuna.study.MaxTrialsCallback(self.n_trials, states=_FINISHED)
-                     ] if self.n_trials is not None else []
+                     ] if self.n_trials is not None else []  # with other processes' trials
         if run.verbose:  # the user's: BaseSearchCV.fit sees one less
             callbacks.append(_print_trial)
         run.study.optimize(objective, n_trials=None if self.n_trials is None else
@@ -342,18 +357,19 @@ default=None
 
     # ------------------------------------------------------------- cv_results_
     def _format_results(self, candidate_params, n_splits, out, more_results=None):
-        """``cv_results_`` over every finished trial of the study: this fit's (from
-        ``out``) and earlier ones (from their stored folds); pruned trials' test scores
-        are NaN, so they rank last."""
+        """``cv_results_`` over every scored trial of the study: this fit's (from
+        ``out``) and the others (from their stored folds); pruned trials' scores are NaN,
+        so they rank last."""
         run = self._run
         numbers = list(more_results["trial_number"])
         run.last_folds = [_plain_fold(fold, self.return_train_score)
                           for fold in out[-n_splits:]]
-        rows = {}
-        for trial in run.study.get_trials(deepcopy=False, states=_FINISHED):
-            if _FOLDS in trial.user_attrs and trial.number not in numbers:
-                rows[trial.number] = (trial.params, trial.user_attrs[_FOLDS], trial.state)
+        rows = {trial.number: (dict(trial.params), trial.user_attrs[_FOLDS], trial.state)
+                for trial in run.study.get_trials(deepcopy=False, states=_FINISHED)
+                if _FOLDS in trial.user_attrs}
         for i, number in enumerate(numbers):
+            if number in rows and number not in run.states:
+                continue  # a trial of an earlier fit, fitted again: keep what it scored
             folds = out[i * n_splits:(i + 1) * n_splits]
             if number not in run.states:  # the trial just evaluated
                 run.states[number] = run.state_of(folds)
@@ -377,9 +393,10 @@ class _EveryFoldFailed(Exception):
 class _Run:
     """What one ``fit`` shares between the study's objective and ``_format_results``."""
 
-    def __init__(self, study, space, splits, prunes, refit_metric, verbose):
+    def __init__(self, study, space, splits, prunes, refit, verbose):
         self.study, self.space, self.splits = study, space, splits
-        self.prunes, self.refit_metric, self.verbose = prunes, refit_metric, verbose
+        self.prunes, self.refit, self.verbose = prunes, refit, verbose
+        self.metric = "score"  # or, with several metrics, the one refit names
         self.reporter: TrialReporter | None = None
         self.states: dict[int, TrialState] = {}
         self.last_folds: list = []
@@ -389,7 +406,14 @@ class _Run:
         if self.reporter is not None and self.reporter.pruned:
             return TrialState.PRUNED
         scores = [fold["test_scores"] for fold in folds]
-        scores = [s[self.refit_metric] if isinstance(s, dict) else s for s in scores]
+        if isinstance(scores[0], dict):  # several metrics, maybe from a callable scoring
+            if not isinstance(self.refit, str) or self.refit not in scores[0]:
+                raise ValueError(
+                    f"scoring gives several metrics ({sorted(scores[0])}); refit must name "
+                    f"the one Optuna maximises; received refit={self.refit!r}."
+                )
+            self.metric = self.refit
+            scores = [s[self.refit] for s in scores]
         return TrialState.COMPLETE if np.isfinite(scores).all() else TrialState.FAIL
 
 
@@ -400,8 +424,33 @@ def _storage(storage):
     storage = os.fspath(storage)
     if "://" in storage:
         return storage
+    _check_journal(storage)
     backend = optuna.storages.journal.JournalFileBackend(storage)
     return optuna.storages.JournalStorage(backend)
+
+
+def _check_journal(path: str) -> None:
+    """Refuse a path that is not a journal file before Optuna opens it and appends to it
+    (a FIFO would hang it; a CSV given by mistake would be written into)."""
+    if not os.path.lexists(path):
+        return
+    if not os.path.isfile(path):
+        raise ValueError(
+            f"storage={path!r} is not a regular file (a folder, FIFO, device or broken "
+            "link); pass the path of an Optuna journal file, new or existing."
+        )
+    with open(path, "rb") as journal:
+        first = journal.readline(1 << 16)
+    try:
+        entry = json.loads(first) if first.strip() else {"op_code": None}
+    except ValueError:
+        entry = None
+    if not isinstance(entry, dict) or "op_code" not in entry:
+        raise ValueError(
+            f"storage={path!r} holds something other than an Optuna journal (its first line "
+            "is not a journal entry), and Optuna would append to it. Pass a new file name "
+            "or an existing journal file."
+        )
 
 
 def _metric_names(scoring):
@@ -427,6 +476,19 @@ def _suggest(trial, name: str, distribution: BaseDistribution):
     raise TypeError(f"Unsupported Optuna distribution for {name!r}: {distribution!r}.")
 
 
+def _best_scored_trial(study):
+    """The study's best trial with stored folds, else its first one with any."""
+    scored = [trial for trial in study.get_trials(deepcopy=False, states=_FINISHED)
+              if _FOLDS in trial.user_attrs]
+    if not scored:
+        raise ValueError(
+            f"Study {study.study_name!r} already holds n_trials finished trials and none "
+            "was scored (each failed in every fold); raise n_trials to run more."
+        )
+    complete = [t for t in scored if t.state == TrialState.COMPLETE]
+    return max(complete, key=lambda t: t.value) if complete else scored[0]
+
+
 def _plain_fold(fold: dict, train_scores: bool) -> dict:
     """The parts of one fold's result that ``cv_results_`` needs, as JSON holds them
     (train scores NaN when the fit that stored the fold did not compute them)."""
@@ -446,10 +508,11 @@ def _nan_like(scores):
 
 
 def _scored(fold: dict, state: TrialState) -> dict:
-    """A fold's result, with NaN test scores when its trial was pruned."""
+    """A fold's result, with NaN scores when its trial was pruned."""
     if state != TrialState.PRUNED:
         return fold
-    return {**fold, "test_scores": _nan_like(fold["test_scores"])}
+    return {**fold, **{key: _nan_like(fold[key]) for key in ("test_scores", "train_scores")
+                       if key in fold}}
 
 
 def _print_trial(study, trial) -> None:
@@ -473,7 +536,7 @@ def _print_trial(study, trial) -> None:
 def _quiet_optuna():
     """Optuna logs every trial at INFO; the search's own ``verbose`` line replaces it."""
     before = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(max(before, optuna.logging.WARNING))
     try:
         yield
     finally:
