@@ -28,7 +28,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _checkpoint as checkpoint
-from ._callbacks import check_callbacks
+from ._callbacks import announce_fit, check_callbacks
 from ._data import ImageInputMixin
 from ._docs import Shared
 from ._training import TrainingMixin
@@ -175,6 +175,7 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
             The fitted estimator.
         """
         with self._all_or_nothing(), self._seeded():
+            announce_fit(self)
             self.__dict__.pop("history_", None)
             source, y_model, weights = self._prepare_fit(X, y, sample_weight)
             self._backup_dir = None if self.checkpoint_dir is None else checkpoint.claim(

@@ -25,7 +25,7 @@ import keras
 
 from ._checkpoint import Checkpoint
 
-__all__ = ["DEFAULT_CALLBACKS", "added_callbacks", "callbacks_for"]
+__all__ = ["DEFAULT_CALLBACKS", "added_callbacks", "announce_fit", "callbacks_for"]
 
 #: Names of the callbacks an estimator may add, in the order they run.
 DEFAULT_CALLBACKS = ("checkpoint", "early_stopping", "progress")
@@ -95,12 +95,20 @@ _ADDED: contextvars.ContextVar[tuple] = contextvars.ContextVar("toonsklearn_adde
 @contextlib.contextmanager
 def added_callbacks(make):
     """Within this block (in this thread), every training phase of every fit also runs
-    the callbacks ``make(estimator, phase)`` returns, after the estimator's own."""
+    the callbacks ``make(estimator, phase)`` returns, after the estimator's own; each fit
+    first calls ``make(estimator, None)`` (see :func:`announce_fit`)."""
     token = _ADDED.set((*_ADDED.get(), make))
     try:
         yield
     finally:
         _ADDED.reset(token)
+
+
+def announce_fit(est) -> None:
+    """Tell each enclosing :func:`added_callbacks` that ``est`` begins a fit, before any
+    work: ``make(est, None)`` may raise to skip the fit."""
+    for make in _ADDED.get():
+        make(est, None)
 
 
 def callbacks_for(est, has_validation: bool, phase: str = "train") -> list:

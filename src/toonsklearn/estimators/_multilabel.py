@@ -29,8 +29,10 @@ class MultiLabelCNN(ImageClassifierBase):
 
     Parameters
     ----------
-    threshold : float, default=0.5
-        Probability at or above which a label is predicted.
+    threshold : float or array-like of shape (n_labels,), default=0.5
+        Probability at or above which a label is predicted: one for all labels, or
+        one per label in ``classes_`` order (:func:`toonsklearn.tuning.tune_thresholds`
+        picks them on out-of-fold predictions).
     backbone : str or keras.Model or callable or None, default=None
         None trains a CNN from scratch; otherwise as in :class:`TransferClassifier`
         (kept frozen).
@@ -45,8 +47,9 @@ class MultiLabelCNN(ImageClassifierBase):
     Attributes
     ----------
     classes_ : ndarray of shape (n_labels,)
-        Label names (from ``MultiLabelBinarizer`` for label sets), or column
-        indices for an indicator matrix.
+        Label names: sorted for label sets, the columns of an indicator DataFrame
+        (``load_labels_csv(...).frame[target_names]``), or column indices for an
+        indicator array.
     model_ : keras.Model
     history_ : pandas.DataFrame
     image_shape_ : tuple of int
@@ -77,7 +80,7 @@ class MultiLabelCNN(ImageClassifierBase):
         **CNN_CONSTRAINTS,
         **TRANSFER_CONSTRAINTS,
         "backbone": [str, keras.Model, callable, None],
-        "threshold": [Interval(Real, 0, 1, closed="both")],
+        "threshold": [Interval(Real, 0, 1, closed="both"), "array-like"],
     }
 
     def __init__(
@@ -140,7 +143,11 @@ class MultiLabelCNN(ImageClassifierBase):
                 self.label_binarizer_ = MultiLabelBinarizer().fit(y)
                 self.classes_ = self.label_binarizer_.classes_
             elif self.target_kind_ == "indicator":
-                self.classes_ = np.arange(np.asarray(y).shape[1])
+                columns = getattr(y, "columns", None)
+                self.classes_ = (np.asarray(columns) if columns is not None
+                                 else np.arange(np.asarray(y).shape[1]))
+            if self.target_kind_ != "labels":
+                self._thresholds()  # refuse a bad threshold before training
         if self.target_kind_ == "labels":
             return super()._encode_target(y, reset=reset)
         if self.target_kind_ == "sets":
@@ -167,7 +174,22 @@ class MultiLabelCNN(ImageClassifierBase):
         """Indicator matrix ``(n_samples, n_labels)``; 1-D labels if fitted on 1-D labels."""
         if getattr(self, "target_kind_", None) == "labels":
             return super().predict(X)
-        return (self.predict_proba(X) >= self.threshold).astype(int)
+        return (self.predict_proba(X) >= self._thresholds()).astype(int)
+
+    def _thresholds(self) -> np.ndarray:
+        """``threshold`` as one value per label, checked against ``classes_``."""
+        try:
+            threshold = np.asarray(self.threshold, dtype=float)
+        except (TypeError, ValueError):
+            threshold = np.full(2, np.nan)  # refused below, naming the value
+        if threshold.ndim > 1 or (threshold.ndim == 1 and len(threshold) != len(self.classes_)):
+            raise ValueError(
+                f"threshold has shape {threshold.shape}; give one float or one value per "
+                f"label: {len(self.classes_)} for classes_ {list(self.classes_)}."
+            )
+        if not ((threshold >= 0) & (threshold <= 1)).all():  # NaN too
+            raise ValueError(f"threshold values must lie in [0, 1]; received {self.threshold!r}.")
+        return threshold
 
     def _stratify(self, y):
         return super()._stratify(y) if self.target_kind_ == "labels" else None

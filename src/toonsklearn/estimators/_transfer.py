@@ -193,7 +193,6 @@ class TransferClassifier(ImageClassifierBase):
 
     def _train_head_on_features(self, source, y_model, weights, train_idx, val_idx) -> None:
         head = self.model_.get_layer("head")
-        callbacks = self._callbacks(len(val_idx) > 0, "head")  # before the costly part
         extractor = keras.Model(self.model_.input, self.model_.get_layer("features").output)
         with source.our_errors():
             features = extractor.predict(self._dataset(source, np.arange(len(source))),
@@ -206,6 +205,7 @@ class TransferClassifier(ImageClassifierBase):
                                  seed=self._random_state)
 
         validation = batches(val_idx) if len(val_idx) else None
+        callbacks = self._callbacks(validation is not None, "head")
         history = head.fit(
             batches(train_idx, shuffle=True), epochs=self.epochs, validation_data=validation,
             callbacks=callbacks, verbose=self._keras_verbose(),

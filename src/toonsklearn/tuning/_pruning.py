@@ -6,7 +6,7 @@ reported at step ``k * FOLD_STEPS + e``, so a pruner compares each fold with the
 fold of the other trials; the value is the negated validation loss (the training loss
 when the estimator keeps no validation split), so that greater is better, as for the
 search's scores. Once pruned, the fold stops at the end of its epoch and each later
-fold raises :class:`FoldSkipped` as its training begins (or, where the search must not
+fold raises :class:`FoldSkipped` as its fit begins (or, where the search must not
 turn it into a failed fit, stops after its first batch).
 """
 
@@ -41,13 +41,13 @@ class TrialReporter:
         self.pruned = False
         self._estimator = lambda: None  # a weak reference: the fold's model may go
 
-    def __call__(self, est, phase: str) -> list:
+    def __call__(self, est, phase: str | None) -> list:
         if self._estimator() is not est:
             self._estimator, self.fold, self.epochs_done = weakref.ref(est), self.fold + 1, 0
             if self.pruned and self.skip_folds:
                 raise FoldSkipped(f"Trial {self.trial.number} was pruned; fold {self.fold} "
                                   "is skipped.")
-        return [_EpochReport(self)]
+        return [] if phase is None else [_EpochReport(self)]
 
     def report(self, logs: dict) -> None:
         """Report one epoch's loss; decide whether the trial goes on."""

@@ -6,7 +6,7 @@ report, so both searches evaluate the same trials; the pruned one stops the unpr
 ones after a few epochs of their first folds. Prints both wall times, their ratio (goal
 <= 0.5) and both best scores (goal: equal).
 
-Usage: python benchmarks/bench_search.py [N_IMAGES] [N_TRIALS]   (default 600 and 16)
+Usage: python benchmarks/bench_pruning.py [N_IMAGES] [N_TRIALS]   (default 600 and 16)
 """
 
 import sys

@@ -1,0 +1,193 @@
+"""The learning-rate range test: train briefly while the rate grows exponentially, and
+read a good rate off the loss curve (Smith 2017; fastai's ``lr_find``)."""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+import keras
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils._param_validation import Interval, validate_params
+
+from ..estimators._base import ImageClassifierBase
+from ._space import final_step
+
+__all__ = ["LRFinderResult", "lr_find"]
+
+
+class LRFinderResult:
+    """What :func:`lr_find` measured.
+
+    Attributes
+    ----------
+    learning_rates : ndarray of shape (n_steps,)
+        The rate of each training step.
+    losses : ndarray of shape (n_steps,)
+        The smoothed training loss after each step.
+    suggestion : float
+        A tenth of the rate at the lowest smoothed loss: large, yet safely below the
+        rates where the loss turns up.
+    figure_, ax_ : matplotlib Figure and Axes
+        Set by :meth:`plot`.
+    """
+
+    def __init__(self, learning_rates, losses, suggestion: float):
+        self.learning_rates = np.asarray(learning_rates, dtype=float)
+        self.losses = np.asarray(losses, dtype=float)
+        self.suggestion = float(suggestion)
+
+    def __repr__(self) -> str:
+        return (f"LRFinderResult(suggestion={self.suggestion:.3g}, "
+                f"{len(self.learning_rates)} steps)")
+
+    def plot(self, ax=None):
+        """Loss against learning rate (log scale), the suggestion marked.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or None, default=None
+            Where to draw; None makes a new figure.
+
+        Returns
+        -------
+        self : LRFinderResult
+            With ``figure_`` and ``ax_`` set.
+        """
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError:
+            raise ImportError(
+                "LRFinderResult.plot needs matplotlib: pip install matplotlib."
+            ) from None
+        if ax is None:
+            _, ax = plt.subplots()
+        ax.plot(self.learning_rates, self.losses)
+        ax.set_xscale("log")
+        ax.axvline(self.suggestion, linestyle="--", color="tab:red",
+                   label=f"suggestion {self.suggestion:.2g}")
+        ax.set_xlabel("learning rate")
+        ax.set_ylabel("training loss (smoothed)")
+        ax.legend()
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+
+class _Ramp(keras.callbacks.Callback):
+    """Raise the rate exponentially each step; record the smoothed loss; stop when it
+    diverges."""
+
+    def __init__(self, start: float, end: float, steps: int, smoothing: float,
+                 diverge: float):
+        super().__init__()
+        self.rates = start * (end / start) ** (np.arange(steps) / max(steps - 1, 1))
+        self.smoothing, self.diverge = smoothing, diverge
+        self.losses: list[float] = []
+        self._average = 0.0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        step = len(self.losses)
+        if step >= len(self.rates):
+            self.model.stop_training = True
+            return
+        self.model.optimizer.learning_rate = float(self.rates[step])
+        self.model.reset_metrics()  # the logs then hold this batch's loss, not the epoch's
+
+    def on_train_batch_end(self, batch, logs=None):
+        if len(self.losses) >= len(self.rates):
+            return
+        loss = float((logs or {}).get("loss", math.nan))
+        self._average = self.smoothing * self._average + (1 - self.smoothing) * loss
+        smoothed = self._average / (1 - self.smoothing ** (len(self.losses) + 1))
+        self.losses.append(smoothed)
+        if not math.isfinite(smoothed) or smoothed > self.diverge * min(self.losses):
+            self.model.stop_training = True
+
+
+@validate_params(
+    {
+        "start_lr": [Interval(Real, 0, None, closed="neither")],
+        "end_lr": [Interval(Real, 0, None, closed="neither")],
+        "num_steps": [Interval(Integral, 2, None, closed="left")],
+        "smoothing": [Interval(Real, 0, 1, closed="left")],
+        "diverge": [Interval(Real, 1, None, closed="neither")],
+    },
+    prefer_skip_nested_validation=True,
+)
+def lr_find(estimator, X, y, *, start_lr: float = 1e-7, end_lr: float = 10.0,
+            num_steps: int = 100, smoothing: float = 0.98,
+            diverge: float = 4.0) -> LRFinderResult:
+    """Find a learning rate with the range test: a short training while the rate grows.
+
+    Trains a clone of ``estimator``'s network (as its ``fit`` would: the same data
+    pipeline, augmentation and frozen layers) for ``num_steps`` batches, the rate rising
+    exponentially from ``start_lr`` to ``end_lr``, and stops early once the smoothed loss
+    exceeds ``diverge`` times its lowest value. ``estimator`` stays unfitted; a
+    ``random_state`` on it seeds the run, and the caller's seeds are put back after.
+
+    Parameters
+    ----------
+    estimator : CNNClassifier, TransferClassifier, MultiLabelCNN or Pipeline
+        The estimator, or a Pipeline ending in one (its other steps are fitted on
+        ``X`` and transform it first).
+    X : array-like
+        Images or file paths, as for ``fit``.
+    y : array-like
+        Targets, as for ``fit``.
+    start_lr, end_lr : float, default=1e-7 and 10.0
+        The range of rates.
+    num_steps : int, default=100
+        Training steps (batches) at most; the data repeats as needed.
+    smoothing : float, default=0.98
+        Weight of the running average of the loss.
+    diverge : float, default=4.0
+        Stop once the smoothed loss exceeds this many times its minimum.
+
+    Returns
+    -------
+    result : LRFinderResult
+        ``learning_rates``, ``losses``, ``suggestion`` and ``plot()``.
+
+    Examples
+    --------
+    >>> from toonsklearn import CNNClassifier
+    >>> from toonsklearn.datasets import make_toons
+    >>> from toonsklearn.tuning import lr_find
+    >>> X, y = make_toons(32, image_size=8, random_state=0)
+    >>> found = lr_find(CNNClassifier(filters=(4,), batch_size=8, random_state=0), X, y,
+    ...                 num_steps=20)
+    >>> 1e-7 < found.suggestion < 10
+    True
+    """
+    _, final = final_step(estimator)
+    if not isinstance(final, ImageClassifierBase):
+        raise TypeError(
+            "lr_find trains the Keras network of a CNNClassifier, TransferClassifier or "
+            f"MultiLabelCNN (or a Pipeline ending in one); received {type(final).__name__}."
+        )
+    if end_lr <= start_lr:
+        raise ValueError(f"end_lr ({end_lr}) must be larger than start_lr ({start_lr}).")
+    if estimator is not final:
+        X = clone(estimator[:-1]).fit_transform(X, y)
+    est = clone(final)
+    ramp = _Ramp(start_lr, end_lr, num_steps, smoothing, diverge)
+    with est._seeded():
+        source, y_model, weights = est._prepare_fit(X, y, None)
+        est.model_ = est._build_keras_model()
+        est._compile(start_lr)
+        batches = math.ceil(len(source) / est.batch_size)
+        est.model_.fit(est._dataset(source, np.arange(len(source)), y_model, weights,
+                                    shuffle=True),
+                       epochs=math.ceil(num_steps / batches), callbacks=[ramp], verbose=0,
+                       shuffle=False)
+    losses = np.asarray(ramp.losses)
+    rates = ramp.rates[:len(losses)]
+    finite = np.isfinite(losses)
+    if not finite.any():
+        raise ValueError(
+            f"The loss was not finite from the first step at learning rate {start_lr:g}; "
+            "lower start_lr or check the data."
+        )
+    best = int(np.nanargmin(np.where(finite, losses, np.nan)))
+    return LRFinderResult(rates, losses, rates[best] / 10)
