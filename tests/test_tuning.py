@@ -261,6 +261,15 @@ def test_pruning_every_trial_after_the_first_never_aborts_the_search():
     assert s.best_index_ == 0 and hasattr(s, "best_estimator_")
 
 
+def test_nothing_reports_to_a_trial_outside_the_search():
+    from toonsklearn.estimators._callbacks import callbacks_for
+
+    X, y = toons(32, size=8)
+    s = search(n_trials=2).fit(X, y)
+    assert len(s.best_estimator_.history_) == 2  # the refit ran all its epochs
+    assert callbacks_for(tiny_cnn(), True) == []  # no reporter left behind
+
+
 def test_n_jobs_with_a_pruner_warns_that_folds_run_here():
     X, y = toons(32, size=8)
     with pytest.warns(UserWarning, match="n_jobs=2 has no effect"):
