@@ -45,15 +45,18 @@ def test_the_ramp_stops_once_the_loss_diverges():
     assert found.suggestion < found.learning_rates[-1]
 
 
-def test_the_estimator_stays_unfitted_and_the_callers_seed_is_kept():
+@pytest.mark.parametrize("random_state", [0, None])
+def test_the_estimator_stays_unfitted_and_the_callers_seed_is_kept(random_state):
     X, y = toons(32, size=8)
-    cnn = easy_cnn()
+    cnn = easy_cnn(random_state=random_state)
+    numpy_stream = np.random.get_state()[1].copy()  # noqa: NPY002 (the caller's global one)
     tf.random.set_seed(1234)
     try:
         before = tf.random.uniform((3,)).numpy()
         tf.random.set_seed(1234)
         lr_find(cnn, X, y, num_steps=10)
-        np.testing.assert_array_equal(tf.random.uniform((3,)).numpy(), before)
+        assert (tf.random.uniform((3,)).numpy() == before).all()
+        assert (np.random.get_state()[1] == numpy_stream).all()  # noqa: NPY002
     finally:
         tf.random.set_seed(None)
     with pytest.raises(NotFittedError):
@@ -69,14 +72,16 @@ def test_a_seeded_estimator_gives_the_same_curve_twice():
 
 def test_a_pipeline_is_transformed_before_its_estimator_ramps():
     X, y = toons(32, size=16)
-    found = lr_find(make_pipeline(ImageTransformer(size=(8, 8)), easy_cnn()), X, y,
-                    num_steps=10)
+    nested = make_pipeline(ImageTransformer(size=(12, 12)),
+                           make_pipeline(ImageTransformer(size=(8, 8)), easy_cnn()))
+    found = lr_find(nested, X, y, num_steps=10)
     assert len(found.losses) == 10
 
 
 def test_plot_draws_the_curve_and_marks_the_suggestion():
     pytest.importorskip("matplotlib")
     import matplotlib
+    import matplotlib.pyplot
 
     matplotlib.use("Agg")
     X, y = toons(32, size=8)
@@ -84,6 +89,7 @@ def test_plot_draws_the_curve_and_marks_the_suggestion():
     assert found.ax_.get_xscale() == "log"
     assert found.ax_.lines[0].get_xdata().tolist() == found.learning_rates.tolist()
     assert found.ax_.lines[1].get_xdata()[0] == found.suggestion
+    matplotlib.pyplot.close(found.figure_)
 
 
 def test_bad_arguments_name_what_is_wrong():
@@ -94,3 +100,7 @@ def test_bad_arguments_name_what_is_wrong():
         lr_find(easy_cnn(), X, y, start_lr=1.0, end_lr=0.1)
     with pytest.raises(ValueError, match="num_steps"):
         lr_find(easy_cnn(), X, y, num_steps=1)
+    with pytest.raises(ValueError, match="num_steps"):
+        lr_find(easy_cnn(), X, y, num_steps=10**9)
+    with pytest.raises(ValueError, match="batch_size"):
+        lr_find(easy_cnn(batch_size=0), X, y)

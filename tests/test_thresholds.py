@@ -1,5 +1,7 @@
 """Per-label thresholds on multi-label models: given, checked and tuned."""
 
+import pickle
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -42,12 +44,15 @@ def test_one_threshold_per_label_applies_in_classes_order():
     clf = tiny_multilabel(threshold=[0.0, 1.0]).fit(X, Y)
     predicted = clf.predict(X)
     assert predicted[:, 0].all() and not predicted[:, 1][clf.predict_proba(X)[:, 1] < 1].any()
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict(X), predicted)
+    assert again.set_params(threshold=[1.0, 0.0]).predict(X)[:, 1].all()
 
 
 def test_label_names_come_from_a_dataframes_columns_and_from_label_sets():
     X, Y = toons(32, size=8, task="multilabel")
-    frame = pd.DataFrame(Y, columns=["jerry", "tom"])
-    assert list(tiny_multilabel(epochs=1).fit(X, frame).classes_) == ["jerry", "tom"]
+    frame = pd.DataFrame(Y, columns=["tom", "jerry"])
+    assert list(tiny_multilabel(epochs=1).fit(X, frame).classes_) == ["tom", "jerry"]
     sets = [{name for name, on in zip(["jerry", "tom"], row, strict=True) if on} for row in Y]
     assert list(tiny_multilabel(epochs=1).fit(X, sets).classes_) == ["jerry", "tom"]
 
@@ -62,13 +67,23 @@ def test_tuning_label_sets_refits_on_the_sets():
 @pytest.mark.parametrize("threshold, match", [([0.5, 0.5, 0.5], "one value per label: 2"),
                                               ([0.5, 1.5], r"in \[0, 1\]"),
                                               ([[0.5, 0.5]], "one value per label"),
-                                              (["a", "b"], r"in \[0, 1\]")])
+                                              (["a", "b"], "float or one float per"),
+                                              ({"tom": 0.3}, "float or one float per")])
 def test_a_bad_threshold_is_refused_before_training(threshold, match):
     X, Y = toons(32, size=8, task="multilabel")
     clf = tiny_multilabel(threshold=threshold)
     with pytest.raises(ValueError, match=match):
         clf.fit(X, Y)
     assert not hasattr(clf, "model_")
+
+
+def test_the_best_threshold_is_the_best_scoring_candidate_nearest_one_half():
+    from toonsklearn.tuning._thresholds import _METRICS, _best_threshold
+
+    truth = np.array([0, 0, 0, 1, 1])
+    proba = np.array([0.05, 0.1, 0.2, 0.3, 0.4])  # a rare label: never 0.5
+    assert _best_threshold(truth, proba, _METRICS["f1"]) == pytest.approx(0.3)
+    assert _best_threshold(np.zeros(5, int), proba, _METRICS["f1"]) == 0.5  # all tie at 0
 
 
 def test_tune_thresholds_refuses_what_it_cannot_tune():
@@ -79,3 +94,8 @@ def test_tune_thresholds_refuses_what_it_cannot_tune():
         tune_thresholds(tiny_multilabel(), X, Y[:, 0])
     with pytest.raises(ValueError, match="metric must be one of"):
         tune_thresholds(tiny_multilabel(), X, Y, metric="auc")
+    with pytest.raises(ValueError, match="metric must be one of"):
+        tune_thresholds(tiny_multilabel(), X, Y, metric=["f1"])
+    from sklearn.model_selection import ShuffleSplit
+    with pytest.raises(ValueError, match="out of every test fold"):
+        tune_thresholds(tiny_multilabel(epochs=1), X, Y, cv=ShuffleSplit(1, test_size=0.25))

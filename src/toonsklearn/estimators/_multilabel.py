@@ -181,7 +181,10 @@ class MultiLabelCNN(ImageClassifierBase):
         try:
             threshold = np.asarray(self.threshold, dtype=float)
         except (TypeError, ValueError):
-            threshold = np.full(2, np.nan)  # refused below, naming the value
+            raise ValueError(
+                f"threshold must be a float or one float per label (in classes_ order: "
+                f"{list(self.classes_)}); received {self.threshold!r}."
+            ) from None
         if threshold.ndim > 1 or (threshold.ndim == 1 and len(threshold) != len(self.classes_)):
             raise ValueError(
                 f"threshold has shape {threshold.shape}; give one float or one value per "

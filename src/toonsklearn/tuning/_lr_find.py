@@ -4,11 +4,13 @@ read a good rate off the loss curve (Smith 2017; fastai's ``lr_find``)."""
 from __future__ import annotations
 
 import math
+import secrets
 from numbers import Integral, Real
 
 import keras
 import numpy as np
 from sklearn.base import clone
+from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import Interval, validate_params
 
 from ..estimators._base import ImageClassifierBase
@@ -81,7 +83,7 @@ class _Ramp(keras.callbacks.Callback):
     def __init__(self, start: float, end: float, steps: int, smoothing: float,
                  diverge: float):
         super().__init__()
-        self.rates = start * (end / start) ** (np.arange(steps) / max(steps - 1, 1))
+        self.rates = np.geomspace(start, end, steps)
         self.smoothing, self.diverge = smoothing, diverge
         self.losses: list[float] = []
         self._average = 0.0
@@ -109,22 +111,23 @@ class _Ramp(keras.callbacks.Callback):
     {
         "start_lr": [Interval(Real, 0, None, closed="neither")],
         "end_lr": [Interval(Real, 0, None, closed="neither")],
-        "num_steps": [Interval(Integral, 2, None, closed="left")],
+        "num_steps": [Interval(Integral, 2, 10_000, closed="both")],
         "smoothing": [Interval(Real, 0, 1, closed="left")],
         "diverge": [Interval(Real, 1, None, closed="neither")],
     },
     prefer_skip_nested_validation=True,
 )
 def lr_find(estimator, X, y, *, start_lr: float = 1e-7, end_lr: float = 10.0,
-            num_steps: int = 100, smoothing: float = 0.98,
+            num_steps: int = 200, smoothing: float = 0.98,
             diverge: float = 4.0) -> LRFinderResult:
     """Find a learning rate with the range test: a short training while the rate grows.
 
     Trains a clone of ``estimator``'s network (as its ``fit`` would: the same data
     pipeline, augmentation and frozen layers) for ``num_steps`` batches, the rate rising
     exponentially from ``start_lr`` to ``end_lr``, and stops early once the smoothed loss
-    exceeds ``diverge`` times its lowest value. ``estimator`` stays unfitted; a
-    ``random_state`` on it seeds the run, and the caller's seeds are put back after.
+    exceeds ``diverge`` times its lowest value. ``estimator`` stays unfitted; its
+    ``random_state`` seeds the run (a fresh seed when None), and the caller's seeds and
+    random streams are put back after.
 
     Parameters
     ----------
@@ -137,8 +140,8 @@ def lr_find(estimator, X, y, *, start_lr: float = 1e-7, end_lr: float = 10.0,
         Targets, as for ``fit``.
     start_lr, end_lr : float, default=1e-7 and 10.0
         The range of rates.
-    num_steps : int, default=100
-        Training steps (batches) at most; the data repeats as needed.
+    num_steps : int, default=200
+        Training steps (batches) at most, up to 10,000; the data repeats as needed.
     smoothing : float, default=0.98
         Weight of the running average of the loss.
     diverge : float, default=4.0
@@ -168,19 +171,23 @@ def lr_find(estimator, X, y, *, start_lr: float = 1e-7, end_lr: float = 10.0,
         )
     if end_lr <= start_lr:
         raise ValueError(f"end_lr ({end_lr}) must be larger than start_lr ({start_lr}).")
-    if estimator is not final:
-        X = clone(estimator[:-1]).fit_transform(X, y)
     est = clone(final)
+    est._validate_params()
+    if est.random_state is None:  # seed anyway, so the caller's streams are put back
+        est.random_state = secrets.randbelow(2**31)
     ramp = _Ramp(start_lr, end_lr, num_steps, smoothing, diverge)
     with est._seeded():
+        while isinstance(estimator, Pipeline):  # nested ones too
+            X = clone(estimator[:-1]).fit_transform(X, y)
+            estimator = estimator[-1]
         source, y_model, weights = est._prepare_fit(X, y, None)
         est.model_ = est._build_keras_model()
         est._compile(start_lr)
-        batches = math.ceil(len(source) / est.batch_size)
-        est.model_.fit(est._dataset(source, np.arange(len(source)), y_model, weights,
-                                    shuffle=True),
-                       epochs=math.ceil(num_steps / batches), callbacks=[ramp], verbose=0,
-                       shuffle=False)
+        batches = est._dataset(source, np.arange(len(source)), y_model, weights,
+                               shuffle=True)
+        with source.our_errors():
+            est.model_.fit(batches.repeat(), steps_per_epoch=num_steps, epochs=1,
+                           callbacks=[ramp], verbose=0, shuffle=False)
     losses = np.asarray(ramp.losses)
     rates = ramp.rates[:len(losses)]
     finite = np.isfinite(losses)

@@ -71,7 +71,7 @@ default="f1"
             "tune_thresholds tunes a MultiLabelCNN (or a Pipeline ending in one); received "
             f"{type(final).__name__}."
         )
-    score = _METRICS.get(metric, metric)
+    score = _METRICS.get(metric) if isinstance(metric, str) else metric
     if not callable(score):
         raise ValueError(f"metric must be one of {sorted(_METRICS)} or a callable; received "
                          f"{metric!r}.")
@@ -84,10 +84,15 @@ default="f1"
     indicator = (MultiLabelBinarizer().fit_transform(y) if kind == "sets"
                  else np.asarray(y, dtype=int))
     out_of_fold = np.full(indicator.shape, np.nan)
-    for train, test in check_cv(cv).split(indicator):
+    for train, test in check_cv(cv).split(indicator, indicator):
         # Every fold sees the indicator matrix, so its columns match whatever y was.
         fold = clone(estimator).fit(_safe_indexing(X, train), indicator[train])
         out_of_fold[test] = fold.predict_proba(_safe_indexing(X, test))
+    if np.isnan(out_of_fold).any():
+        raise ValueError(
+            f"cv={cv!r} leaves some images out of every test fold; use a splitter whose "
+            "test folds cover each image once, such as KFold."
+        )
     thresholds = [_best_threshold(indicator[:, label], out_of_fold[:, label], score)
                   for label in range(indicator.shape[1])]
     tuned = clone(estimator).set_params(**{prefix + "threshold": thresholds})
@@ -95,7 +100,11 @@ default="f1"
 
 
 def _best_threshold(truth: np.ndarray, proba: np.ndarray, score) -> float:
-    candidates = np.unique(np.append(proba, 0.5))
+    """The candidate (0.5, one above every probability, and up to 255 quantiles of the
+    probabilities) that scores best; ties go to the one nearest 0.5."""
+    quantiles = np.quantile(proba, np.linspace(0, 1, min(255, len(proba))))
+    above_all = min(np.nextafter(proba.max(), 2), 1.0)
+    candidates = np.unique(np.concatenate([quantiles, [0.5, above_all]]))
     scores = np.array([score(truth, (proba >= c).astype(int)) for c in candidates])
     best = np.flatnonzero(scores == scores.max())
     return float(candidates[best[np.argmin(np.abs(candidates[best] - 0.5))]])
