@@ -6,7 +6,7 @@ report, so both searches evaluate the same trials; the pruned one stops the unpr
 ones after a few epochs of their first folds. Prints both wall times, their ratio (goal
 <= 0.5) and both best scores (goal: equal).
 
-Usage: python benchmarks/bench_pruning.py [N_IMAGES] [N_TRIALS]   (default 900 and 16)
+Usage: python benchmarks/bench_pruning.py [N_IMAGES] [N_TRIALS]   (default 600 and 16)
 """
 
 import sys
@@ -36,7 +36,7 @@ def run(X, y, n_trials: int, pruner) -> tuple[float, OptunaSearchCV]:
 
 
 def main() -> None:
-    n_images = int(sys.argv[1]) if len(sys.argv) > 1 else 900
+    n_images = int(sys.argv[1]) if len(sys.argv) > 1 else 600
     n_trials = int(sys.argv[2]) if len(sys.argv) > 2 else 16
     X, y = make_toons(n_images, image_size=32, random_state=0)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1)
