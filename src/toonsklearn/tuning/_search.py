@@ -237,23 +237,22 @@ default=None
                                      for name, d in sorted(space.items())}}
         with _quiet_optuna():
             study = self._open_study(identity)
-        prunes = (not isinstance(study.pruner, optuna.pruners.NopPruner)
-                  and isinstance(final_step(self.estimator)[1], ImageClassifierBase))
-        if prunes and self.n_jobs not in (None, 1):
-            warnings.warn(
-                f"n_jobs={self.n_jobs} has no effect: a search that prunes fits the folds "
-                "of a trial one after another in this process, where each epoch reaches "
-                "the trial. Pass pruner=optuna.pruners.NopPruner() to fit folds in "
-                "parallel, or start several searches on one storage and study_name to run "
-                "trials in parallel.", UserWarning, stacklevel=2)
-        self._run = _Run(study, space, check_cv(splits), prunes, self.refit, self.verbose)
-        try:
-            with _quiet_optuna(), _swapped(
-                    self, cv=self._run.splits, n_jobs=1 if prunes else self.n_jobs,
-                    verbose=max(self.verbose - 1, 0)):
-                super().fit(X, y, **params)
-        finally:
-            del self._run
+            prunes = (not isinstance(study.pruner, optuna.pruners.NopPruner)
+                      and isinstance(final_step(self.estimator)[1], ImageClassifierBase))
+            if prunes and self.n_jobs not in (None, 1):
+                warnings.warn(
+                    f"n_jobs={self.n_jobs} has no effect: a search that prunes fits the "
+                    "folds of a trial one after another in this process, where each epoch "
+                    "reaches the trial. Pass pruner=optuna.pruners.NopPruner() to fit folds "
+                    "in parallel, or start several searches on one storage and study_name "
+                    "to run trials in parallel.", UserWarning, stacklevel=2)
+            self._run = _Run(study, space, check_cv(splits), prunes, self.refit, self.verbose)
+            try:
+                with _swapped(self, cv=self._run.splits, n_jobs=1 if prunes else self.n_jobs,
+                              verbose=max(self.verbose - 1, 0)):
+                    super().fit(X, y, **params)
+            finally:
+                del self._run
         self.study_ = study
         return self
 
@@ -457,10 +456,8 @@ def _metric_names(scoring):
     """What a study remembers of ``scoring``: the metric names, the same in any process."""
     if scoring is None or isinstance(scoring, str):
         return scoring
-    if isinstance(scoring, dict):
-        return sorted(scoring)
-    if isinstance(scoring, (list, tuple, set)):
-        return sorted(scoring)
+    if isinstance(scoring, (dict, list, tuple, set)):
+        return sorted(scoring)  # a dict's keys
     return getattr(scoring, "__qualname__", type(scoring).__qualname__)
 
 
