@@ -99,3 +99,22 @@ def test_tune_thresholds_refuses_what_it_cannot_tune():
     from sklearn.model_selection import ShuffleSplit
     with pytest.raises(ValueError, match="out of every test fold"):
         tune_thresholds(tiny_multilabel(epochs=1), X, Y, cv=ShuffleSplit(1, test_size=0.25))
+
+
+def test_a_group_splitter_keeps_each_group_in_one_fold():
+    from sklearn.model_selection import GroupKFold
+
+    X, Y = toons(32, size=8, task="multilabel")
+    groups = np.repeat(np.arange(4), 8)  # four "episodes" of eight frames
+    with pytest.raises(ValueError, match="groups"):
+        tune_thresholds(tiny_multilabel(epochs=1), X, Y, cv=GroupKFold(2))
+    tuned = tune_thresholds(tiny_multilabel(epochs=1), X, Y, cv=GroupKFold(2), groups=groups)
+    assert len(tuned.threshold) == 2
+
+
+def test_one_threshold_per_label_is_refused_for_one_label_per_image():
+    X, Y = toons(32, size=8, task="multilabel")
+    clf = tiny_multilabel(threshold=[0.3, 0.7])
+    with pytest.raises(ValueError, match="one label per image"):
+        clf.fit(X, Y[:, 0])
+    assert not hasattr(clf, "model_")

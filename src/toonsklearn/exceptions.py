@@ -15,6 +15,7 @@ from __future__ import annotations
 import pickle
 
 __all__ = [
+    "FeatureCacheWarning",
     "ImageDecodeError",
     "MissingFileError",
     "NotRegularFileError",
@@ -224,6 +225,18 @@ class StaleCheckpointWarning(ToonsklearnWarning):
     --------
     >>> from toonsklearn.exceptions import StaleCheckpointWarning, ToonsklearnWarning
     >>> issubclass(StaleCheckpointWarning, ToonsklearnWarning)
+    True
+    """
+
+
+class FeatureCacheWarning(ToonsklearnWarning):
+    """Some backbone features could not be written to the ``memory=`` folder (read-only,
+    full, a folder where an entry belongs); they were computed and used, not cached.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import FeatureCacheWarning, ToonsklearnWarning
+    >>> issubclass(FeatureCacheWarning, ToonsklearnWarning)
     True
     """
 

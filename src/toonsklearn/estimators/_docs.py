@@ -84,7 +84,23 @@ def shared_parameters_doc() -> str:
     return "\n".join(entries).lstrip()
 
 
+#: Entries of parameters that some estimators share, filled in where a docstring says
+#: ``%(name)s``.
+_SOME = {
+    "memory": """memory : str or path-like or joblib.Memory or None, default=None
+        A folder (as ``Pipeline(memory=)``) where the frozen backbone's features
+        are cached per image, keyed by the backbone, its weights, the input size,
+        the preprocessing and the image's content: every later fit, fold, trial
+        and prediction with the same backbone re-uses them, in any process
+        sharing the folder (see :mod:`toonsklearn.features`). Used while the
+        backbone is frozen; with ``augment`` the network trains on new pixels each
+        epoch, so then only predictions use it. A saved model needs no cache: it
+        predicts from pixels.""",
+}
+
+
 def fill_doc(cls):
-    """Put the shared parameters where the class docstring says ``%(shared_parameters)s``."""
-    cls.__doc__ = cls.__doc__ % {"shared_parameters": shared_parameters_doc()}
+    """Put the shared parameters where the class docstring says ``%(shared_parameters)s``,
+    and the entries of ``_SOME`` where it names them."""
+    cls.__doc__ = cls.__doc__ % {"shared_parameters": shared_parameters_doc(), **_SOME}
     return cls

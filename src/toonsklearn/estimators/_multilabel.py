@@ -14,18 +14,24 @@ from sklearn.utils.multiclass import type_of_target
 from ._base import ImageClassifierBase
 from ._cnn import CNN_CONSTRAINTS, scratch_network
 from ._docs import Shared, fill_doc, shared
-from ._transfer import TRANSFER_CONSTRAINTS, TransferClassifier, transfer_network
+from ._transfer import (
+    TRANSFER_CONSTRAINTS,
+    FeaturesOnceMixin,
+    TransferClassifier,
+    transfer_network,
+)
 
 __all__ = ["MultiLabelCNN"]
 
 
 @fill_doc
-class MultiLabelCNN(ImageClassifierBase):
+class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
     """Multi-label image classification: any number of labels per image.
 
     Sigmoid outputs with binary cross-entropy, one per label; ``predict``
     thresholds the probabilities. The network is a scratch CNN (as in
-    :class:`CNNClassifier`) or, with ``backbone=``, a frozen pretrained backbone.
+    :class:`CNNClassifier`) or, with ``backbone=``, a frozen pretrained backbone
+    whose features are computed once per fit (and cached with ``memory=``).
 
     Parameters
     ----------
@@ -40,6 +46,7 @@ class MultiLabelCNN(ImageClassifierBase):
         Backbone weights, as in :class:`TransferClassifier`.
     preprocessing : str or None, default=None
         Backbone preprocessing override, as in :class:`TransferClassifier`.
+    %(memory)s
     architecture, filters, kernel_size, convs_per_block, dense_units, dropout, l2, pooling
         The scratch network, as in :class:`CNNClassifier`.
     %(shared_parameters)s
@@ -90,6 +97,7 @@ class MultiLabelCNN(ImageClassifierBase):
         backbone=None,
         weights="imagenet",
         preprocessing=None,
+        memory=None,
         architecture=None,
         filters=(32, 64, 128),
         kernel_size=3,
@@ -117,6 +125,7 @@ class MultiLabelCNN(ImageClassifierBase):
         self.backbone = backbone
         self.weights = weights
         self.preprocessing = preprocessing
+        self.memory = memory
         self.architecture = architecture
         self.filters = filters
         self.kernel_size = kernel_size
@@ -148,6 +157,13 @@ class MultiLabelCNN(ImageClassifierBase):
                                  else np.arange(np.asarray(y).shape[1]))
             if self.target_kind_ != "labels":
                 self._thresholds()  # refuse a bad threshold before training
+            elif np.ndim(self.threshold) != 0:
+                raise ValueError(
+                    f"threshold={self.threshold!r} gives one value per label, but y holds "
+                    "one label per image, which predict picks by the highest probability. "
+                    "Pass multi-label targets (an indicator matrix or label sets), or "
+                    "leave threshold a float."
+                )
         if self.target_kind_ == "labels":
             return super()._encode_target(y, reset=reset)
         if self.target_kind_ == "sets":

@@ -105,10 +105,12 @@ class TrainingMixin:
         config["learning_rate"] = learning_rate
         return type(optimizer).from_config(config)
 
-    def _compile(self, learning_rate: float, model: keras.Model | None = None) -> None:
+    def _compile(self, learning_rate: float, model: keras.Model | None = None,
+                 steps_per_execution: int = 1) -> None:
         _, _, loss, metrics = self._output_spec()
         (model or self.model_).compile(optimizer=self._make_optimizer(learning_rate),
-                                       loss=loss, metrics=metrics)
+                                       loss=loss, metrics=metrics,
+                                       steps_per_execution=steps_per_execution)
 
     def _callbacks(self, has_validation: bool, phase: str = "train") -> list:
         """The named default callbacks of one training phase, then the user's."""

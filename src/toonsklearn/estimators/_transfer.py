@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import os
 from numbers import Integral, Real
 
 import keras
 import numpy as np
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from ..architectures import build_head
 from ..backbones import PREPROCESSING_MODES, get_backbone, get_backbone_spec
+from ..features import cached_features
 from ..layers import ImagePreprocessing
 from ._base import ImageClassifierBase
 from ._cnn import CNN_CONSTRAINTS, units
@@ -19,10 +22,13 @@ from ._docs import Shared, fill_doc, shared
 
 __all__ = ["TransferClassifier"]
 
+_HEAD_STEPS_PER_CALL = 32  # training steps of a head on features per call into the graph
+
 TRANSFER_CONSTRAINTS = {
     "backbone": [str, keras.Model, callable],
     "weights": [str, None],
     "preprocessing": [StrOptions(set(PREPROCESSING_MODES)), None],
+    "memory": [None, str, os.PathLike, HasMethods(["cache"])],
 }
 
 
@@ -66,8 +72,72 @@ def transfer_network(est, inputs, x, n_outputs, activation):
     return keras.Model(inputs, head(features), name=type(est).__name__)
 
 
+class FeaturesOnceMixin:
+    """A frozen backbone run once per image: the head trains on its features, and
+    with ``memory`` set, predictions and later fits read them from the cache.
+
+    For the estimators whose network :func:`transfer_network` builds (a ``backbone``
+    parameter, None meaning no backbone, and a ``memory`` parameter).
+    """
+
+    def _backbone_frozen(self) -> bool:
+        """Whether training leaves the backbone's weights as they were built."""
+        return True
+
+    def _train(self, source, y_model, weights, train_idx, val_idx) -> None:
+        if self.backbone is None or self.augment:  # no backbone, or new pixels every epoch
+            super()._train(source, y_model, weights, train_idx, val_idx)
+        else:
+            self._train_head_on_features(source, y_model, weights, train_idx, val_idx)
+
+    def _features(self, source) -> np.ndarray:
+        """The pooled backbone features of every image of ``source``, through the cache."""
+        extractor = keras.Model(self.model_.input, self.model_.get_layer("features").output)
+
+        def compute(indices):
+            with source.our_errors():
+                return extractor.predict(self._dataset(source, indices), verbose=0)
+
+        return cached_features(self.memory, extractor, source.data, source.is_paths, compute)
+
+    def _train_head_on_features(self, source, y_model, weights, train_idx, val_idx) -> None:
+        features = self._features(source)
+        head = self.model_.get_layer("head")
+        # A small head's step is mostly Python overhead: run many steps per call, unless
+        # the user's callbacks may want to see every batch.
+        self._compile(self.learning_rate, model=head,
+                      steps_per_execution=1 if self.callbacks else _HEAD_STEPS_PER_CALL)
+
+        def batches(idx, shuffle=False):
+            return array_batches(features[idx], y_model[idx], weights[idx],
+                                 batch_size=self.batch_size, shuffle=shuffle,
+                                 seed=self._random_state)
+
+        validation = batches(val_idx) if len(val_idx) else None
+        callbacks = self._callbacks(validation is not None, "head")
+        history = head.fit(
+            batches(train_idx, shuffle=True), epochs=self.epochs, validation_data=validation,
+            callbacks=callbacks, verbose=self._keras_verbose(),
+            shuffle=False,  # the dataset shuffles itself
+        )
+        self._append_history(history, callbacks)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape ``(n_samples, n_classes)``, columns in ``classes_`` order.
+
+        With ``memory`` set and the backbone frozen, from the cached features.
+        """
+        if self.memory is None or self.backbone is None or not self._backbone_frozen():
+            return super().predict_proba(X)
+        check_is_fitted(self, "model_")
+        features = self._features(self._as_source(X, reset=False))
+        outputs = self.model_.get_layer("head").predict(
+            array_batches(features, batch_size=self.batch_size), verbose=0)
+        return self._proba_from_outputs(outputs)
+
+
 @fill_doc
-class TransferClassifier(ImageClassifierBase):
+class TransferClassifier(FeaturesOnceMixin, ImageClassifierBase):
     """Transfer learning from a pretrained backbone, as a scikit-learn classifier.
 
     The backbone's own preprocessing runs inside the model, then the frozen
@@ -98,6 +168,7 @@ class TransferClassifier(ImageClassifierBase):
         0 keeps the backbone frozen; N unfreezes its top N layers; "all" all.
     fine_tune_epochs : int, default=5
     fine_tune_learning_rate : float, default=1e-5
+    %(memory)s
     %(shared_parameters)s
 
     Attributes
@@ -146,6 +217,7 @@ class TransferClassifier(ImageClassifierBase):
         fine_tune_layers=0,
         fine_tune_epochs=5,
         fine_tune_learning_rate=1e-5,
+        memory=None,
         input_size=Shared.input_size,
         epochs=Shared.epochs,
         batch_size=Shared.batch_size,
@@ -169,6 +241,7 @@ class TransferClassifier(ImageClassifierBase):
         self.fine_tune_layers = fine_tune_layers
         self.fine_tune_epochs = fine_tune_epochs
         self.fine_tune_learning_rate = fine_tune_learning_rate
+        self.memory = memory
 
     def _default_input_size(self):
         if isinstance(self.backbone, str):
@@ -184,34 +257,12 @@ class TransferClassifier(ImageClassifierBase):
         return transfer_network(self, inputs, x, meta["n_outputs_model_"], self._activation)
 
     def _train(self, source, y_model, weights, train_idx, val_idx) -> None:
-        if self.augment:
-            super()._train(source, y_model, weights, train_idx, val_idx)
-        else:
-            self._train_head_on_features(source, y_model, weights, train_idx, val_idx)
+        super()._train(source, y_model, weights, train_idx, val_idx)
         if self.fine_tune_layers:
             self._fine_tune(source, y_model, weights, train_idx, val_idx)
 
-    def _train_head_on_features(self, source, y_model, weights, train_idx, val_idx) -> None:
-        head = self.model_.get_layer("head")
-        extractor = keras.Model(self.model_.input, self.model_.get_layer("features").output)
-        with source.our_errors():
-            features = extractor.predict(self._dataset(source, np.arange(len(source))),
-                                         verbose=0)
-        self._compile(self.learning_rate, model=head)
-
-        def batches(idx, shuffle=False):
-            return array_batches(features[idx], y_model[idx], weights[idx],
-                                 batch_size=self.batch_size, shuffle=shuffle,
-                                 seed=self._random_state)
-
-        validation = batches(val_idx) if len(val_idx) else None
-        callbacks = self._callbacks(validation is not None, "head")
-        history = head.fit(
-            batches(train_idx, shuffle=True), epochs=self.epochs, validation_data=validation,
-            callbacks=callbacks, verbose=self._keras_verbose(),
-            shuffle=False,  # the dataset shuffles itself
-        )
-        self._append_history(history, callbacks)
+    def _backbone_frozen(self) -> bool:
+        return not self.fine_tune_layers
 
     def _fine_tune(self, source, y_model, weights, train_idx, val_idx) -> None:
         backbone = next(layer for layer in self.model_.layers if isinstance(layer, keras.Model)

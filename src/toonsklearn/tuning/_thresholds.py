@@ -24,7 +24,7 @@ _METRICS = {
 }
 
 
-def tune_thresholds(estimator, X, y, *, metric="f1", cv=3):
+def tune_thresholds(estimator, X, y, *, metric="f1", cv=3, groups=None):
     """Pick each label's threshold on out-of-fold predictions; refit with them.
 
     Fits a clone of ``estimator`` on each training part of ``cv``, predicts the
@@ -47,6 +47,9 @@ default="f1"
         label (0/1 arrays) and returns a score, greater is better.
     cv : int, cross-validation generator or iterable, default=3
         The folds for the out-of-fold predictions (``KFold``, unshuffled, for an int).
+    groups : array-like of shape (n_samples,), default=None
+        Group labels for a group splitter such as ``GroupKFold``, so that the frames
+        of one episode never sit on both sides of a fold.
 
     Returns
     -------
@@ -84,7 +87,7 @@ default="f1"
     indicator = (MultiLabelBinarizer().fit_transform(y) if kind == "sets"
                  else np.asarray(y, dtype=int))
     out_of_fold = np.full(indicator.shape, np.nan)
-    for train, test in check_cv(cv).split(indicator, indicator):
+    for train, test in check_cv(cv).split(indicator, indicator, groups):
         # Every fold sees the indicator matrix, so its columns match whatever y was.
         fold = clone(estimator).fit(_safe_indexing(X, train), indicator[train])
         out_of_fold[test] = fold.predict_proba(_safe_indexing(X, test))

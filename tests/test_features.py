@@ -1,0 +1,311 @@
+"""The frozen-backbone feature cache (``memory=``): real fits of a tiny backbone, real
+files in a real folder, and the hostile things a shared folder can hold."""
+
+import os
+import pickle
+import shutil
+import warnings
+
+import joblib
+import keras
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils._param_validation import InvalidParameterError
+
+from conftest import write_image
+from keras_helpers import TINY, tiny_backbone, toons
+from toonsklearn import MultiLabelCNN, TransferClassifier
+from toonsklearn.exceptions import FeatureCacheWarning, ImageDecodeError
+from toonsklearn.features import FOLDER, extractor_key, image_keys
+
+
+def transfer(memory=None, **params):
+    return TransferClassifier(tiny_backbone, memory=memory,
+                              **{"preprocessing": "scale", "input_size": (16, 16), **TINY,
+                                 **params})
+
+
+def entries(folder) -> dict:
+    """Every cache entry under ``folder``: path -> (inode, modification time)."""
+    found = {}
+    for root, _, files in os.walk(folder):
+        for name in files:
+            info = os.stat(os.path.join(root, name))
+            found[os.path.join(root, name)] = (info.st_ino, info.st_mtime_ns)
+    return found
+
+
+def extractor_folders(folder) -> list:
+    return sorted(os.listdir(os.path.join(folder, FOLDER)))
+
+
+@pytest.fixture(scope="module")
+def data():
+    return toons(n=40, size=16)
+
+
+@pytest.fixture(scope="module")
+def plain(data):
+    """The same fit without a cache: what every cached fit must agree with."""
+    X, y = data
+    return transfer().fit(X, y)
+
+
+# --- what the cache holds and who reads it ---------------------------------------------------
+
+
+def test_a_cached_fit_predicts_as_an_uncached_one_and_stores_each_image_once(tmp_path, data,
+                                                                             plain):
+    X, y = data
+    cached = transfer(tmp_path).fit(X, y)
+    np.testing.assert_allclose(cached.predict_proba(X), plain.predict_proba(X), atol=1e-5)
+    assert len(entries(tmp_path)) == 40 and len(extractor_folders(tmp_path)) == 1
+    assert not any(name.endswith(".tmp") for name in entries(tmp_path))
+    twice = np.concatenate([X, X[:5]])  # five images twice: computed and stored once
+    proba = cached.set_params(memory=tmp_path / "again").predict_proba(twice)
+    assert len(entries(tmp_path / "again")) == 40
+    np.testing.assert_allclose(proba[40:], proba[:5])
+
+
+def test_other_folds_and_predictions_read_the_entries_instead_of_computing_them(tmp_path, data):
+    X, y = data
+    clf = transfer(tmp_path).fit(X, y)
+    before = entries(tmp_path)
+    transfer(tmp_path).fit(X[:25], y[:25]).predict(X[25:])
+    assert entries(tmp_path) == before  # nothing recomputed, nothing rewritten
+    # Predictions come from the entries: a planted entry changes the prediction.
+    (key,) = image_keys(X[:1], is_paths=False)
+    entry = next(path for path in before if os.path.basename(path) == f"{key}.npy")
+    head = clf.model_.get_layer("head")
+    planted = np.full(np.load(entry).shape, 3.0, dtype=np.float32)
+    np.save(entry, planted)
+    expected = clf._proba_from_outputs(head.predict(planted[None], verbose=0))
+    np.testing.assert_allclose(clf.predict_proba(X[:1]), expected, atol=1e-6)
+
+
+def test_a_grid_search_in_worker_processes_shares_one_folder(tmp_path, data):
+    X, y = data
+    grid = {"dropout": [0.0, 0.5]}
+    shared = GridSearchCV(transfer(tmp_path), grid, cv=2, n_jobs=2).fit(X, y)
+    assert len(entries(tmp_path)) == 40 and len(extractor_folders(tmp_path)) == 1
+    alone = GridSearchCV(transfer(), grid, cv=2).fit(X, y)
+    np.testing.assert_allclose(shared.cv_results_["mean_test_score"],
+                               alone.cv_results_["mean_test_score"], atol=0.03)
+
+
+@pytest.mark.parametrize("change", [{"random_state": 1}, {"preprocessing": "tf"},
+                                    {"input_size": (12, 12)}])
+def test_other_weights_preprocessing_or_input_size_get_their_own_entries(tmp_path, data,
+                                                                         change):
+    X, y = data
+    transfer(tmp_path).fit(X, y)
+    transfer(tmp_path, **change).fit(X, y)
+    assert len(extractor_folders(tmp_path)) == 2
+    assert len(entries(tmp_path)) == 80
+
+
+def test_the_head_parameters_share_the_entries(tmp_path, data):
+    X, y = data
+    transfer(tmp_path).fit(X, y)
+    transfer(tmp_path, dropout=0.5, dense_units=8, learning_rate=0.1).fit(X, y)
+    assert len(extractor_folders(tmp_path)) == 1 and len(entries(tmp_path)) == 40
+
+
+def test_an_image_file_rewritten_gets_a_new_entry(tmp_path, data):
+    X, y = data
+    paths = np.array([write_image(tmp_path / "img" / f"{i}.png", image)
+                      for i, image in enumerate(X)])
+    cache = tmp_path / "cache"
+    clf = transfer(cache).fit(paths, y)
+    array_clf = transfer().fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(paths), array_clf.predict_proba(X), atol=1e-5)
+    write_image(tmp_path / "img" / "0.png", X[1])
+    os.utime(paths[0], ns=(1, 1))  # a clearly different modification time
+    before = entries(cache)
+    proba = clf.predict_proba(paths[:1])
+    assert len(entries(cache)) == len(before) + 1
+    np.testing.assert_allclose(proba, array_clf.predict_proba(X[1:2]), atol=1e-5)
+
+
+def test_multilabel_on_a_backbone_trains_its_head_on_cached_features(tmp_path):
+    X, Y = toons(n=40, size=16, task="multilabel")
+    params = dict(backbone=tiny_backbone, preprocessing="scale", **TINY)
+    cached = MultiLabelCNN(memory=tmp_path, **params).fit(X, Y)
+    assert len(entries(tmp_path)) == 40
+    plain = MultiLabelCNN(**params).fit(X, Y)
+    np.testing.assert_allclose(cached.predict_proba(X), plain.predict_proba(X), atol=1e-5)
+    assert (cached.predict(X) == plain.predict(X)).all()
+
+
+def test_a_scratch_multilabel_network_ignores_memory(tmp_path):
+    X, Y = toons(n=24, size=16, task="multilabel")
+    MultiLabelCNN(filters=(4,), memory=tmp_path / "unused", **TINY).fit(X, Y).predict(X)
+    assert not (tmp_path / "unused").exists()
+
+
+def test_fine_tuned_and_augmented_models_predict_from_their_own_network(tmp_path, data):
+    X, y = data
+    tuned = transfer(tmp_path, fine_tune_layers=1, fine_tune_epochs=1).fit(X, y)
+    assert len(entries(tmp_path)) == 40  # the head phase's features only
+    np.testing.assert_allclose(tuned.predict_proba(X)[:, 1],
+                               tuned.model_.predict(X, verbose=0).ravel(), atol=1e-5)
+    assert len(extractor_folders(tmp_path)) == 1  # predictions did not cache new weights
+    augmented = transfer(tmp_path / "aug", augment="light").fit(X, y)
+    assert not (tmp_path / "aug").exists()  # trained on new pixels every epoch
+    outputs = augmented.model_.predict(X, verbose=0).ravel()
+    np.testing.assert_allclose(augmented.predict_proba(X)[:, 1], outputs, atol=1e-5)
+    assert len(entries(tmp_path / "aug")) == 40  # a frozen backbone's predictions cache
+
+
+def test_a_saved_model_predicts_from_pixels_without_the_cache(tmp_path, data):
+    X, y = data
+    clf = transfer(tmp_path / "cache").fit(X, y)
+    expected = clf.predict_proba(X)
+    clf.model_.save(tmp_path / "model.keras")
+    shutil.rmtree(tmp_path / "cache")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    np.testing.assert_allclose(loaded.predict(X, verbose=0).ravel(), expected[:, 1], atol=1e-5)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(restored.predict_proba(X), expected, atol=1e-5)
+
+
+def test_memory_takes_a_joblib_memory_and_clones(tmp_path, data):
+    X, y = data
+    clf = transfer(joblib.Memory(tmp_path, verbose=0))
+    assert str(clone(clf).memory.location) == str(tmp_path)
+    clf.fit(X, y)
+    assert len(entries(tmp_path / FOLDER)) == 40
+    transfer(joblib.Memory(None)).fit(X, y)  # a Memory without a folder caches nothing
+    assert len(entries(tmp_path / FOLDER)) == 40
+
+
+# --- hostile input ------------------------------------------------------------------------
+
+
+def test_a_bad_memory_value_is_refused_before_anything_is_trained(data):
+    X, y = data
+    with pytest.raises(InvalidParameterError, match="'memory' parameter"):
+        transfer(3).fit(X, y)
+
+    class CacheWithoutFolder:
+        def cache(self, func):
+            return func
+
+    clf = transfer(CacheWithoutFolder())
+    with pytest.raises(TypeError, match="memory must be None, a folder path or a joblib"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "model_")
+
+
+def plant(kind, path):
+    path.unlink()
+    if kind == "garbage":
+        path.write_bytes(b"not a numpy file at all")
+    elif kind == "truncated":
+        path.write_bytes(np.lib.format.magic(1, 0) + b"\x76\x00{'descr': '<f4', 'fortran")
+    elif kind == "wrong shape":
+        np.save(path, np.zeros(3, dtype=np.float32))
+    elif kind == "pickled objects":
+        np.save(path, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    elif kind == "huge":
+        with open(path, "wb") as entry:
+            entry.truncate(2**31)  # sparse: 2 GiB that must not be read
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "broken link":
+        path.symlink_to(path.parent / "nowhere.npy")
+
+
+@pytest.mark.parametrize("kind", ["garbage", "truncated", "wrong shape", "pickled objects",
+                                  "huge", "fifo", "broken link"])
+def test_a_damaged_entry_is_computed_again_and_replaced(tmp_path, data, plain, kind):
+    X, y = data
+    clf = transfer(tmp_path).fit(X, y)
+    (key,) = image_keys(X[:1], is_paths=False)
+    entry = next(tmp_path.rglob(f"{key}.npy"))
+    good = np.load(entry)
+    plant(kind, entry)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FeatureCacheWarning)
+        proba = clf.predict_proba(X[:3])
+    np.testing.assert_allclose(proba, plain.predict_proba(X[:3]), atol=1e-5)
+    assert entry.is_file() and not entry.is_symlink()
+    np.testing.assert_allclose(np.load(entry), good, atol=1e-6)
+
+
+def test_an_unwritable_cache_warns_and_the_fit_goes_on(tmp_path, data, plain):
+    X, y = data
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    with pytest.warns(FeatureCacheWarning, match="40 image features could not be written") as w:
+        clf = transfer(blocker).fit(X, y)
+    assert w[0].filename == __file__  # the user's line
+    with pytest.warns(FeatureCacheWarning, match="40 image features"):
+        proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba, plain.predict_proba(X), atol=1e-5)
+    assert blocker.read_text() == "not a folder"
+
+
+def test_a_folder_where_an_entry_belongs_warns_once_and_loses_nothing(tmp_path, data, plain):
+    X, y = data
+    transfer(tmp_path).fit(X, y)
+    (key,) = image_keys(X[:1], is_paths=False)
+    entry = next(tmp_path.rglob(f"{key}.npy"))
+    entry.unlink()
+    entry.mkdir()
+    with pytest.warns(FeatureCacheWarning, match="1 image features"):
+        clf = transfer(tmp_path).fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X), plain.predict_proba(X), atol=1e-5)
+
+
+def test_a_corrupt_image_names_its_file_and_leaves_no_half_written_entry(tmp_path, data):
+    X, y = data
+    paths = np.array([write_image(tmp_path / "img" / f"{i}.png", image)
+                      for i, image in enumerate(X)])
+    with open(paths[30], "r+b") as image:
+        image.truncate(40)
+    clf = transfer(tmp_path / "cache")
+    with pytest.raises(ImageDecodeError, match="30.png"):
+        clf.fit(paths, y)
+    assert not hasattr(clf, "model_")
+    assert not any(name.endswith(".tmp") for name in entries(tmp_path / "cache"))
+
+
+# --- the keys ---------------------------------------------------------------------------------
+
+
+def test_image_keys_follow_content_not_identity(tmp_path):
+    X = np.arange(2 * 4 * 4 * 3, dtype=np.uint8).reshape(2, 4, 4, 3)
+    a = image_keys(X, is_paths=False)
+    assert a == image_keys(X.copy(), is_paths=False) and a[0] != a[1]
+    assert image_keys(X.astype(np.float32), is_paths=False) != a
+    fifo = tmp_path / "fifo.png"
+    os.mkfifo(fifo)
+    image = write_image(tmp_path / "a.png", X[0])
+    keys = image_keys(np.array([image, str(tmp_path / "missing.png"), str(fifo)]), True)
+    assert keys[0] is not None and keys[1:] == [None, None]
+
+
+def test_extractor_keys_ignore_layer_names_but_not_weights():
+    keras.utils.set_random_seed(0)
+    first = tiny_backbone((8, 8, 3))
+    keras.utils.set_random_seed(0)
+    second = tiny_backbone((8, 8, 3))  # the same network under new automatic names
+    assert extractor_key(first) == extractor_key(second)
+    second.get_layer("tiny_conv1").kernel.assign(second.get_layer("tiny_conv1").kernel * 2)
+    assert extractor_key(first) != extractor_key(second)
+
+
+def test_user_callbacks_see_every_batch_of_the_head_phase(data):
+    X, y = data
+
+    class Batches(keras.callbacks.Callback):
+        seen = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            Batches.seen += 1
+
+    transfer(callbacks=[Batches()], batch_size=8).fit(X, y)
+    assert Batches.seen == TINY["epochs"] * 5  # 40 images in batches of 8
