@@ -85,14 +85,16 @@ def test_other_folds_and_predictions_read_the_entries_instead_of_computing_them(
     np.testing.assert_allclose(clf.predict_proba(X[:1]), expected, atol=1e-6)
 
 
-def test_a_grid_search_in_worker_processes_shares_one_folder(tmp_path, data):
+def test_worker_processes_of_a_grid_search_read_the_shared_folder(tmp_path, data):
     X, y = data
     grid = {"dropout": [0.0, 0.5]}
-    shared = GridSearchCV(transfer(tmp_path), grid, cv=2, n_jobs=2).fit(X, y)
-    assert len(entries(tmp_path)) == 40 and len(extractor_folders(tmp_path)) == 1
-    alone = GridSearchCV(transfer(), grid, cv=2).fit(X, y)
-    np.testing.assert_allclose(shared.cv_results_["mean_test_score"],
-                               alone.cv_results_["mean_test_score"], atol=0.03)
+    alone = GridSearchCV(transfer(tmp_path), grid, cv=2).fit(X, y)
+    before = entries(tmp_path)
+    assert len(before) == 40 and len(extractor_folders(tmp_path)) == 1
+    workers = GridSearchCV(transfer(tmp_path), grid, cv=2, n_jobs=2).fit(X, y)
+    assert entries(tmp_path) == before  # every worker read, none recomputed
+    np.testing.assert_allclose(workers.cv_results_["mean_test_score"],
+                               alone.cv_results_["mean_test_score"])
 
 
 @pytest.mark.parametrize("change", [{"random_state": 1}, {"preprocessing": "tf"},
@@ -113,20 +115,26 @@ def test_the_head_parameters_share_the_entries(tmp_path, data):
     assert len(extractor_folders(tmp_path)) == 1 and len(entries(tmp_path)) == 40
 
 
-def test_an_image_file_rewritten_gets_a_new_entry(tmp_path, data):
+def test_image_files_are_keyed_by_their_bytes(tmp_path, data):
     X, y = data
-    paths = np.array([write_image(tmp_path / "img" / f"{i}.png", image)
-                      for i, image in enumerate(X)])
+    paths = np.array([write_image(tmp_path / "img" / f"{i}.bmp", image)
+                      for i, image in enumerate(X)])  # BMP: the same size whatever the pixels
     cache = tmp_path / "cache"
     clf = transfer(cache).fit(paths, y)
     array_clf = transfer().fit(X, y)
     np.testing.assert_allclose(clf.predict_proba(paths), array_clf.predict_proba(X), atol=1e-5)
-    write_image(tmp_path / "img" / "0.png", X[1])
-    os.utime(paths[0], ns=(1, 1))  # a clearly different modification time
     before = entries(cache)
+    shutil.copy(paths[3], tmp_path / "copy.bmp")  # the same bytes elsewhere: the same entry
+    clf.predict_proba(np.array([str(tmp_path / "copy.bmp")]))
+    assert entries(cache) == before
+    info = os.stat(paths[0])
+    flipped = X[:1, :, ::-1]
+    write_image(tmp_path / "img" / "0.bmp", flipped[0])  # new pixels, the same size ...
+    os.utime(paths[0], ns=(info.st_atime_ns, info.st_mtime_ns))  # ... and the same time
+    assert os.stat(paths[0]).st_size == info.st_size
     proba = clf.predict_proba(paths[:1])
     assert len(entries(cache)) == len(before) + 1
-    np.testing.assert_allclose(proba, array_clf.predict_proba(X[1:2]), atol=1e-5)
+    np.testing.assert_allclose(proba, array_clf.predict_proba(flipped), atol=1e-5)
 
 
 def test_multilabel_on_a_backbone_trains_its_head_on_cached_features(tmp_path):
@@ -212,6 +220,15 @@ def plant(kind, path):
     elif kind == "huge":
         with open(path, "wb") as entry:
             entry.truncate(2**31)  # sparse: 2 GiB that must not be read
+    elif kind == "huge header":  # a valid header that claims 2**40 floats
+        with open(path, "wb") as entry:
+            np.lib.format.write_array_header_1_0(
+                entry, {"descr": "<f4", "fortran_order": False, "shape": (2**40,)})
+    elif kind == "zip":
+        path.write_bytes(b"PK\x03\x04" + bytes(60))
+    elif kind == "npz":
+        with open(path, "wb") as entry:
+            np.savez(entry, features=np.zeros(6, dtype=np.float32))
     elif kind == "fifo":
         os.mkfifo(path)
     elif kind == "broken link":
@@ -219,7 +236,8 @@ def plant(kind, path):
 
 
 @pytest.mark.parametrize("kind", ["garbage", "truncated", "wrong shape", "pickled objects",
-                                  "huge", "fifo", "broken link"])
+                                  "huge", "huge header", "zip", "npz", "fifo",
+                                  "broken link"])
 def test_a_damaged_entry_is_computed_again_and_replaced(tmp_path, data, plain, kind):
     X, y = data
     clf = transfer(tmp_path).fit(X, y)
@@ -257,7 +275,9 @@ def test_a_folder_where_an_entry_belongs_warns_once_and_loses_nothing(tmp_path, 
     entry.mkdir()
     with pytest.warns(FeatureCacheWarning, match="1 image features"):
         clf = transfer(tmp_path).fit(X, y)
-    np.testing.assert_allclose(clf.predict_proba(X), plain.predict_proba(X), atol=1e-5)
+    with pytest.warns(FeatureCacheWarning, match="1 image features"):
+        proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba, plain.predict_proba(X), atol=1e-5)
 
 
 def test_a_corrupt_image_names_its_file_and_leaves_no_half_written_entry(tmp_path, data):
@@ -288,14 +308,92 @@ def test_image_keys_follow_content_not_identity(tmp_path):
     assert keys[0] is not None and keys[1:] == [None, None]
 
 
-def test_extractor_keys_ignore_layer_names_but_not_weights():
+def residual(skip_from_first_conv: bool):
+    inputs = keras.Input((8, 8, 3))
+    first = keras.layers.Conv2D(3, 3, padding="same")(inputs)
+    second = keras.layers.Conv2D(3, 3, padding="same")(first)
+    added = keras.layers.Add()([second, first if skip_from_first_conv else inputs])
+    return keras.Model(inputs, added)
+
+
+def test_extractor_keys_ignore_layer_names_but_not_weights_or_wiring():
     keras.utils.set_random_seed(0)
-    first = tiny_backbone((8, 8, 3))
+    first = residual(True)
     keras.utils.set_random_seed(0)
-    second = tiny_backbone((8, 8, 3))  # the same network under new automatic names
-    assert extractor_key(first) == extractor_key(second)
-    second.get_layer("tiny_conv1").kernel.assign(second.get_layer("tiny_conv1").kernel * 2)
+    second = residual(True)  # the same network under new automatic names
+    keras.utils.set_random_seed(0)
+    rewired = residual(False)  # the same layers and weights, another skip connection
+    assert first.layers[1].name != second.layers[1].name
+    assert extractor_key(first) == extractor_key(second) != extractor_key(rewired)
+    second.layers[1].kernel.assign(second.layers[1].kernel * 2)
     assert extractor_key(first) != extractor_key(second)
+
+
+def scaled(factor):
+    inputs = keras.Input((8, 8, 3))
+    return keras.Model(inputs, keras.layers.Conv2D(3, 3)(inputs * factor))
+
+
+def test_operations_on_tensors_count_but_their_automatic_names_do_not():
+    keras.utils.set_random_seed(0)
+    twice = scaled(2.0)
+    keras.utils.set_random_seed(0)
+    again = scaled(2.0)
+    keras.utils.set_random_seed(0)
+    thrice = scaled(3.0)
+    assert extractor_key(twice) == extractor_key(again) != extractor_key(thrice)
+
+
+class Apply(keras.layers.Layer):
+    """A custom layer whose argument (a function) no get_config can describe."""
+
+    def __init__(self, function, **kwargs):
+        super().__init__(**kwargs)
+        self.function = function
+
+    def call(self, x):
+        return self.function(x)
+
+
+def backbone_with_a_function(input_shape):
+    inputs = keras.Input(input_shape)
+    x = Apply(lambda t: t * 0.5)(inputs)
+    return keras.Model(inputs, keras.layers.Conv2D(4, 3, activation="relu")(x))
+
+
+def test_a_layer_without_a_configuration_is_not_cached(tmp_path, data):
+    X, y = data
+    clf = TransferClassifier(backbone_with_a_function, memory=tmp_path,
+                             **{"input_size": (16, 16), **TINY})
+    with pytest.warns(FeatureCacheWarning, match="without a complete get_config"):
+        clf.fit(X, y)
+    assert not (tmp_path / FOLDER).exists()
+    plain = clf.set_params(memory=None).predict_proba(X)
+    with pytest.warns(FeatureCacheWarning, match="computed, not cached"):
+        cached = clf.set_params(memory=tmp_path).predict_proba(X)
+    np.testing.assert_allclose(cached, plain, atol=1e-5)
+
+
+def test_a_model_fitted_before_set_params_predicts_from_its_own_network(tmp_path):
+    X, Y = toons(n=24, size=16, task="multilabel")
+    clf = MultiLabelCNN(filters=(4,), **TINY).fit(X, Y)
+    expected = clf.predict_proba(X)
+    clf.set_params(backbone=tiny_backbone, memory=tmp_path)  # not refitted
+    np.testing.assert_allclose(clf.predict_proba(X), expected)
+    assert not tmp_path.joinpath(FOLDER).exists()
+
+
+def test_many_head_steps_per_call_train_exactly_as_one(data):
+    X, y = data
+
+    class EveryBatch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            pass
+
+    many = transfer(validation_fraction=0.25).fit(X, y)
+    one = transfer(validation_fraction=0.25, callbacks=[EveryBatch()]).fit(X, y)
+    np.testing.assert_allclose(many.history_["val_loss"], one.history_["val_loss"], rtol=1e-5)
+    np.testing.assert_allclose(many.predict_proba(X), one.predict_proba(X), atol=1e-6)
 
 
 def test_user_callbacks_see_every_batch_of_the_head_phase(data):

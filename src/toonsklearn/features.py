@@ -5,16 +5,20 @@ head parameters (dropout, dense units, learning rate) need run it once per image
 once per candidate and fold. Each image's features are one small ``.npy`` file in
 ``<memory>/toonsklearn_features/<extractor>/``:
 
-- ``<extractor>`` is a digest of the feature extractor: every layer's class and
-  configuration (preprocessing, pooling, input size) and every weight (so the backbone,
-  its weights file or random seed all count);
-- the file's name is a digest of the image's content: the bytes of an array row, or the
-  real path, size and modification time of a file.
+- ``<extractor>`` is a digest of the feature extractor: every layer's class,
+  configuration and wiring (preprocessing, pooling, input size), layer names aside, and
+  every weight (so the backbone, its weights file or random seed all count). The
+  ``call`` of a subclassed ``keras.Model`` is Python code that no digest sees: after
+  changing one, use a new folder;
+- the file's name is a digest of the image's content: the bytes of an array row, or of
+  an image file (so a copy of the data set on another machine shares the entries).
 
 So the images of one fold hit the entries that another fold, trial or process filled.
 Entries are written whole (a temporary file, then a rename), so a reader never sees half
 of one. An entry that does not read back as the features expected (truncated, foreign,
-not a regular file) counts as missing: it is computed again and replaced. A cache that
+not a regular file) counts as missing: it is computed again and replaced. Anyone who
+may write to the folder decides what its readers predict: share it only with people
+you trust (for a group, a setgid folder and ``umask 002``). A cache that
 cannot be written warns with a :class:`~toonsklearn.exceptions.FeatureCacheWarning`, and
 the fit goes on without it. Nothing is ever deleted: remove the folder to free the space.
 """
@@ -26,7 +30,6 @@ import io
 import json
 import os
 import secrets
-import stat
 import sys
 import warnings
 from collections.abc import Callable
@@ -75,8 +78,15 @@ def cached_features(memory, extractor, data: np.ndarray, is_paths: bool,
     folder = cache_folder(memory)
     if folder is None:
         return compute(np.arange(len(data)))
-    store = _Store(os.path.join(folder, FOLDER, extractor_key(extractor)),
-                   tuple(extractor.output_shape[1:]))
+    key = extractor_key(extractor)
+    if key is None:
+        warnings.warn(
+            "The feature extractor has a layer without a complete get_config(), so its "
+            "settings cannot be part of the cache key; the features are computed, not "
+            "cached. Give the layer a get_config() to cache them.",
+            FeatureCacheWarning, stacklevel=_outside_stacklevel())
+        return compute(np.arange(len(data)))
+    store = _Store(os.path.join(folder, FOLDER, key), tuple(extractor.output_shape[1:]))
     keys = image_keys(data, is_paths)
     features = np.empty((len(data), *store.shape), dtype=np.float32)
     first: dict[str, int] = {}  # a missing image's first row
@@ -128,26 +138,32 @@ def image_keys(data: np.ndarray, is_paths: bool) -> list[str | None]:
 
 
 def _file_key(path: str) -> str | None:
+    """A digest of the file's bytes: a copy elsewhere or on another machine shares the
+    entry, and a file rewritten in place never reads another image's features."""
+    digest = hashlib.sha256(b"file\0")
     try:
-        real = os.path.realpath(path)
-        info = os.stat(real)
-    except (OSError, ValueError):  # missing, a loop, a NUL in the name
+        with open_regular_file(path) as image:  # a FIFO is never read
+            while chunk := image.read(1 << 20):
+                digest.update(chunk)
+    except (ToonsklearnError, OSError, ValueError):  # missing, a loop, a NUL in the name
         return None
-    if not stat.S_ISREG(info.st_mode):
-        return None
-    text = f"file\0{real}\0{info.st_size}\0{info.st_mtime_ns}"
-    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return digest.hexdigest()[:32]
 
 
-def extractor_key(model) -> str:
-    """A digest of what ``model`` computes: its input shape, each layer's class and
-    configuration (names aside), and every weight."""
+def extractor_key(model) -> str | None:
+    """A digest of what ``model`` computes: its input shape, its layers and operations
+    with their configuration and wiring (names aside), and every weight; None when a
+    layer cannot describe its settings (no ``get_config``)."""
     import keras
+    import PIL
 
-    digest = hashlib.sha256(json.dumps([_FORMAT, __version__, list(model.input_shape[1:])])
-                            .encode())
-    for layer in _layers(model, keras.Model):
-        digest.update(_describe(layer).encode())
+    architecture = _architecture(model)
+    if architecture is None:
+        return None
+    shape = getattr(model, "input_shape", None)  # a subclassed model has none
+    versions = [_FORMAT, __version__, keras.__version__, PIL.__version__]
+    digest = hashlib.sha256(json.dumps([versions, shape], default=str).encode())
+    digest.update(architecture.encode())
     for weight in model.get_weights():
         value = np.ascontiguousarray(weight)
         digest.update(f"{value.dtype.str}{value.shape}".encode())
@@ -155,23 +171,71 @@ def extractor_key(model) -> str:
     return digest.hexdigest()[:32]
 
 
+def _architecture(model) -> str | None:
+    """The model's configuration as JSON, each layer or operation name replaced by its
+    rank of first appearance: two builds of one network differ only in automatic names
+    ("conv2d_7", "multiply_3"). None when a layer has no configuration to give."""
+    import keras
+
+    layers = list(_layers(model, keras.Model))
+    try:
+        config = model.get_config()  # a functional model: layers, configuration, wiring
+    except (NotImplementedError, TypeError, ValueError):  # a subclassed one: no wiring
+        config = [[f"{type(layer).__module__}.{type(layer).__qualname__}", _config(layer)]
+                  for layer in layers]
+        if any(entry[1] is None for entry in config):
+            return None
+    names = {layer.name for layer in layers}
+    ranks: dict[str, int] = {}
+
+    def anonymous(node):
+        if isinstance(node, dict):
+            return {key: anonymous(value) for key, value in node.items() if key != "trainable"}
+        if isinstance(node, (list, tuple)):
+            return [anonymous(value) for value in node]
+        if isinstance(node, str) and node in names:
+            return f"#{ranks.setdefault(node, len(ranks))}"
+        return node
+
+    return json.dumps(anonymous(config), sort_keys=True, default=_value_key)
+
+
 def _layers(model, model_type):
-    """Every layer of ``model``, nested models opened up, in the model's order."""
-    for layer in model.layers:
+    """``model`` and every layer and operation in it (``x * 2.0`` on a tensor is an
+    operation, not a layer), nested models opened up, in the model's order."""
+    yield model
+    for layer in getattr(model, "operations", model.layers):
         if isinstance(layer, model_type):
             yield from _layers(layer, model_type)
         else:
             yield layer
 
 
-def _describe(layer) -> str:
+def _config(layer) -> dict | None:
     try:
-        config = layer.get_config()
-    except NotImplementedError:  # a custom layer without one: its class and weights count
-        config = {}
-    config = {k: v for k, v in config.items() if k not in ("name", "trainable")}
-    kind = f"{type(layer).__module__}.{type(layer).__qualname__}"
-    return json.dumps([kind, config], sort_keys=True, default=repr)
+        return layer.get_config()
+    except (NotImplementedError, TypeError, ValueError):  # a custom layer without one
+        return None
+
+
+def _value_key(value) -> str:
+    """What JSON cannot hold: an array by its content (``repr`` elides long ones)."""
+    if hasattr(value, "__array__"):
+        try:
+            array = np.ascontiguousarray(np.asarray(value))
+        except (TypeError, ValueError):
+            return repr(value)
+        if array.dtype != object:
+            digest = hashlib.sha256(array).hexdigest()
+            return f"array{array.shape}{array.dtype.str}{digest}"
+    return repr(value)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
 
 
 class _Store:
@@ -187,15 +251,22 @@ class _Store:
         return os.path.join(self.folder, key[:2], key + ".npy")
 
     def read(self, key: str) -> np.ndarray | None:
+        """The entry's features, or None for anything but an ``.npy`` file of exactly
+        the expected float32 vector (parsed here: ``np.load`` would trust its header)."""
         try:
             with open_regular_file(self.path(key)) as entry:  # a FIFO is never read
                 blob = entry.read(self.limit + 1)
-            row = np.load(io.BytesIO(blob), allow_pickle=False)
-        except (ToonsklearnError, OSError, ValueError, EOFError):
+            stream = io.BytesIO(blob)
+            version = np.lib.format.read_magic(stream)
+            read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0)
+            shape, fortran, dtype = read_header(stream)
+        except Exception:  # noqa: BLE001 (missing, foreign, truncated: all a miss)
             return None
-        if len(blob) > self.limit or row.shape != self.shape or row.dtype != np.float32:
+        if (tuple(shape) != self.shape or fortran or dtype != np.dtype("<f4")
+                or len(blob) != stream.tell() + 4 * int(np.prod(self.shape))):
             return None
-        return row
+        return np.frombuffer(blob, dtype="<f4", offset=stream.tell()).reshape(self.shape)
 
     def write(self, keys: list, rows: np.ndarray) -> None:
         for key, row in zip(keys, rows, strict=True):
@@ -206,15 +277,15 @@ class _Store:
             try:
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-                with os.fdopen(fd, "wb") as entry:
-                    np.save(entry, row, allow_pickle=False)
-                os.replace(temporary, path)
+                try:
+                    with os.fdopen(fd, "wb") as entry:
+                        np.save(entry, row, allow_pickle=False)
+                    os.replace(temporary, path)
+                except BaseException:  # a full disk, or Ctrl-C: leave no half entry
+                    _remove(temporary)
+                    raise
             except OSError as exc:
                 self.failures.append(exc)
-                try:
-                    os.remove(temporary)
-                except OSError:
-                    pass
 
     def warn_failures(self) -> None:
         if self.failures:
@@ -232,7 +303,8 @@ def _outside_stacklevel() -> int:
     scikit-learn's ``fit`` wrapper: the user's line, however deep the cache was reached."""
     import sklearn.base
 
-    inside = (os.path.dirname(os.path.abspath(__file__)), sklearn.base.__file__)
+    inside = (os.path.join(os.path.dirname(os.path.abspath(__file__)), ""),
+              sklearn.base.__file__)
     level, frame = 1, sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(inside):
         level, frame = level + 1, frame.f_back

@@ -10,6 +10,7 @@ How the model trains lives in :mod:`._training`, where the images come from in
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 from numbers import Integral, Real
 
@@ -125,6 +126,14 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
 
     __repr__ = BaseEstimator.__repr__
     score = ClassifierMixin.score
+
+    def __setstate__(self, state):
+        """Unpickle; a parameter added since the pickle was written takes its default,
+        so ``get_params``, ``clone`` and ``predict`` work on estimators saved before."""
+        super().__setstate__(state)
+        for name, parameter in inspect.signature(type(self).__init__).parameters.items():
+            if name != "self" and name not in self.__dict__:
+                setattr(self, name, parameter.default)
 
     # ---------------------------------------------------------------- target
     def _encode_target(self, y, *, reset: bool) -> np.ndarray:

@@ -94,8 +94,8 @@ _SOME = {
         and prediction with the same backbone re-uses them, in any process
         sharing the folder (see :mod:`toonsklearn.features`). Used while the
         backbone is frozen; with ``augment`` the network trains on new pixels each
-        epoch, so then only predictions use it. A saved model needs no cache: it
-        predicts from pixels.""",
+        epoch, so then only predictions use it. ``model_`` itself, saved or
+        exported, takes raw pixels and needs no cache.""",
 }
 
 

@@ -16,6 +16,7 @@ from ..backbones import PREPROCESSING_MODES, get_backbone, get_backbone_spec
 from ..features import cached_features
 from ..layers import ImagePreprocessing
 from ._base import ImageClassifierBase
+from ._checkpoint import Checkpoint
 from ._cnn import CNN_CONSTRAINTS, units
 from ._data import array_batches
 from ._docs import Shared, fill_doc, shared
@@ -84,6 +85,13 @@ class FeaturesOnceMixin:
         """Whether training leaves the backbone's weights as they were built."""
         return True
 
+    def _predicts_from_features(self) -> bool:
+        """Whether ``memory`` is set and the fitted model is a frozen backbone and a head
+        (not a model fitted before ``set_params`` changed the backbone)."""
+        names = {layer.name for layer in self.model_.layers}
+        return (getattr(self, "memory", None) is not None and {"features", "head"} <= names
+                and self._backbone_frozen())
+
     def _train(self, source, y_model, weights, train_idx, val_idx) -> None:
         if self.backbone is None or self.augment:  # no backbone, or new pixels every epoch
             super()._train(source, y_model, weights, train_idx, val_idx)
@@ -103,10 +111,12 @@ class FeaturesOnceMixin:
     def _train_head_on_features(self, source, y_model, weights, train_idx, val_idx) -> None:
         features = self._features(source)
         head = self.model_.get_layer("head")
+        callbacks = self._callbacks(len(val_idx) > 0, "head")
         # A small head's step is mostly Python overhead: run many steps per call, unless
-        # the user's callbacks may want to see every batch.
+        # a callback wants to see every batch.
+        watched = any(map(_watches_batches, callbacks))
         self._compile(self.learning_rate, model=head,
-                      steps_per_execution=1 if self.callbacks else _HEAD_STEPS_PER_CALL)
+                      steps_per_execution=1 if watched else _HEAD_STEPS_PER_CALL)
 
         def batches(idx, shuffle=False):
             return array_batches(features[idx], y_model[idx], weights[idx],
@@ -114,7 +124,6 @@ class FeaturesOnceMixin:
                                  seed=self._random_state)
 
         validation = batches(val_idx) if len(val_idx) else None
-        callbacks = self._callbacks(validation is not None, "head")
         history = head.fit(
             batches(train_idx, shuffle=True), epochs=self.epochs, validation_data=validation,
             callbacks=callbacks, verbose=self._keras_verbose(),
@@ -127,13 +136,26 @@ class FeaturesOnceMixin:
 
         With ``memory`` set and the backbone frozen, from the cached features.
         """
-        if self.memory is None or self.backbone is None or not self._backbone_frozen():
-            return super().predict_proba(X)
         check_is_fitted(self, "model_")
+        if not self._predicts_from_features():
+            return super().predict_proba(X)
         features = self._features(self._as_source(X, reset=False))
         outputs = self.model_.get_layer("head").predict(
             array_batches(features, batch_size=self.batch_size), verbose=0)
         return self._proba_from_outputs(outputs)
+
+
+_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin",
+                "on_test_batch_end", "on_batch_begin", "on_batch_end")
+
+
+def _watches_batches(callback) -> bool:
+    """Whether ``callback`` has a batch hook of its own (our checkpoint backs up per
+    epoch, though Keras' ``BackupAndRestore`` has one)."""
+    if isinstance(callback, Checkpoint):
+        return False
+    return any(getattr(type(callback), hook) is not getattr(keras.callbacks.Callback, hook)
+               for hook in _BATCH_HOOKS)
 
 
 @fill_doc

@@ -7,7 +7,7 @@ fold of the other trials; the value is the negated validation loss (the training
 when the estimator keeps no validation split), so that greater is better, as for the
 search's scores. Once pruned, the fold stops at the end of its epoch and each later
 fold raises :class:`FoldSkipped` as its fit begins (or, where the search must not
-turn it into a failed fit, stops after its first batch).
+turn it into a failed fit, stops after its first call into the graph).
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ class TrialReporter:
 
 class _EpochReport(keras.callbacks.Callback):
     """Reports each epoch to the trial; stops this fit, and every later fold's fit
-    after its first batch, once the trial is pruned."""
+    after its first call into the graph (a batch; up to 32 for a head on features),
+    once the trial is pruned."""
 
     def __init__(self, reporter: TrialReporter):
         super().__init__()
