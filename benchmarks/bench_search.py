@@ -9,8 +9,9 @@ Prints both wall times, their ratio (goal >= 10; the ceiling is about 19) and ea
 candidate's mean test accuracy in both searches (goal: equal within 0.01, as batches of
 other sizes round the features differently).
 
-Usage: python benchmarks/bench_search.py [N_IMAGES] [BACKBONE]
-       (default 2000 images and efficientnet_lite0, whose ImageNet weights ship with pip)
+Usage: python benchmarks/bench_search.py [N_IMAGES] [BACKBONE] [WEIGHTS]
+       (default 2000 images and efficientnet_lite0 with its ImageNet weights, which ship
+       with pip; WEIGHTS "none" gives random weights, for backbones that would download)
 """
 
 import sys
@@ -31,9 +32,9 @@ GRID = [
 ]
 
 
-def search(X, y, backbone: str, memory) -> tuple[float, GridSearchCV]:
-    estimator = TransferClassifier(backbone, memory=memory, epochs=20, batch_size=32,
-                                   early_stopping=5, random_state=0)
+def search(X, y, backbone: str, weights, memory) -> tuple[float, GridSearchCV]:
+    estimator = TransferClassifier(backbone, weights=weights, memory=memory, epochs=20,
+                                   batch_size=32, early_stopping=5, random_state=0)
     grid = GridSearchCV(estimator, GRID, cv=3)
     start = time.perf_counter()
     grid.fit(X, y)
@@ -43,17 +44,20 @@ def search(X, y, backbone: str, memory) -> tuple[float, GridSearchCV]:
 def main() -> None:
     n_images = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     backbone = sys.argv[2] if len(sys.argv) > 2 else "efficientnet_lite0"
+    weights = sys.argv[3] if len(sys.argv) > 3 else "imagenet"
+    weights = None if weights == "none" else weights
     size = get_backbone_spec(backbone).input_size
     X, y = make_toons(n_images, task="multiclass", image_size=size[0], random_state=0)
     # Warm TensorFlow up (first graph, thread pools) so that neither search pays for it.
-    TransferClassifier(backbone, epochs=1, random_state=0).fit(X[:64], y[:64])
-    plain_s, plain = search(X, y, backbone, None)
+    TransferClassifier(backbone, weights=weights, epochs=1, random_state=0).fit(X[:64], y[:64])
+    plain_s, plain = search(X, y, backbone, weights, None)
     with tempfile.TemporaryDirectory() as folder:
-        cached_s, cached = search(X, y, backbone, folder)
+        cached_s, cached = search(X, y, backbone, weights, folder)
     plain_scores = plain.cv_results_["mean_test_score"]
     cached_scores = cached.cv_results_["mean_test_score"]
     gap = np.abs(plain_scores - cached_scores).max()
-    print(f"{n_images} images of {size[0]}x{size[1]}, {backbone}; GridSearchCV: "
+    print(f"{n_images} images of {size[0]}x{size[1]}, {backbone} (weights={weights}); "
+          "GridSearchCV: "
           f"{len(plain_scores)} candidates x 3 folds + refit")
     print(f"without memory: {plain_s:7.1f} s  best {plain.best_params_}")
     print(f"with memory:    {cached_s:7.1f} s  best {cached.best_params_}")
