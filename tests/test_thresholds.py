@@ -78,12 +78,15 @@ def test_a_bad_threshold_is_refused_before_training(threshold, match):
 
 
 def test_the_best_threshold_is_the_best_scoring_candidate_nearest_one_half():
-    from toonsklearn.tuning._thresholds import _METRICS, _best_threshold
+    from toonsklearn.tuning._thresholds import best_threshold, metric_function, threshold_scores
+
+    def best(truth, proba):
+        return best_threshold(*threshold_scores(truth, proba, metric_function("f1")))
 
     truth = np.array([0, 0, 0, 1, 1])
     proba = np.array([0.05, 0.1, 0.2, 0.3, 0.4])  # a rare label: never 0.5
-    assert _best_threshold(truth, proba, _METRICS["f1"]) == pytest.approx(0.3)
-    assert _best_threshold(np.zeros(5, int), proba, _METRICS["f1"]) == 0.5  # all tie at 0
+    assert best(truth, proba) == pytest.approx(0.3)
+    assert best(np.zeros(5, int), proba) == 0.5  # all tie at 0
 
 
 def test_tune_thresholds_refuses_what_it_cannot_tune():

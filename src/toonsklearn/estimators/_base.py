@@ -18,6 +18,7 @@ import keras
 import numpy as np
 from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.pipeline import Pipeline
 from sklearn.utils import column_or_1d
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
@@ -34,7 +35,16 @@ from ._data import ImageInputMixin
 from ._docs import Shared
 from ._training import TrainingMixin
 
-__all__ = ["ImageClassifierBase", "Shared"]
+__all__ = ["ImageClassifierBase", "Shared", "final_step"]
+
+
+def final_step(estimator) -> tuple[str, object]:
+    """The parameter prefix of a Pipeline's last step (nested ones too), and that step."""
+    prefix = ""
+    while isinstance(estimator, Pipeline):
+        name, estimator = estimator.steps[-1]
+        prefix += f"{name}__"
+    return prefix, estimator
 
 
 class _MixinsBeforeBase(type):

@@ -91,7 +91,8 @@ class CNNClassifier(ImageClassifierBase):
     model_ : keras.Model
         The trained network; it takes raw 0-255 pixels.
     history_ : pandas.DataFrame
-        Loss and metrics per epoch.
+        Loss and metrics per epoch, a ``best`` column marking the epoch whose weights
+        were kept, and a ``phase`` column (``"train"``).
     image_shape_ : tuple of int
         ``(height, width, channels)`` the model takes.
     n_features_in_ : int

@@ -59,6 +59,8 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
         indicator array.
     model_ : keras.Model
     history_ : pandas.DataFrame
+        Loss and metrics per epoch, with ``best`` and ``phase`` columns (``"head"`` on
+        frozen-backbone features, else ``"train"``).
     image_shape_ : tuple of int
 
     See Also

@@ -130,13 +130,13 @@ class TrainingMixin:
         self._fit_model(self.model_, source, y_model, weights, train_idx, val_idx, self.epochs)
 
     def _fit_model(self, model, source, y_model, weights, train_idx, val_idx, epochs,
-                   callbacks=None) -> None:
+                   callbacks=None, phase: str = "train") -> None:
         """``model.fit`` over tf.data pipelines; appends to ``history_``."""
         validation = (
             self._dataset(source, val_idx, y_model, weights) if len(val_idx) else None
         )
         if callbacks is None:
-            callbacks = self._callbacks(validation is not None)
+            callbacks = self._callbacks(validation is not None, phase)
         with source.our_errors():
             history = model.fit(
                 self._dataset(source, train_idx, y_model, weights, shuffle=True),
@@ -146,15 +146,21 @@ class TrainingMixin:
                 verbose=self._keras_verbose(),
                 shuffle=False,  # the dataset shuffles itself
             )
-        self._append_history(history, callbacks)
+        self._append_history(history, callbacks, phase)
 
-    def _append_history(self, history: keras.callbacks.History, callbacks=()) -> None:
+    def _append_history(self, history: keras.callbacks.History, callbacks=(),
+                        phase: str = "train") -> None:
         """Add a phase's epochs to ``history_`` and record which epoch's weights were
-        kept: the best one early stopping restored, else the last."""
+        kept: the best one early stopping restored, else the last.
+
+        The ``phase`` column tells the phases of one fit apart: ``"train"`` (the whole
+        network), ``"head"`` (a head on frozen-backbone features), ``"fine_tune"``.
+        """
         new = pd.DataFrame(history.history)
         checkpoint = next((c for c in callbacks if isinstance(c, Checkpoint)), None)
         if checkpoint is not None and checkpoint.earlier_rows:  # a resumed fit
             new = pd.concat([pd.DataFrame(checkpoint.earlier_rows), new], ignore_index=True)
+        new["phase"] = phase
         previous = getattr(self, "history_", None)
         start = 0 if previous is None else len(previous)
         self.history_ = new if previous is None else pd.concat([previous, new],

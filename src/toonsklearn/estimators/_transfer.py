@@ -129,7 +129,7 @@ class FeaturesOnceMixin:
             callbacks=callbacks, verbose=self._keras_verbose(),
             shuffle=False,  # the dataset shuffles itself
         )
-        self._append_history(history, callbacks)
+        self._append_history(history, callbacks, "head")
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape ``(n_samples, n_classes)``, columns in ``classes_`` order.
@@ -199,7 +199,9 @@ class TransferClassifier(FeaturesOnceMixin, ImageClassifierBase):
     model_ : keras.Model
         Preprocessing, backbone and head; takes raw 0-255 pixels.
     history_ : pandas.DataFrame
-        Loss and metrics per epoch of both phases.
+        Loss and metrics per epoch of both phases; the ``phase`` column says which
+        (``"head"`` on frozen-backbone features, ``"train"`` for the head under
+        augmentation, ``"fine_tune"``).
     image_shape_ : tuple of int
 
     See Also
@@ -298,5 +300,4 @@ class TransferClassifier(FeaturesOnceMixin, ImageClassifierBase):
             layer.trainable = i >= n_frozen and not is_bn
         self._compile(self.fine_tune_learning_rate)
         self._fit_model(self.model_, source, y_model, weights, train_idx, val_idx,
-                        self.fine_tune_epochs,
-                        callbacks=self._callbacks(len(val_idx) > 0, "fine_tune"))
+                        self.fine_tune_epochs, phase="fine_tune")

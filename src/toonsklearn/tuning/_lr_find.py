@@ -33,6 +33,10 @@ class LRFinderResult:
         rates where the loss turns up.
     figure_, ax_ : matplotlib Figure and Axes
         Set by :meth:`plot`.
+
+    See Also
+    --------
+    toonsklearn.plotting.LRFinderDisplay : The same curve as a Display.
     """
 
     def __init__(self, learning_rates, losses, suggestion: float):
@@ -57,22 +61,10 @@ class LRFinderResult:
         self : LRFinderResult
             With ``figure_`` and ``ax_`` set.
         """
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError:
-            raise ImportError(
-                "LRFinderResult.plot needs matplotlib: pip install matplotlib."
-            ) from None
-        if ax is None:
-            _, ax = plt.subplots()
-        ax.plot(self.learning_rates, self.losses)
-        ax.set_xscale("log")
-        ax.axvline(self.suggestion, linestyle="--", color="tab:red",
-                   label=f"suggestion {self.suggestion:.2g}")
-        ax.set_xlabel("learning rate")
-        ax.set_ylabel("training loss (smoothed)")
-        ax.legend()
-        self.ax_, self.figure_ = ax, ax.figure
+        from ..plotting import LRFinderDisplay
+
+        display = LRFinderDisplay.from_result(self, ax=ax)
+        self.ax_, self.figure_ = display.ax_, display.figure_
         return self
 
 

@@ -9,25 +9,16 @@ from optuna.distributions import (
     CategoricalDistribution,
     FloatDistribution,
 )
-from sklearn.pipeline import Pipeline
 
 from ..backbones.efficientnet_lite import VARIANTS
 from ..estimators import CNNClassifier, MultiLabelCNN, TransferClassifier
+from ..estimators._base import final_step
 
 
 def offline_backbones() -> list[str]:
     """Backbones whose pretrained weights are installed (no download needed)."""
     return [name for name, (*_, package) in VARIANTS.items()
             if importlib.util.find_spec(package.replace("-", "_")) is not None]
-
-
-def final_step(estimator) -> tuple[str, object]:
-    """The parameter prefix of a Pipeline's last step (nested ones too), and that step."""
-    prefix = ""
-    while isinstance(estimator, Pipeline):
-        name, estimator = estimator.steps[-1]
-        prefix += f"{name}__"
-    return prefix, estimator
 
 
 def default_search_space(estimator) -> dict[str, BaseDistribution]:

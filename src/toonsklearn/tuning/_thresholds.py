@@ -74,10 +74,7 @@ default="f1"
             "tune_thresholds tunes a MultiLabelCNN (or a Pipeline ending in one); received "
             f"{type(final).__name__}."
         )
-    score = _METRICS.get(metric) if isinstance(metric, str) else metric
-    if not callable(score):
-        raise ValueError(f"metric must be one of {sorted(_METRICS)} or a callable; received "
-                         f"{metric!r}.")
+    score = metric_function(metric)
     kind = _multilabel_kind(y)
     if kind == "labels":
         raise ValueError(
@@ -96,18 +93,35 @@ default="f1"
             f"cv={cv!r} leaves some images out of every test fold; use a splitter whose "
             "test folds cover each image once, such as KFold."
         )
-    thresholds = [_best_threshold(indicator[:, label], out_of_fold[:, label], score)
+    thresholds = [best_threshold(*threshold_scores(indicator[:, label],
+                                                   out_of_fold[:, label], score))
                   for label in range(indicator.shape[1])]
     tuned = clone(estimator).set_params(**{prefix + "threshold": thresholds})
     return tuned.fit(X, y)
 
 
-def _best_threshold(truth: np.ndarray, proba: np.ndarray, score) -> float:
-    """The candidate (0.5, one above every probability, and up to 255 quantiles of the
-    probabilities) that scores best; ties go to the one nearest 0.5."""
+def metric_function(metric):
+    """The ``score(y_true, y_pred)`` of one label that ``metric`` names, or ``metric``
+    itself when it is callable."""
+    score = _METRICS.get(metric) if isinstance(metric, str) else metric
+    if not callable(score):
+        raise ValueError(f"metric must be one of {sorted(_METRICS)} or a callable; received "
+                         f"{metric!r}.")
+    return score
+
+
+def threshold_scores(truth: np.ndarray, proba: np.ndarray, score,
+                     extra=()) -> tuple[np.ndarray, np.ndarray]:
+    """The candidate thresholds of one label (0.5, one above every probability, up to 255
+    quantiles of the probabilities, and ``extra``), sorted, and the score of each."""
     quantiles = np.quantile(proba, np.linspace(0, 1, min(255, len(proba))))
     above_all = min(np.nextafter(proba.max(), 2), 1.0)
-    candidates = np.unique(np.concatenate([quantiles, [0.5, above_all]]))
+    candidates = np.unique(np.concatenate([quantiles, [0.5, above_all], extra]))
     scores = np.array([score(truth, (proba >= c).astype(int)) for c in candidates])
+    return candidates, scores
+
+
+def best_threshold(candidates: np.ndarray, scores: np.ndarray) -> float:
+    """The best-scoring candidate; ties go to the one nearest 0.5."""
     best = np.flatnonzero(scores == scores.max())
     return float(candidates[best[np.argmin(np.abs(candidates[best] - 0.5))]])

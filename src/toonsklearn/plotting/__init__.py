@@ -1,0 +1,28 @@
+"""See what a model does: learning curves, confusion matrices, the most confidently
+wrong images, where the model looked (Grad-CAM), what augmentation does, and the
+tuning tools' curves.
+
+Each Display follows scikit-learn's pattern (:class:`sklearn.metrics.ConfusionMatrixDisplay`):
+``from_estimator`` (and ``from_predictions`` where it makes sense) compute and draw;
+``plot(ax=None)`` draws into Axes of your own figure and sets ``figure_`` and ``ax_``
+(``axes_`` for grids). matplotlib is an optional dependency, imported when a Display
+draws: ``pip install "toonsklearn[plot]"``. Importing this module imports neither
+matplotlib nor TensorFlow.
+"""
+
+from ._confusion import ConfusionDisplay
+from ._gradcam import GradCAMDisplay, grad_cam
+from ._history import HistoryDisplay
+from ._images import AugmentationDisplay, MisclassifiedDisplay
+from ._tuning import LRFinderDisplay, ThresholdDisplay
+
+__all__ = [
+    "AugmentationDisplay",
+    "ConfusionDisplay",
+    "GradCAMDisplay",
+    "HistoryDisplay",
+    "LRFinderDisplay",
+    "MisclassifiedDisplay",
+    "ThresholdDisplay",
+    "grad_cam",
+]

@@ -1,0 +1,356 @@
+"""Grids of images: the most confidently wrong predictions, and what augmentation does."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._base import axes_grid, images_of, model_images, pyplot, show_image
+
+_EPSILON = 1e-12  # the smallest probability a loss is taken of
+
+
+class MisclassifiedDisplay:
+    """The most confidently wrong predictions, worst first ("top losses"): each image
+    with its true label, the predicted one and its probability, and the loss.
+
+    Use :meth:`from_estimator` or :meth:`from_predictions`. With ``gradcam=True``
+    each image carries a Grad-CAM heat map of the evidence for the predicted class.
+
+    Parameters
+    ----------
+    images : list of ndarray
+        The wrongly predicted images, worst first.
+    true_labels, predicted_labels : list
+        A label each (a tuple of labels each, for multi-label data).
+    probabilities : list
+        The probability of each predicted label (a tuple, for multi-label data).
+    losses : ndarray of shape (n_images,)
+        The log-loss of each image (the mean binary one, for multi-label), decreasing.
+    indices : ndarray of shape (n_images,)
+        The images' positions in the ``X`` given.
+    heatmaps : ndarray of shape (n_images, height, width) or None, default=None
+
+    Attributes
+    ----------
+    n_wrong : int
+        How many images were predicted wrongly in all (the grid shows the first).
+    figure_ : matplotlib Figure
+    axes_ : ndarray of matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from toonsklearn.plotting import MisclassifiedDisplay
+    >>> images = np.zeros((3, 8, 8, 3), dtype=np.uint8)
+    >>> proba = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8]])
+    >>> display = MisclassifiedDisplay.from_predictions(
+    ...     images, ["jerry", "jerry", "tom"], proba, labels=["jerry", "tom"])
+    >>> display.indices, display.predicted_labels
+    (array([1]), ['tom'])
+    """
+
+    def __init__(self, images, true_labels, predicted_labels, probabilities, losses, *,
+                 indices, heatmaps=None, n_wrong=None):
+        self.images = list(images)
+        self.true_labels = list(true_labels)
+        self.predicted_labels = list(predicted_labels)
+        self.probabilities = list(probabilities)
+        self.losses = np.asarray(losses, dtype=float)
+        self.indices = np.asarray(indices, dtype=np.intp)
+        self.heatmaps = heatmaps
+        self.n_wrong = len(self.indices) if n_wrong is None else n_wrong
+
+    @classmethod
+    def from_estimator(cls, estimator, X, y, *, n_images=9, gradcam=False, layer=None,
+                       ax=None, ncols=None) -> MisclassifiedDisplay:
+        """The images of ``X`` that ``estimator`` gets most confidently wrong.
+
+        Parameters
+        ----------
+        estimator : fitted CNNClassifier, TransferClassifier, MultiLabelCNN or Pipeline
+        X : array-like
+            Images or file paths; the grid shows them as the model takes them (at its
+            input size).
+        y : array-like
+            The true labels (an indicator matrix or label sets, for multi-label).
+        n_images : int, default=9
+            Most images to show.
+        gradcam : bool, default=False
+            Draw a Grad-CAM heat map of the predicted class over each image.
+        layer : str or None, default=None
+            The Grad-CAM layer, as in :func:`grad_cam`.
+        ax : array of matplotlib Axes or None, default=None
+        ncols : int or None, default=None
+
+        Returns
+        -------
+        display : MisclassifiedDisplay
+        """
+        from ..estimators import MultiLabelCNN
+        from ..estimators._base import final_step
+
+        final = final_step(estimator)[1]
+        threshold = (final._thresholds() if isinstance(final, MultiLabelCNN)
+                     and getattr(final, "target_kind_", "labels") != "labels" else 0.5)
+        proba = estimator.predict_proba(X)
+        wrong = _Wrong(y, proba, np.asarray(estimator.classes_), threshold, n_images)
+        heatmaps = None
+        if gradcam and len(wrong.indices):
+            from sklearn.utils import _safe_indexing
+
+            from ._gradcam import grad_cam
+
+            heatmaps, images, _, _ = grad_cam(estimator, _safe_indexing(X, wrong.indices),
+                                              layer=layer)
+        else:
+            images = model_images(estimator, X, wrong.indices)[1] if len(wrong.indices) else []
+        return wrong.display(cls, images, heatmaps).plot(ax=ax, ncols=ncols)
+
+    @classmethod
+    def from_predictions(cls, X, y_true, y_proba, *, labels, threshold=0.5, n_images=9,
+                         ax=None, ncols=None) -> MisclassifiedDisplay:
+        """The images of ``X`` whose probabilities ``y_proba`` are most confidently wrong.
+
+        Parameters
+        ----------
+        X : array-like
+            Images ``(n, height, width[, channels])`` or file paths (only the images
+            shown are read).
+        y_true : array-like
+            The true labels (an indicator matrix or label sets, for multi-label).
+        y_proba : array-like of shape (n_samples, n_classes)
+            Probabilities, columns in ``labels`` order.
+        labels : array-like of shape (n_classes,)
+            The classes (``estimator.classes_``).
+        threshold : float or array-like of shape (n_classes,), default=0.5
+            For multi-label data: the probability at which a label is predicted.
+        n_images : int, default=9
+        ax : array of matplotlib Axes or None, default=None
+        ncols : int or None, default=None
+
+        Returns
+        -------
+        display : MisclassifiedDisplay
+        """
+        wrong = _Wrong(y_true, y_proba, np.asarray(labels), threshold, n_images)
+        if len(X) != len(wrong.proba):
+            raise ValueError(f"X has {len(X)} images but y_proba {len(wrong.proba)} rows.")
+        return wrong.display(cls, images_of(X, wrong.indices), None).plot(ax=ax, ncols=ncols)
+
+    def plot(self, ax=None, *, ncols=None, alpha=0.45) -> MisclassifiedDisplay:
+        """Draw the grid: one image a panel, worst first.
+
+        Returns
+        -------
+        display : MisclassifiedDisplay
+            With ``figure_`` and ``axes_`` set.
+        """
+        figure, axes = axes_grid(len(self.images), ax, ncols=ncols)
+        if not self.images:
+            axes[0].set_axis_off()
+            axes[0].text(0.5, 0.5, "No misclassified images", ha="center", va="center")
+        for k, panel in enumerate(axes[:len(self.images)]):
+            heatmap = None if self.heatmaps is None else self.heatmaps[k]
+            show_image(panel, self.images[k], self._title(k), heatmap=heatmap, alpha=alpha,
+                       title_color="tab:red")
+        shown = f"{len(self.images)} of {self.n_wrong}" if self.n_wrong else "0"
+        figure.suptitle(f"Misclassified, most confident first ({shown})", fontsize="medium")
+        self.figure_, self.axes_ = figure, axes
+        return self
+
+    def _title(self, k: int) -> str:
+        true, predicted, probability = (self.true_labels[k], self.predicted_labels[k],
+                                        self.probabilities[k])
+        if isinstance(true, tuple):
+            true_text = ", ".join(map(str, true)) or "none"
+            predicted_text = ", ".join(f"{label} {p:.2f}"
+                                       for label, p in zip(predicted, probability,
+                                                           strict=True)) or "none"
+        else:
+            true_text, predicted_text = str(true), f"{predicted} ({probability:.2f})"
+        return f"true: {true_text}\npred: {predicted_text}\nloss {self.losses[k]:.2f}"
+
+
+class _Wrong:
+    """Which images are predicted wrongly, by how much, worst first."""
+
+    def __init__(self, y_true, y_proba, labels: np.ndarray, threshold, n_images: int):
+        if not (isinstance(n_images, (int, np.integer)) and n_images >= 1):
+            raise ValueError(f"n_images must be a positive int; received {n_images!r}.")
+        proba = np.asarray(y_proba, dtype=float)
+        if proba.ndim != 2 or proba.shape[1] != len(labels):
+            raise ValueError(
+                f"y_proba must have shape (n_samples, {len(labels)}), a column per label "
+                f"in {list(labels)}; received shape {proba.shape}."
+            )
+        self.proba, self.labels = proba, labels
+        self.multilabel = _is_multilabel(y_true)
+        if self.multilabel:
+            from ._confusion import _indicator
+
+            truth = _indicator(y_true, labels, len(labels))
+            predicted = proba >= np.asarray(threshold, dtype=float)
+            clipped = np.clip(proba, _EPSILON, 1 - _EPSILON)
+            losses = -np.mean(truth * np.log(clipped) + (1 - truth) * np.log(1 - clipped),
+                              axis=1)
+            is_wrong = (predicted != truth.astype(bool)).any(axis=1)
+            self.truth, self.predicted = truth.astype(bool), predicted
+        else:
+            truth = np.asarray(y_true).ravel()
+            known = {label: i for i, label in enumerate(labels.tolist())}
+            unknown = [t for t in truth.tolist() if t not in known]
+            if unknown:
+                raise ValueError(f"y_true holds {unknown[0]!r}, which is not one of the "
+                                 f"labels {list(labels)}.")
+            columns = np.array([known[t] for t in truth.tolist()], dtype=np.intp)
+            losses = -np.log(np.clip(proba[np.arange(len(proba)), columns], _EPSILON, 1))
+            self.truth, self.predicted = columns, proba.argmax(axis=1)
+            is_wrong = self.predicted != columns
+        if len(truth) != len(proba):
+            raise ValueError(f"y_true has {len(truth)} rows but y_proba {len(proba)}.")
+        wrong = np.flatnonzero(is_wrong)
+        order = wrong[np.argsort(-losses[wrong], kind="stable")]
+        self.n_wrong = len(order)
+        self.indices, self.losses = order[:n_images], losses[order[:n_images]]
+
+    def display(self, cls, images, heatmaps):
+        names, proba = self.labels.tolist(), self.proba  # plain Python labels
+        if self.multilabel:
+            def chosen(row):
+                return np.flatnonzero(row).tolist()
+
+            true = [tuple(names[j] for j in chosen(self.truth[i])) for i in self.indices]
+            predicted = [tuple(names[j] for j in chosen(self.predicted[i]))
+                         for i in self.indices]
+            probabilities = [tuple(float(proba[i, j]) for j in chosen(self.predicted[i]))
+                             for i in self.indices]
+        else:
+            true = [names[self.truth[i]] for i in self.indices]
+            predicted = [names[self.predicted[i]] for i in self.indices]
+            probabilities = [float(proba[i, self.predicted[i]]) for i in self.indices]
+        return cls(images, true, predicted, probabilities, self.losses, indices=self.indices,
+                   heatmaps=heatmaps, n_wrong=self.n_wrong)
+
+
+def _is_multilabel(y_true) -> bool:
+    from sklearn.utils.multiclass import type_of_target
+
+    try:
+        kind = type_of_target(y_true)
+    except ValueError:  # scikit-learn refuses sequences of sequences: label sets
+        return True
+    return kind == "multilabel-indicator" or (kind == "unknown" and len(y_true) > 0 and all(
+        isinstance(row, (set, frozenset, list, tuple)) for row in y_true))
+
+
+class AugmentationDisplay:
+    """A few images, each under several random draws of an estimator's ``augment=``
+    policy, at the estimator's input size, as training sees them (the same Keras
+    layers, in training mode).
+
+    Use :meth:`from_estimator`; the estimator need not be fitted.
+
+    Parameters
+    ----------
+    images : ndarray of shape (n_images, height, width, channels)
+    augmented : ndarray of shape (n_images, n_draws, height, width, channels)
+    augment : str or dict
+        The policy drawn.
+
+    Attributes
+    ----------
+    figure_ : matplotlib Figure
+    axes_ : ndarray of matplotlib Axes of shape (n_images, n_draws + 1)
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from toonsklearn import CNNClassifier
+    >>> from toonsklearn.datasets import make_toons
+    >>> from toonsklearn.plotting import AugmentationDisplay
+    >>> X, _ = make_toons(4, image_size=16, random_state=0)
+    >>> display = AugmentationDisplay.from_estimator(CNNClassifier(augment="light"), X,
+    ...                                              n_images=2, n_draws=3, random_state=0)
+    >>> display.augmented.shape
+    (2, 3, 16, 16, 3)
+    """
+
+    def __init__(self, images, augmented, *, augment):
+        self.images = np.asarray(images)
+        self.augmented = np.asarray(augmented)
+        self.augment = augment
+
+    @classmethod
+    def from_estimator(cls, estimator, X, *, n_images=4, n_draws=5, random_state=None,
+                       ax=None) -> AugmentationDisplay:
+        """Draw ``estimator``'s augmentation over the first ``n_images`` of ``X``.
+
+        Parameters
+        ----------
+        estimator : CNNClassifier, TransferClassifier, MultiLabelCNN or Pipeline
+            With ``augment`` set; fitted or not.
+        X : array-like
+            Images or file paths.
+        n_images : int, default=4
+        n_draws : int, default=5
+            Random draws per image.
+        random_state : int or None, default=None
+            Seeds the draws; None draws anew each time.
+        ax : array of matplotlib Axes of shape (n_images, n_draws + 1) or None
+
+        Returns
+        -------
+        display : AugmentationDisplay
+        """
+        import tensorflow as tf
+
+        from ..augment import augmentation_layers
+
+        for name, value in (("n_images", n_images), ("n_draws", n_draws)):
+            if not (isinstance(value, (int, np.integer)) and value >= 1):
+                raise ValueError(f"{name} must be a positive int; received {value!r}.")
+        final, images = model_images(estimator, X, np.arange(min(n_images, len(X))),
+                                     fitted=False)
+        if not final.augment:
+            raise ValueError(
+                f"{type(final).__name__} has augment={final.augment!r}: training sees the "
+                "images as they are. Set augment ('light', 'strong' or a dict) to preview it."
+            )
+        layers = augmentation_layers(final.augment, seed=random_state)
+        batch = tf.convert_to_tensor(images, tf.float32)
+        draws = []
+        for _ in range(n_draws):
+            x = batch
+            for layer in layers:
+                x = layer(x, training=True)
+            draws.append(np.clip(x.numpy(), 0, 255))
+        augmented = np.stack(draws, axis=1).astype(images.dtype)
+        return cls(images, augmented, augment=final.augment).plot(ax=ax)
+
+    def plot(self, ax=None) -> AugmentationDisplay:
+        """Draw one row per image: the image, then its draws."""
+        n_images, n_draws = self.augmented.shape[:2]
+        if ax is None:
+            figure, axes = pyplot().subplots(
+                n_images, n_draws + 1, figsize=(1.8 * (n_draws + 1), 1.9 * n_images),
+                squeeze=False, layout="constrained")
+        else:
+            axes = np.asarray(ax, dtype=object)
+            if axes.size != n_images * (n_draws + 1):
+                raise ValueError(
+                    f"ax holds {axes.size} Axes; this display draws {n_images} rows of "
+                    f"{n_draws + 1} (the image and its draws)."
+                )
+            axes = axes.reshape(n_images, n_draws + 1)
+            figure = axes[0, 0].figure
+        for row in range(n_images):
+            show_image(axes[row, 0], self.images[row], "original" if row == 0 else None)
+            for draw in range(n_draws):
+                show_image(axes[row, draw + 1], self.augmented[row, draw],
+                           f"draw {draw + 1}" if row == 0 else None)
+        figure.suptitle(f"augment={self.augment!r}", fontsize="medium")
+        self.figure_, self.axes_ = figure, axes
+        return self

@@ -1,0 +1,224 @@
+"""What the tuning tools measured: the learning-rate range test and per-label threshold
+curves."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._base import check_labels, pyplot
+
+
+class LRFinderDisplay:
+    """The learning-rate range test's curve: smoothed loss against learning rate (log
+    scale), the suggested rate marked.
+
+    Use :meth:`from_estimator` (runs :func:`toonsklearn.tuning.lr_find`) or
+    :meth:`from_result`.
+
+    Parameters
+    ----------
+    learning_rates, losses : array-like of shape (n_steps,)
+    suggestion : float
+
+    Attributes
+    ----------
+    figure_ : matplotlib Figure
+    ax_ : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from toonsklearn.plotting import LRFinderDisplay
+    >>> display = LRFinderDisplay([1e-4, 1e-3, 1e-2], [0.7, 0.5, 0.9], 1e-4).plot()
+    >>> display.ax_.get_xscale()
+    'log'
+    """
+
+    def __init__(self, learning_rates, losses, suggestion: float):
+        self.learning_rates = np.asarray(learning_rates, dtype=float)
+        self.losses = np.asarray(losses, dtype=float)
+        self.suggestion = float(suggestion)
+
+    @classmethod
+    def from_result(cls, result, *, ax=None) -> LRFinderDisplay:
+        """Draw an :class:`~toonsklearn.tuning.LRFinderResult`."""
+        return cls(result.learning_rates, result.losses, result.suggestion).plot(ax=ax)
+
+    @classmethod
+    def from_estimator(cls, estimator, X, y, *, ax=None, **lr_find_params) -> LRFinderDisplay:
+        """Run :func:`toonsklearn.tuning.lr_find` (``lr_find_params`` go to it) and draw it."""
+        from ..tuning import lr_find
+
+        return cls.from_result(lr_find(estimator, X, y, **lr_find_params), ax=ax)
+
+    def plot(self, ax=None) -> LRFinderDisplay:
+        """Draw the curve.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or None, default=None
+            Where to draw; None makes a new figure.
+
+        Returns
+        -------
+        display : LRFinderDisplay
+            With ``figure_`` and ``ax_`` set.
+        """
+        if ax is None:
+            _, ax = pyplot().subplots(layout="constrained")
+        ax.plot(self.learning_rates, self.losses)
+        ax.set_xscale("log")
+        ax.axvline(self.suggestion, linestyle="--", color="tab:red",
+                   label=f"suggestion {self.suggestion:.2g}")
+        ax.set_xlabel("learning rate")
+        ax.set_ylabel("training loss (smoothed)")
+        ax.set_title("Learning-rate range test")
+        ax.legend()
+        self.figure_, self.ax_ = ax.figure, ax
+        return self
+
+
+class ThresholdDisplay:
+    """Per-label threshold curves of a multi-label model: the metric against the
+    decision threshold, each label's chosen threshold marked.
+
+    Use :meth:`from_estimator` on held-out images (the marks are the estimator's
+    ``threshold``), or :meth:`from_predictions` with probabilities of your own, such as
+    out-of-fold ones.
+
+    Parameters
+    ----------
+    thresholds, scores : list of ndarray
+        Per label, the candidate thresholds (increasing) and the metric at each.
+    chosen : ndarray of shape (n_labels,)
+        The threshold marked on each curve.
+    display_labels : array-like of shape (n_labels,)
+    metric : str
+        The metric's name, for the axis.
+
+    Attributes
+    ----------
+    figure_ : matplotlib Figure
+    ax_ : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from toonsklearn.plotting import ThresholdDisplay
+    >>> Y = np.array([[1, 0], [0, 1], [1, 0], [0, 0]])
+    >>> proba = np.array([[0.9, 0.2], [0.3, 0.4], [0.6, 0.1], [0.2, 0.3]])
+    >>> display = ThresholdDisplay.from_predictions(Y, proba, labels=["tom", "jerry"])
+    >>> [text.get_text() for text in display.ax_.get_legend().get_texts()]
+    ['tom (0.5: 1.00)', 'jerry (0.5: 0.00)']
+    """
+
+    def __init__(self, thresholds, scores, chosen, *, display_labels, metric: str = "f1"):
+        self.thresholds = [np.asarray(t, dtype=float) for t in thresholds]
+        self.scores = [np.asarray(s, dtype=float) for s in scores]
+        self.chosen = np.asarray(chosen, dtype=float)
+        self.display_labels = check_labels(display_labels, len(self.thresholds), "thresholds")
+        self.metric = metric
+
+    @classmethod
+    def from_estimator(cls, estimator, X, y, *, metric="f1", ax=None) -> ThresholdDisplay:
+        """The curves of a fitted multi-label estimator's probabilities on ``X``, with
+        its ``threshold`` marked.
+
+        Parameters
+        ----------
+        estimator : fitted MultiLabelCNN or Pipeline ending in one
+        X : array-like
+            Held-out images or file paths.
+        y : array-like
+            Their labels: an indicator matrix or label sets.
+        metric : {"f1", "precision", "recall", "balanced_accuracy"} or callable, \
+default="f1"
+        ax : matplotlib Axes or None, default=None
+
+        Returns
+        -------
+        display : ThresholdDisplay
+        """
+        from ..estimators import MultiLabelCNN
+        from ..estimators._base import final_step
+
+        final = final_step(estimator)[1]
+        if not isinstance(final, MultiLabelCNN) or getattr(final, "target_kind_",
+                                                           "labels") == "labels":
+            raise TypeError(
+                "ThresholdDisplay draws the per-label thresholds of a MultiLabelCNN fitted "
+                f"on multi-label targets; received {type(final).__name__}"
+                + (" fitted on one label per image." if isinstance(final, MultiLabelCNN)
+                   else ".")
+            )
+        return cls.from_predictions(y, estimator.predict_proba(X), labels=final.classes_,
+                                    threshold=final._thresholds(), metric=metric, ax=ax)
+
+    @classmethod
+    def from_predictions(cls, y_true, y_proba, *, labels=None, threshold=0.5, metric="f1",
+                         ax=None) -> ThresholdDisplay:
+        """The curves of probabilities ``y_proba`` against ``y_true``.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_samples, n_labels) or label sets
+        y_proba : array-like of shape (n_samples, n_labels)
+        labels : array-like of shape (n_labels,) or None, default=None
+            The labels in column order; None numbers the columns.
+        threshold : float or array-like of shape (n_labels,), default=0.5
+            The thresholds to mark.
+        metric : {"f1", "precision", "recall", "balanced_accuracy"} or callable, \
+default="f1"
+        ax : matplotlib Axes or None, default=None
+
+        Returns
+        -------
+        display : ThresholdDisplay
+        """
+        from ..tuning._thresholds import metric_function, threshold_scores
+        from ._confusion import _indicator
+
+        proba = np.asarray(y_proba, dtype=float)
+        if proba.ndim != 2:
+            raise ValueError(f"y_proba must be (n_samples, n_labels); received shape "
+                             f"{proba.shape}.")
+        score = metric_function(metric)
+        truth = _indicator(y_true, labels, proba.shape[1])
+        if len(truth) != len(proba):
+            raise ValueError(f"y_true has {len(truth)} rows but y_proba {len(proba)}.")
+        chosen = np.broadcast_to(np.asarray(threshold, dtype=float), proba.shape[1:])
+        grid = np.linspace(0, 1, 101)
+        curves = [threshold_scores(truth[:, k], proba[:, k], score,
+                                   extra=np.append(grid, chosen[k]))
+                  for k in range(proba.shape[1])]
+        name = metric if isinstance(metric, str) else getattr(metric, "__name__", "score")
+        return cls([c[0] for c in curves], [c[1] for c in curves], chosen,
+                   display_labels=np.arange(proba.shape[1]) if labels is None else labels,
+                   metric=name).plot(ax=ax)
+
+    def plot(self, ax=None) -> ThresholdDisplay:
+        """Draw one curve per label, its chosen threshold marked.
+
+        Returns
+        -------
+        display : ThresholdDisplay
+            With ``figure_`` and ``ax_`` set.
+        """
+        if ax is None:
+            _, ax = pyplot().subplots(layout="constrained")
+        for label, thresholds, scores, chosen in zip(self.display_labels, self.thresholds,
+                                                     self.scores, self.chosen, strict=True):
+            at = scores[np.searchsorted(thresholds, chosen)]
+            (line,) = ax.plot(thresholds, scores, drawstyle="steps-post",
+                              label=f"{label} ({chosen:.2g}: {at:.2f})")
+            ax.plot([chosen], [at], marker="o", color=line.get_color())
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("threshold")
+        ax.set_ylabel(self.metric.replace("_", " "))
+        ax.set_title("Per-label thresholds")
+        ax.legend(fontsize="small", title="label (threshold: score)")
+        self.figure_, self.ax_ = ax.figure, ax
+        return self
