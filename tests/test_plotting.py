@@ -9,6 +9,7 @@ from sklearn.pipeline import make_pipeline
 
 from toonsklearn import CNNClassifier, ImageFolderLoader, MultiLabelCNN, TransferClassifier
 from toonsklearn.datasets import make_toons
+from toonsklearn.exceptions import ToonsklearnWarning
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
@@ -121,6 +122,13 @@ def test_history_display_refuses_what_has_no_epochs(named_toons):
         HistoryDisplay(history).plot(ax=ax)
 
 
+def test_history_read_back_from_a_csv_file_draws_the_same(cnn, tmp_path):
+    cnn.history_.to_csv(tmp_path / "history.csv")
+    again = HistoryDisplay.from_history(pd.read_csv(tmp_path / "history.csv"))
+    assert again.quantities == ["accuracy", "loss"] and again.best_epoch == cnn.best_epoch_
+    assert again.axes_[0].get_xlabel() == "epoch"
+
+
 def test_history_display_draws_into_the_callers_axes():
     history = pd.DataFrame({"loss": [1.0, 0.5], "accuracy": [0.5, 0.7]})
     figure, axes = plt.subplots(1, 3)
@@ -152,6 +160,9 @@ def test_confusion_matrix_of_a_pipeline_on_paths(tmp_path):
     pipe.fit(train.paths, names)
     display = ConfusionDisplay.from_estimator(pipe, train.paths, names)
     assert tick_names(display.ax_) == sorted(train.target_names)
+    renamed = ConfusionDisplay.from_estimator(pipe, train.paths, names,
+                                              display_labels=["J", "T"])
+    assert tick_names(renamed.ax_) == ["J", "T"]
 
 
 def test_multilabel_confusion_gives_one_two_by_two_matrix_per_named_label():
@@ -178,8 +189,18 @@ def test_confusion_display_refuses_bad_arguments():
         ConfusionDisplay(np.zeros((2, 3)), display_labels=["a", "b"])
     with pytest.raises(ValueError, match="indicator matrix with 2 columns"):
         ConfusionDisplay.from_predictions(np.zeros((3, 3)), np.zeros((3, 2), dtype=int))
-    with pytest.raises(ValueError, match="no classes_"):
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
         ConfusionDisplay.from_estimator(CNNClassifier(), np.zeros((2, 8, 8, 3)), [0, 1])
+    with pytest.raises(ValueError, match="y_true has 3 rows but y_pred 2"):
+        ConfusionDisplay.from_predictions(np.zeros((3, 2)), np.zeros((2, 2), dtype=int))
+
+
+def test_confusion_display_draws_into_one_given_axes():
+    figure, axes = plt.subplots(1, 1, squeeze=False)
+    display = ConfusionDisplay.from_predictions(["a", "b"], ["a", "a"], ax=axes)
+    assert display.ax_ is axes[0, 0] and display.figure_ is figure
 
 
 # ---------------------------------------------------------------------- misclassified
@@ -239,6 +260,34 @@ def test_misclassified_grid_for_multilabel_and_for_none_wrong():
     assert right.n_wrong == 0 and texts(right.axes_[0]) == ["No misclassified images"]
 
 
+@pytest.mark.parametrize("sets", [[("jerry", "tom")] * 4,
+                                  [("jerry",), ("tom",), ("jerry",), ("tom",)]])
+def test_misclassified_label_sets_of_one_size_are_multilabel(sets):
+    proba = np.array([[0.9, 0.8], [0.2, 0.1], [0.6, 0.3], [0.3, 0.7]])
+    images = np.zeros((4, 8, 8, 3), dtype=np.uint8)
+    indicator = np.array([[1 if n in row else 0 for n in ("jerry", "tom")] for row in sets])
+    expected = MisclassifiedDisplay.from_predictions(images, indicator, proba,
+                                                     labels=["jerry", "tom"])
+    for y in (sets, np.array([np.array(row) for row in sets] + [None], dtype=object)[:-1]):
+        display = MisclassifiedDisplay.from_predictions(images, y, proba,
+                                                        labels=["jerry", "tom"])
+        np.testing.assert_array_equal(display.indices, expected.indices)
+        np.testing.assert_allclose(display.losses, expected.losses)
+        assert all(isinstance(labels, tuple) for labels in display.true_labels)
+
+
+def test_misclassified_grid_of_a_scikit_learn_pipeline_shows_the_images_given(named_toons):
+    from sklearn.linear_model import LogisticRegression
+
+    from toonsklearn import ImageTransformer
+
+    X, y = named_toons
+    pipe = make_pipeline(ImageTransformer(flatten=True), LogisticRegression(max_iter=1000))
+    display = MisclassifiedDisplay.from_estimator(pipe.fit(X[:20], y[:20]), X, y)
+    assert display.n_wrong > 0
+    np.testing.assert_array_equal(display.images[0], X[display.indices[0]])
+
+
 def test_misclassified_display_refuses_mismatched_inputs():
     images = np.zeros((2, 8, 8, 3), dtype=np.uint8)
     with pytest.raises(ValueError, match=r"shape \(n_samples, 3\)"):
@@ -250,6 +299,15 @@ def test_misclassified_display_refuses_mismatched_inputs():
     with pytest.raises(ValueError, match="n_images must be a positive int"):
         MisclassifiedDisplay.from_predictions(images, ["a", "b"], np.ones((2, 2)) / 2,
                                               labels=["a", "b"], n_images=0)
+    with pytest.raises(ValueError, match="y_true has 1 rows but y_proba 2"):
+        MisclassifiedDisplay.from_predictions(images, ["a"], np.ones((2, 2)) / 2,
+                                              labels=["a", "b"])
+    with pytest.raises(ValueError, match=r"threshold has shape \(3,\)"):
+        MisclassifiedDisplay.from_predictions(images, [[1, 0], [0, 1]], np.ones((2, 2)) / 2,
+                                              labels=["a", "b"], threshold=[0.5] * 3)
+    with pytest.raises(ValueError, match="n_images must be a positive int"):
+        MisclassifiedDisplay.from_predictions(images, ["a", "b"], np.ones((2, 2)) / 2,
+                                              labels=["a", "b"], n_images=True)
     with pytest.raises(ValueError, match="X has 1 images but y_proba 2 rows"):
         MisclassifiedDisplay.from_predictions(images[:1], ["a", "b"], [[1, 0], [1, 0]],
                                               labels=["a", "b"])
@@ -310,12 +368,24 @@ def test_grad_cam_refuses_unknown_layers_targets_and_unfitted_models(square_find
 
 def test_grad_cam_looks_inside_a_backbone(named_toons):
     X, y = named_toons
-    clf = TransferClassifier("mobilenet_v2", weights=None, input_size=(32, 32), epochs=1,
-                             **SHARED).fit(X, y)
+    clf = TransferClassifier("mobilenet_v2", weights=None, input_size=(64, 64), epochs=1,
+                             **SHARED).fit(X[:32], y[:32])
     heatmaps, images, targets, layer = grad_cam(clf, X[:3])
     assert layer == "out_relu"  # MobileNetV2's last convolution, after batch norm
-    assert heatmaps.shape == (3, 32, 32) and images.shape == (3, 32, 32, 3)
+    assert heatmaps.shape == (3, 64, 64) and images.shape == (3, 64, 64, 3)
     assert set(targets) <= {"jerry", "tom"}
+    small = TransferClassifier("mobilenet_v2", weights=None, input_size=(32, 32), epochs=1,
+                               **SHARED).fit(X[:32], y[:32])
+    with pytest.warns(ToonsklearnWarning, match="1x1 maps at input size"):
+        grad_cam(small, X[:1])
+
+
+def test_grad_cam_follows_a_layer_before_any_weight(square_finder):
+    clf, X, _, _ = square_finder
+    heatmaps, _, _, layer = grad_cam(clf, X[:2], layer="preprocessing")
+    assert layer == "preprocessing" and heatmaps.max() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="'pixels' is the network's input"):
+        grad_cam(clf, X[:2], layer="pixels")
 
 
 # ----------------------------------------------------------------------- augmentation
@@ -337,6 +407,13 @@ def test_augmentation_preview_draws_the_policy_at_the_models_input_size(named_to
     assert [ax.get_title() for ax in display.axes_[0]] == ["original"] + [
         f"draw {k}" for k in range(1, 5)]
     assert not hasattr(estimator, "image_shape_")  # the caller's estimator untouched
+
+
+def test_augmentation_preview_of_a_fitted_estimator_uses_its_input_size(named_toons):
+    X, y = named_toons
+    fitted = CNNClassifier(augment="light", epochs=1, **TINY).fit(X[:16, :12, :12], y[:16])
+    display = AugmentationDisplay.from_estimator(fitted, X, n_images=1, n_draws=2)
+    assert display.augmented.shape == (1, 2, 12, 12, 3)
 
 
 def test_augmentation_preview_of_a_flip_only_policy_flips(named_toons):
@@ -391,6 +468,12 @@ def test_threshold_display_marks_each_labels_threshold_on_its_curve():
         assert mark.get_ydata()[0] == pytest.approx(expected)
     with pytest.raises(TypeError, match="MultiLabelCNN fitted on multi-label targets"):
         ThresholdDisplay.from_estimator(CNNClassifier(), X, Y)
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        ThresholdDisplay.from_estimator(MultiLabelCNN(), X, Y)
+    with pytest.raises(ValueError, match=r"threshold has shape \(3,\)"):
+        ThresholdDisplay.from_predictions(Y, proba, threshold=[0.5] * 3)
 
 
 def test_threshold_display_from_predictions_and_a_callable_metric():

@@ -9,8 +9,8 @@ import numpy as np
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.class_weight import compute_sample_weight
-from sklearn.utils.multiclass import type_of_target
 
+from .._targets import check_thresholds, multilabel_kind
 from ._base import ImageClassifierBase
 from ._cnn import CNN_CONSTRAINTS, scratch_network
 from ._docs import Shared, fill_doc, shared
@@ -149,7 +149,7 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
 
     def _encode_target(self, y, *, reset: bool) -> np.ndarray:
         if reset:
-            self.target_kind_ = _multilabel_kind(y)
+            self.target_kind_ = multilabel_kind(y)
             if self.target_kind_ == "sets":
                 self.label_binarizer_ = MultiLabelBinarizer().fit(y)
                 self.classes_ = self.label_binarizer_.classes_
@@ -196,21 +196,7 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
 
     def _thresholds(self) -> np.ndarray:
         """``threshold`` as one value per label, checked against ``classes_``."""
-        try:
-            threshold = np.asarray(self.threshold, dtype=float)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"threshold must be a float or one float per label (in classes_ order: "
-                f"{list(self.classes_)}); received {self.threshold!r}."
-            ) from None
-        if threshold.ndim > 1 or (threshold.ndim == 1 and len(threshold) != len(self.classes_)):
-            raise ValueError(
-                f"threshold has shape {threshold.shape}; give one float or one value per "
-                f"label: {len(self.classes_)} for classes_ {list(self.classes_)}."
-            )
-        if not ((threshold >= 0) & (threshold <= 1)).all():  # NaN too
-            raise ValueError(f"threshold values must lie in [0, 1]; received {self.threshold!r}.")
-        return threshold
+        return check_thresholds(self.threshold, self.classes_)
 
     def _stratify(self, y):
         return super()._stratify(y) if self.target_kind_ == "labels" else None
@@ -245,19 +231,3 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
         tags.classifier_tags.multi_label = True
         tags.target_tags.multi_output = True
         return tags
-
-
-def _multilabel_kind(y) -> str:
-    """"indicator" (0/1 matrix), "sets" (a sequence of label collections) or "labels" (1-D)."""
-    try:
-        if type_of_target(y) == "multilabel-indicator":
-            return "indicator"
-    except ValueError:  # sklearn refuses sequences of sequences: label sets
-        pass
-    is_sequence = isinstance(y, (list, tuple)) or (
-        isinstance(y, np.ndarray) and y.dtype == object and y.ndim == 1)
-    if is_sequence and len(y) and all(
-        isinstance(r, (set, frozenset, list, tuple, np.ndarray)) for r in y
-    ):
-        return "sets"
-    return "labels"

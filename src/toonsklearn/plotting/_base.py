@@ -27,6 +27,9 @@ def axes_grid(n: int, ax=None, *, ncols: int | None = None, cell=(2.2, 2.4)):
 
     Returns the figure and a flat array of the Axes used.
     """
+    if ncols is not None and (isinstance(ncols, bool) or not isinstance(ncols, int)
+                              or ncols < 1):
+        raise ValueError(f"ncols must be a positive int or None; received {ncols!r}.")
     plt = pyplot()
     n_panels = max(n, 1)
     if ax is None:
@@ -77,8 +80,8 @@ def model_images(estimator, X, indices=None, *, fitted: bool = True):
     the images ``X[indices]`` as its network takes them: through the Pipeline's earlier
     steps, decoded from files where they are paths, at the model's input size.
 
-    With ``fitted=False`` the estimator need not be fitted: the images come at the size
-    a fit would choose, and unfitted earlier steps are fitted on a copy.
+    With ``fitted=False`` the estimator need not be fitted: an unfitted one gets the
+    images at the size a fit would choose, and unfitted earlier steps are fitted on a copy.
     """
     from sklearn.base import clone
     from sklearn.exceptions import NotFittedError
@@ -109,8 +112,9 @@ def model_images(estimator, X, indices=None, *, fitted: bool = True):
         raise NotFittedError(
             f"This {type(final).__name__} is not fitted yet; call fit before drawing it."
         )
-    owner = final if fitted else clone(final)  # a fresh copy learns the size, not the caller's
-    source = owner._as_source(X, reset=not fitted)
+    trained = hasattr(final, "model_")  # its own size; else a copy learns the size a fit would
+    owner = final if trained else clone(final)
+    source = owner._as_source(X, reset=not trained)
     with source.our_errors():
         return final, source.take(np.arange(len(source)))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._targets import indicator_matrix, multilabel_kind
 from ._base import axes_grid, check_labels, pyplot
 
 _NORMALIZE = (None, "true", "pred", "all")
@@ -62,8 +63,8 @@ class ConfusionDisplay:
                                            "confusion_matrix")
 
     @classmethod
-    def from_estimator(cls, estimator, X, y, *, normalize=None, ax=None,
-                       **plot_kwargs) -> ConfusionDisplay:
+    def from_estimator(cls, estimator, X, y, *, normalize=None, display_labels=None,
+                       ax=None, **plot_kwargs) -> ConfusionDisplay:
         """The confusion matrix of ``estimator``'s predictions on ``X`` against ``y``.
 
         Parameters
@@ -78,6 +79,9 @@ class ConfusionDisplay:
         normalize : {"true", "pred", "all"} or None, default=None
             Counts, or fractions of each true class (rows), predicted class (columns)
             or of all images.
+        display_labels : array-like or None, default=None
+            Names to show instead of ``classes_`` (``load_image_folder``'s
+            ``target_names`` for an estimator fitted on its integer targets).
         ax : matplotlib Axes or array of Axes, default=None
         **plot_kwargs
             Passed to :meth:`plot`.
@@ -86,15 +90,16 @@ class ConfusionDisplay:
         -------
         display : ConfusionDisplay
         """
-        classes = getattr(estimator, "classes_", None)
-        if classes is None:
-            raise ValueError(f"{type(estimator).__name__} has no classes_: fit it first.")
-        return cls.from_predictions(y, estimator.predict(X), labels=classes,
-                                    normalize=normalize, ax=ax, **plot_kwargs)
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(estimator)
+        return cls.from_predictions(y, estimator.predict(X), labels=estimator.classes_,
+                                    normalize=normalize, display_labels=display_labels,
+                                    ax=ax, **plot_kwargs)
 
     @classmethod
-    def from_predictions(cls, y_true, y_pred, *, labels=None, normalize=None, ax=None,
-                         **plot_kwargs) -> ConfusionDisplay:
+    def from_predictions(cls, y_true, y_pred, *, labels=None, normalize=None,
+                         display_labels=None, ax=None, **plot_kwargs) -> ConfusionDisplay:
         """The confusion matrix of predictions ``y_pred`` against ``y_true``.
 
         Parameters
@@ -106,6 +111,8 @@ class ConfusionDisplay:
             The classes in display order (the indicator's column names, for
             multi-label); None takes the sorted classes present (column indices).
         normalize : {"true", "pred", "all"} or None, default=None
+        display_labels : array-like or None, default=None
+            Names to show instead of ``labels``, in the same order.
         ax : matplotlib Axes or array of Axes, default=None
         **plot_kwargs
             Passed to :meth:`plot`.
@@ -119,11 +126,15 @@ class ConfusionDisplay:
         if normalize not in _NORMALIZE:
             raise ValueError(f"normalize must be one of {list(_NORMALIZE)}; received "
                              f"{normalize!r}.")
-        predicted = np.asarray(y_pred)
-        if predicted.ndim == 2:
-            truth = _indicator(y_true, labels, predicted.shape[1])
+        predicted = np.asarray(y_pred) if multilabel_kind(y_pred) != "sets" else None
+        if predicted is None or predicted.ndim == 2:
+            if predicted is None:
+                predicted = indicator_matrix(y_pred, labels)
             if labels is None:
                 labels = np.arange(predicted.shape[1])
+            truth = indicator_matrix(y_true, labels)
+            if len(truth) != len(predicted):
+                raise ValueError(f"y_true has {len(truth)} rows but y_pred {len(predicted)}.")
             matrix = multilabel_confusion_matrix(truth, predicted).astype(float)
             if normalize is not None:
                 axis = {"true": 2, "pred": 1, "all": (1, 2)}[normalize]
@@ -136,7 +147,8 @@ class ConfusionDisplay:
                 labels = np.unique(np.concatenate([np.asarray(y_true).ravel(),
                                                    predicted.ravel()]))
             matrix = confusion_matrix(y_true, y_pred, labels=labels, normalize=normalize)
-        return cls(matrix, display_labels=labels).plot(ax=ax, **plot_kwargs)
+        shown = labels if display_labels is None else display_labels
+        return cls(matrix, display_labels=shown).plot(ax=ax, **plot_kwargs)
 
     def plot(self, ax=None, *, cmap="Blues", values_format=None, colorbar=True,
              xticks_rotation=None) -> ConfusionDisplay:
@@ -173,8 +185,8 @@ class ConfusionDisplay:
         else:
             side = max(4.0, 0.55 * len(names) + 2)
             if ax is None:
-                figure, ax = pyplot().subplots(figsize=(side + 1, side), layout="constrained")
-            figure, axes = ax.figure, np.array([ax], dtype=object)
+                ax = pyplot().subplots(figsize=(side + 1, side), layout="constrained")[1]
+            figure, axes = axes_grid(1, ax)
             matrices, ticks = [self.confusion_matrix], [names]
         self.displays_ = []
         for panel, matrix, tick_names in zip(axes, matrices, ticks, strict=True):
@@ -184,30 +196,8 @@ class ConfusionDisplay:
             if self.multilabel:
                 panel.set_title(tick_names[1])
             self.displays_.append(display)
+        if self.multilabel:  # one colour scale, so that the labels compare
+            for display in self.displays_:
+                display.im_.set_clim(self.confusion_matrix.min(), self.confusion_matrix.max())
         self.figure_, self.axes_, self.ax_ = figure, axes, axes[0]
         return self
-
-
-def _indicator(y_true, labels, n_labels: int) -> np.ndarray:
-    """``y_true`` as an indicator matrix over ``labels``: it may already be one, or be a
-    list of label sets."""
-    from sklearn.preprocessing import MultiLabelBinarizer
-    from sklearn.utils.multiclass import type_of_target
-
-    try:
-        is_indicator = type_of_target(y_true) == "multilabel-indicator"
-    except ValueError:  # scikit-learn refuses sequences of sequences: label sets
-        is_indicator = False
-    if is_indicator:
-        truth = np.asarray(y_true)
-    elif labels is None:
-        raise ValueError("Label sets need labels= (the estimator's classes_) to be put in "
-                         "the predictions' column order.")
-    else:
-        truth = MultiLabelBinarizer(classes=list(labels)).fit_transform(y_true)
-    if truth.ndim != 2 or truth.shape[1] != n_labels:
-        raise ValueError(
-            f"y_true must be an indicator matrix with {n_labels} columns (or label sets) "
-            f"to match y_pred; received shape {truth.shape}."
-        )
-    return truth.astype(int)

@@ -3,8 +3,11 @@ layer of a scratch CNN or of a backbone."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
+from ..exceptions import ToonsklearnWarning
 from ._base import axes_grid, model_images, show_image
 
 _CONV_TYPES = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose")
@@ -24,7 +27,8 @@ def grad_cam(estimator, X, *, target="predicted", layer: str | None = None):
     X : array-like
         Images or file paths.
     target : "predicted" or a class label or array-like of labels, default="predicted"
-        The class whose evidence is shown: each image's predicted class, one class for
+        The class whose evidence is shown: each image's predicted class (for a
+        multi-label model, its most probable label), one class for
         all, or one per image (the true labels, say).
     layer : str or None, default=None
         The layer whose activations are weighed; None takes the last convolutional
@@ -46,17 +50,27 @@ def grad_cam(estimator, X, *, target="predicted", layer: str | None = None):
     import tensorflow as tf
 
     final, images = model_images(estimator, X)
+    if np.ndim(target) > 1:
+        raise ValueError("target must be 'predicted', one class, or one class per image; "
+                         f"received an array of shape {np.shape(target)}.")
     if np.ndim(target) == 1 and len(target) != len(images):
         raise ValueError(
             f"target gives {len(target)} classes for {len(images)} images; give one per "
             "image, one class for all, or 'predicted'."
         )
     cam = _CamNetwork(final.model_, layer)
+    if tuple(cam.layer.output.shape[1:3]) == (1, 1):
+        warnings.warn(
+            f"Layer {cam.layer.name!r} has 1x1 maps at input size {images.shape[1:3]}, so "
+            "its heat maps are uniform and show nothing. Fit at a larger input_size, or "
+            "pass layer= an earlier layer with spatial maps.",
+            ToonsklearnWarning, stacklevel=2)
     heatmaps = np.zeros(images.shape[:3], dtype=np.float32)
     targets = np.empty(len(images), dtype=object)
     for start in range(0, len(images), final.batch_size):
         batch = tf.convert_to_tensor(images[start:start + final.batch_size], tf.float32)
         with tf.GradientTape() as tape:
+            tape.watch(batch)  # so that a layer before any weight is followed too
             maps, logits = cam(batch)
             classes = _target_classes(final, keras.ops.convert_to_numpy(logits), target, start)
             columns, signs = _columns_and_signs(final, classes, logits.shape[1])
@@ -139,6 +153,11 @@ def _find_layer(model, name: str | None):
         for owner in owners:
             if any(lay.name == name for lay in owner.layers):
                 layer = owner.get_layer(name)
+                if isinstance(layer, keras.layers.InputLayer):
+                    raise ValueError(
+                        f"layer {name!r} is the network's input: its maps are the pixels "
+                        "themselves. Pass a layer after it, or layer=None."
+                    )
                 if len(layer.output.shape) != 4:
                     raise ValueError(
                         f"layer {name!r} has output shape {layer.output.shape}; Grad-CAM "
@@ -146,7 +165,8 @@ def _find_layer(model, name: str | None):
                     )
                 return owner, layer
         spatial = [lay.name for owner in owners for lay in owner.layers
-                   if len(getattr(lay.output, "shape", ())) == 4]
+                   if len(getattr(lay.output, "shape", ())) == 4
+                   and not isinstance(lay, keras.layers.InputLayer)]
         raise ValueError(
             f"No layer named {name!r} in the network; layers with spatial maps, last "
             f"ones: {spatial[-8:]}."
@@ -177,7 +197,7 @@ def _target_classes(final, logits: np.ndarray, target, start: int) -> np.ndarray
         return logits.argmax(axis=1)
     wanted = [target] * n if np.ndim(target) == 0 else list(
         np.asarray(target, dtype=object)[start:start + n])
-    classes = list(np.asarray(final.classes_))
+    classes = np.asarray(final.classes_).tolist()
     try:
         return np.array([classes.index(label) for label in wanted], dtype=int)
     except ValueError:
@@ -240,6 +260,11 @@ class GradCAMDisplay:
         self.heatmaps = np.asarray(heatmaps)
         self.targets = np.asarray(targets, dtype=object)
         self.layer = layer
+        if not len(self.images) == len(self.heatmaps) == len(self.targets):
+            raise ValueError(
+                f"{len(self.images)} images, {len(self.heatmaps)} heat maps and "
+                f"{len(self.targets)} targets: give one of each per image."
+            )
 
     @classmethod
     def from_estimator(cls, estimator, X, *, target="predicted", layer=None, ax=None,
@@ -271,8 +296,8 @@ class GradCAMDisplay:
     def plot(self, ax=None, *, ncols=None, alpha=0.45) -> GradCAMDisplay:
         """Draw each image with its heat map, titled with the class it shows."""
         figure, axes = axes_grid(len(self.images), ax, ncols=ncols)
-        for panel, image, heatmap, label in zip(axes, self.images, self.heatmaps,
-                                                self.targets, strict=False):
+        for panel, image, heatmap, label in zip(axes[:len(self.images)], self.images,
+                                                self.heatmaps, self.targets, strict=True):
             show_image(panel, image, f"evidence for {label}", heatmap=heatmap, alpha=alpha)
         figure.suptitle(f"Grad-CAM ({self.layer})", fontsize="medium")
         self.figure_, self.axes_ = figure, axes

@@ -55,18 +55,23 @@ class HistoryDisplay:
                 "history must be a non-empty pandas DataFrame with one row per epoch, such "
                 f"as a fitted estimator's history_; received {history!r:.80}."
             )
+        if "epoch" in history.columns:  # read back from a CSV without index_col
+            history = history.set_index("epoch")
+        history = history.rename(columns=str)
         self.history = history
         self.estimator_name = estimator_name
         curves = [c for c in history.columns if c not in _NOT_CURVES
-                  and pd.api.types.is_numeric_dtype(history[c])]
+                  and pd.api.types.is_numeric_dtype(history[c])
+                  and not pd.api.types.is_bool_dtype(history[c])]
         self.quantities = [c for c in curves if not (c.startswith("val_") and c[4:] in curves)]
         if not self.quantities:
             raise ValueError(
                 f"history has no numeric column to draw; its columns are {list(history.columns)}."
             )
-        best = history["best"] if "best" in history else None
-        self.best_epoch = (history.index[np.flatnonzero(best.to_numpy())[0]]
-                           if best is not None and best.any() else None)
+        # True, or "True" read back from a file, marks the kept epoch
+        best = (history["best"].astype(str).str.lower() == "true").to_numpy() \
+            if "best" in history else np.zeros(len(history), dtype=bool)
+        self.best_epoch = history.index[np.flatnonzero(best)[0]] if best.any() else None
 
     @classmethod
     def from_estimator(cls, estimator, *, ax=None) -> HistoryDisplay:
@@ -112,6 +117,8 @@ class HistoryDisplay:
         display : HistoryDisplay
             With ``figure_`` and ``axes_`` set.
         """
+        from matplotlib.ticker import MaxNLocator
+
         figure, axes = axes_grid(len(self.quantities), ax, ncols=len(self.quantities),
                                  cell=(4.2, 3.2))
         history = self.history
@@ -126,6 +133,7 @@ class HistoryDisplay:
             if self.best_epoch is not None:
                 panel.axvline(self.best_epoch, color="tab:red", linestyle=":",
                               label=f"kept: epoch {self.best_epoch}")
+            panel.xaxis.set_major_locator(MaxNLocator(integer=True))
             panel.set_xlabel(history.index.name or "epoch")
             panel.set_ylabel(name.replace("_", " "))
             panel.set_title(name.replace("_", " "))

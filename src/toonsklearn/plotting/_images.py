@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._targets import check_thresholds, indicator_matrix, multilabel_kind
 from ._base import axes_grid, images_of, model_images, pyplot, show_image
 
 _EPSILON = 1e-12  # the smallest probability a loss is taken of
@@ -88,24 +89,31 @@ class MisclassifiedDisplay:
         -------
         display : MisclassifiedDisplay
         """
+        from sklearn.utils import _safe_indexing
+        from sklearn.utils.validation import check_is_fitted
+
         from ..estimators import MultiLabelCNN
-        from ..estimators._base import final_step
+        from ..estimators._base import ImageClassifierBase, final_step
 
+        _check_count("n_images", n_images)
+        check_is_fitted(estimator)
         final = final_step(estimator)[1]
-        threshold = (final._thresholds() if isinstance(final, MultiLabelCNN)
-                     and getattr(final, "target_kind_", "labels") != "labels" else 0.5)
+        multilabel = (isinstance(final, MultiLabelCNN)
+                      and getattr(final, "target_kind_", "labels") != "labels")
+        threshold = final._thresholds() if multilabel else 0.5
         proba = estimator.predict_proba(X)
-        wrong = _Wrong(y, proba, np.asarray(estimator.classes_), threshold, n_images)
-        heatmaps = None
+        wrong = _Wrong(y, proba, np.asarray(estimator.classes_), threshold, n_images,
+                       multilabel)
+        heatmaps, images = None, []
         if gradcam and len(wrong.indices):
-            from sklearn.utils import _safe_indexing
-
             from ._gradcam import grad_cam
 
             heatmaps, images, _, _ = grad_cam(estimator, _safe_indexing(X, wrong.indices),
                                               layer=layer)
-        else:
+        elif isinstance(final, ImageClassifierBase):
             images = model_images(estimator, X, wrong.indices)[1] if len(wrong.indices) else []
+        else:  # a scikit-learn model on pixels: show the images as they were given
+            images = images_of(X, wrong.indices)
         return wrong.display(cls, images, heatmaps).plot(ax=ax, ncols=ncols)
 
     @classmethod
@@ -134,7 +142,9 @@ class MisclassifiedDisplay:
         -------
         display : MisclassifiedDisplay
         """
-        wrong = _Wrong(y_true, y_proba, np.asarray(labels), threshold, n_images)
+        _check_count("n_images", n_images)
+        wrong = _Wrong(y_true, y_proba, np.asarray(labels), threshold, n_images,
+                       multilabel_kind(y_true) != "labels")
         if len(X) != len(wrong.proba):
             raise ValueError(f"X has {len(X)} images but y_proba {len(wrong.proba)} rows.")
         return wrong.display(cls, images_of(X, wrong.indices), None).plot(ax=ax, ncols=ncols)
@@ -176,22 +186,20 @@ class MisclassifiedDisplay:
 class _Wrong:
     """Which images are predicted wrongly, by how much, worst first."""
 
-    def __init__(self, y_true, y_proba, labels: np.ndarray, threshold, n_images: int):
-        if not (isinstance(n_images, (int, np.integer)) and n_images >= 1):
-            raise ValueError(f"n_images must be a positive int; received {n_images!r}.")
+    def __init__(self, y_true, y_proba, labels: np.ndarray, threshold, n_images: int,
+                 multilabel: bool):
         proba = np.asarray(y_proba, dtype=float)
         if proba.ndim != 2 or proba.shape[1] != len(labels):
             raise ValueError(
                 f"y_proba must have shape (n_samples, {len(labels)}), a column per label "
-                f"in {list(labels)}; received shape {proba.shape}."
+                f"in {labels.tolist()}; received shape {proba.shape}."
             )
-        self.proba, self.labels = proba, labels
-        self.multilabel = _is_multilabel(y_true)
-        if self.multilabel:
-            from ._confusion import _indicator
-
-            truth = _indicator(y_true, labels, len(labels))
-            predicted = proba >= np.asarray(threshold, dtype=float)
+        if len(y_true) != len(proba):
+            raise ValueError(f"y_true has {len(y_true)} rows but y_proba {len(proba)}.")
+        self.proba, self.labels, self.multilabel = proba, labels, multilabel
+        if multilabel:
+            truth = indicator_matrix(y_true, labels)
+            predicted = proba >= check_thresholds(threshold, labels)
             clipped = np.clip(proba, _EPSILON, 1 - _EPSILON)
             losses = -np.mean(truth * np.log(clipped) + (1 - truth) * np.log(1 - clipped),
                               axis=1)
@@ -199,17 +207,20 @@ class _Wrong:
             self.truth, self.predicted = truth.astype(bool), predicted
         else:
             truth = np.asarray(y_true).ravel()
+            if len(truth) != len(proba):
+                raise ValueError(
+                    f"y_true must hold one label per image; received shape "
+                    f"{np.shape(y_true)} for {len(proba)} images."
+                )
             known = {label: i for i, label in enumerate(labels.tolist())}
             unknown = [t for t in truth.tolist() if t not in known]
             if unknown:
                 raise ValueError(f"y_true holds {unknown[0]!r}, which is not one of the "
-                                 f"labels {list(labels)}.")
+                                 f"labels {labels.tolist()}.")
             columns = np.array([known[t] for t in truth.tolist()], dtype=np.intp)
             losses = -np.log(np.clip(proba[np.arange(len(proba)), columns], _EPSILON, 1))
             self.truth, self.predicted = columns, proba.argmax(axis=1)
             is_wrong = self.predicted != columns
-        if len(truth) != len(proba):
-            raise ValueError(f"y_true has {len(truth)} rows but y_proba {len(proba)}.")
         wrong = np.flatnonzero(is_wrong)
         order = wrong[np.argsort(-losses[wrong], kind="stable")]
         self.n_wrong = len(order)
@@ -234,15 +245,9 @@ class _Wrong:
                    heatmaps=heatmaps, n_wrong=self.n_wrong)
 
 
-def _is_multilabel(y_true) -> bool:
-    from sklearn.utils.multiclass import type_of_target
-
-    try:
-        kind = type_of_target(y_true)
-    except ValueError:  # scikit-learn refuses sequences of sequences: label sets
-        return True
-    return kind == "multilabel-indicator" or (kind == "unknown" and len(y_true) > 0 and all(
-        isinstance(row, (set, frozenset, list, tuple)) for row in y_true))
+def _check_count(name: str, value) -> None:
+    if isinstance(value, bool) or not (isinstance(value, (int, np.integer)) and value >= 1):
+        raise ValueError(f"{name} must be a positive int; received {value!r}.")
 
 
 class AugmentationDisplay:
@@ -308,17 +313,19 @@ class AugmentationDisplay:
         import tensorflow as tf
 
         from ..augment import augmentation_layers
+        from ..estimators._base import final_step
 
-        for name, value in (("n_images", n_images), ("n_draws", n_draws)):
-            if not (isinstance(value, (int, np.integer)) and value >= 1):
-                raise ValueError(f"{name} must be a positive int; received {value!r}.")
+        _check_count("n_images", n_images)
+        _check_count("n_draws", n_draws)
+        final = final_step(estimator)[1]
+        if not getattr(final, "augment", None):
+            raise ValueError(
+                f"{type(final).__name__} has augment={getattr(final, 'augment', None)!r}: "
+                "training sees the images as they are. Set augment ('light', 'strong' or a "
+                "dict) to preview it."
+            )
         final, images = model_images(estimator, X, np.arange(min(n_images, len(X))),
                                      fitted=False)
-        if not final.augment:
-            raise ValueError(
-                f"{type(final).__name__} has augment={final.augment!r}: training sees the "
-                "images as they are. Set augment ('light', 'strong' or a dict) to preview it."
-            )
         layers = augmentation_layers(final.augment, seed=random_state)
         batch = tf.convert_to_tensor(images, tf.float32)
         draws = []

@@ -146,6 +146,10 @@ default="f1"
         from ..estimators._base import final_step
 
         final = final_step(estimator)[1]
+        if isinstance(final, MultiLabelCNN):
+            from sklearn.utils.validation import check_is_fitted
+
+            check_is_fitted(final)
         if not isinstance(final, MultiLabelCNN) or getattr(final, "target_kind_",
                                                            "labels") == "labels":
             raise TypeError(
@@ -178,26 +182,26 @@ default="f1"
         -------
         display : ThresholdDisplay
         """
+        from .._targets import check_thresholds, indicator_matrix
         from ..tuning._thresholds import metric_function, threshold_scores
-        from ._confusion import _indicator
 
         proba = np.asarray(y_proba, dtype=float)
         if proba.ndim != 2:
             raise ValueError(f"y_proba must be (n_samples, n_labels); received shape "
                              f"{proba.shape}.")
         score = metric_function(metric)
-        truth = _indicator(y_true, labels, proba.shape[1])
+        names = np.arange(proba.shape[1]) if labels is None else np.asarray(labels)
+        truth = indicator_matrix(y_true, names)
         if len(truth) != len(proba):
             raise ValueError(f"y_true has {len(truth)} rows but y_proba {len(proba)}.")
-        chosen = np.broadcast_to(np.asarray(threshold, dtype=float), proba.shape[1:])
+        chosen = np.broadcast_to(check_thresholds(threshold, names), proba.shape[1:])
         grid = np.linspace(0, 1, 101)
         curves = [threshold_scores(truth[:, k], proba[:, k], score,
                                    extra=np.append(grid, chosen[k]))
                   for k in range(proba.shape[1])]
         name = metric if isinstance(metric, str) else getattr(metric, "__name__", "score")
         return cls([c[0] for c in curves], [c[1] for c in curves], chosen,
-                   display_labels=np.arange(proba.shape[1]) if labels is None else labels,
-                   metric=name).plot(ax=ax)
+                   display_labels=names, metric=name).plot(ax=ax)
 
     def plot(self, ax=None) -> ThresholdDisplay:
         """Draw one curve per label, its chosen threshold marked.
@@ -212,7 +216,8 @@ default="f1"
         for label, thresholds, scores, chosen in zip(self.display_labels, self.thresholds,
                                                      self.scores, self.chosen, strict=True):
             at = scores[np.searchsorted(thresholds, chosen)]
-            (line,) = ax.plot(thresholds, scores, drawstyle="steps-post",
+            # proba >= t: between two candidates the score is the right one's
+            (line,) = ax.plot(thresholds, scores, drawstyle="steps-pre",
                               label=f"{label} ({chosen:.2g}: {at:.2f})")
             ax.plot([chosen], [at], marker="o", color=line.get_color())
         ax.set_xlim(0, 1)

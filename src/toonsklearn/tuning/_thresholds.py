@@ -10,8 +10,8 @@ from sklearn.model_selection import check_cv
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils import _safe_indexing
 
+from .._targets import multilabel_kind
 from ..estimators import MultiLabelCNN
-from ..estimators._multilabel import _multilabel_kind
 from ._space import final_step
 
 __all__ = ["tune_thresholds"]
@@ -75,7 +75,7 @@ default="f1"
             f"{type(final).__name__}."
         )
     score = metric_function(metric)
-    kind = _multilabel_kind(y)
+    kind = multilabel_kind(y)
     if kind == "labels":
         raise ValueError(
             "tune_thresholds needs multi-label targets (an indicator matrix or label sets); "
