@@ -78,7 +78,7 @@ def test_a_bad_threshold_is_refused_before_training(threshold, match):
 
 
 def test_the_best_threshold_is_the_best_scoring_candidate_nearest_one_half():
-    from toonsklearn.tuning._thresholds import best_threshold, metric_function, threshold_scores
+    from toonsklearn._targets import best_threshold, metric_function, threshold_scores
 
     def best(truth, proba):
         return best_threshold(*threshold_scores(truth, proba, metric_function("f1")))

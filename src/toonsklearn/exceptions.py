@@ -12,7 +12,9 @@ escalates them all: ``warnings.simplefilter("error", ToonsklearnWarning)``.
 
 from __future__ import annotations
 
+import os
 import pickle
+import sys
 
 __all__ = [
     "FeatureCacheWarning",
@@ -251,3 +253,16 @@ class ScaledImagesWarning(ToonsklearnWarning):
     >>> issubclass(ScaledImagesWarning, UserWarning)
     True
     """
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the caller's line: the first frame
+    outside toonsklearn and scikit-learn's ``fit`` wrapper, however deep it was raised."""
+    import sklearn.base
+
+    inside = (os.path.join(os.path.dirname(os.path.abspath(__file__)), ""),
+              sklearn.base.__file__)
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(inside):
+        level, frame = level + 1, frame.f_back
+    return level

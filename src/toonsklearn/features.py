@@ -30,7 +30,6 @@ import io
 import json
 import os
 import secrets
-import sys
 import warnings
 from collections.abc import Callable
 
@@ -38,7 +37,7 @@ import numpy as np
 
 from . import __version__
 from ._imaging import open_regular_file
-from .exceptions import FeatureCacheWarning, ToonsklearnError
+from .exceptions import FeatureCacheWarning, ToonsklearnError, user_stacklevel
 
 __all__ = ["cached_features", "cache_folder", "extractor_key", "image_keys"]
 
@@ -84,7 +83,7 @@ def cached_features(memory, extractor, data: np.ndarray, is_paths: bool,
             "The feature extractor has a layer without a complete get_config(), so its "
             "settings cannot be part of the cache key; the features are computed, not "
             "cached. Give the layer a get_config() to cache them.",
-            FeatureCacheWarning, stacklevel=_outside_stacklevel())
+            FeatureCacheWarning, stacklevel=user_stacklevel())
         return compute(np.arange(len(data)))
     store = _Store(os.path.join(folder, FOLDER, key), tuple(extractor.output_shape[1:]))
     keys = image_keys(data, is_paths)
@@ -294,18 +293,5 @@ class _Store:
                 f"cache {self.folder!r} (first error: {self.failures[0]}); they were "
                 "computed but not cached. Check that memory= names a writable folder.",
                 FeatureCacheWarning,
-                stacklevel=_outside_stacklevel(),
+                stacklevel=user_stacklevel(),
             )
-
-
-def _outside_stacklevel() -> int:
-    """The ``stacklevel`` (for the caller) of the first frame outside toonsklearn and
-    scikit-learn's ``fit`` wrapper: the user's line, however deep the cache was reached."""
-    import sklearn.base
-
-    inside = (os.path.join(os.path.dirname(os.path.abspath(__file__)), ""),
-              sklearn.base.__file__)
-    level, frame = 1, sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(inside):
-        level, frame = level + 1, frame.f_back
-    return level

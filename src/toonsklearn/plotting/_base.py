@@ -87,6 +87,7 @@ def model_images(estimator, X, indices=None, *, fitted: bool = True):
     from sklearn.exceptions import NotFittedError
     from sklearn.pipeline import Pipeline
     from sklearn.utils import _safe_indexing
+    from sklearn.utils.validation import check_is_fitted
 
     from ..estimators._base import ImageClassifierBase
 
@@ -95,12 +96,14 @@ def model_images(estimator, X, indices=None, *, fitted: bool = True):
     final = estimator
     while isinstance(final, Pipeline):
         if len(final) > 1:
+            steps = final[:-1]
             try:
-                X = final[:-1].transform(X)
+                check_is_fitted(steps)
             except NotFittedError:
                 if fitted:
                     raise
-                X = clone(final[:-1]).fit_transform(X)
+                steps = clone(steps).fit(X)  # an unfitted Pipeline: fit a copy
+            X = steps.transform(X)
         final = final[-1]
     if not isinstance(final, ImageClassifierBase):
         raise TypeError(
@@ -140,8 +143,8 @@ def check_labels(display_labels, n: int, what: str) -> np.ndarray:
     labels = np.asarray(display_labels)
     if labels.ndim != 1 or len(labels) != n:
         raise ValueError(
-            f"{what} has {n} columns but {len(np.ravel(labels))} labels were given; pass one "
-            "label per column, in column order."
+            f"{what} is for {n} classes but {len(np.ravel(labels))} labels were given; "
+            "pass one label per class, in the same order."
         )
     return labels
 

@@ -35,6 +35,8 @@ class ConfusionDisplay:
         The matrix's Axes (the first label's, for multi-label).
     axes_ : ndarray of matplotlib Axes
         One per matrix.
+    im_, text_ : matplotlib AxesImage and ndarray of Text
+        Of the (first) matrix, as :class:`~sklearn.metrics.ConfusionMatrixDisplay` has.
     displays_ : list of sklearn.metrics.ConfusionMatrixDisplay
         The scikit-learn displays drawn, one per matrix.
 
@@ -64,7 +66,7 @@ class ConfusionDisplay:
 
     @classmethod
     def from_estimator(cls, estimator, X, y, *, normalize=None, display_labels=None,
-                       ax=None, **plot_kwargs) -> ConfusionDisplay:
+                       sample_weight=None, ax=None, **plot_kwargs) -> ConfusionDisplay:
         """The confusion matrix of ``estimator``'s predictions on ``X`` against ``y``.
 
         Parameters
@@ -82,6 +84,7 @@ class ConfusionDisplay:
         display_labels : array-like or None, default=None
             Names to show instead of ``classes_`` (``load_image_folder``'s
             ``target_names`` for an estimator fitted on its integer targets).
+        sample_weight : array-like of shape (n_samples,) or None, default=None
         ax : matplotlib Axes or array of Axes, default=None
         **plot_kwargs
             Passed to :meth:`plot`.
@@ -95,11 +98,12 @@ class ConfusionDisplay:
         check_is_fitted(estimator)
         return cls.from_predictions(y, estimator.predict(X), labels=estimator.classes_,
                                     normalize=normalize, display_labels=display_labels,
-                                    ax=ax, **plot_kwargs)
+                                    sample_weight=sample_weight, ax=ax, **plot_kwargs)
 
     @classmethod
     def from_predictions(cls, y_true, y_pred, *, labels=None, normalize=None,
-                         display_labels=None, ax=None, **plot_kwargs) -> ConfusionDisplay:
+                         display_labels=None, sample_weight=None, ax=None,
+                         **plot_kwargs) -> ConfusionDisplay:
         """The confusion matrix of predictions ``y_pred`` against ``y_true``.
 
         Parameters
@@ -109,10 +113,12 @@ class ConfusionDisplay:
             be a list of label sets).
         labels : array-like or None, default=None
             The classes in display order (the indicator's column names, for
-            multi-label); None takes the sorted classes present (column indices).
+            multi-label); None takes the sorted classes present (for multi-label, a
+            DataFrame's column names or the column indices).
         normalize : {"true", "pred", "all"} or None, default=None
         display_labels : array-like or None, default=None
             Names to show instead of ``labels``, in the same order.
+        sample_weight : array-like of shape (n_samples,) or None, default=None
         ax : matplotlib Axes or array of Axes, default=None
         **plot_kwargs
             Passed to :meth:`plot`.
@@ -131,22 +137,31 @@ class ConfusionDisplay:
             if predicted is None:
                 predicted = indicator_matrix(y_pred, labels)
             if labels is None:
-                labels = np.arange(predicted.shape[1])
+                labels = getattr(y_true, "columns", np.arange(predicted.shape[1]))
             truth = indicator_matrix(y_true, labels)
-            if len(truth) != len(predicted):
-                raise ValueError(f"y_true has {len(truth)} rows but y_pred {len(predicted)}.")
-            matrix = multilabel_confusion_matrix(truth, predicted).astype(float)
+            _check_rows(truth, predicted)
+            matrix = multilabel_confusion_matrix(truth, predicted, sample_weight=sample_weight)
             if normalize is not None:
                 axis = {"true": 2, "pred": 1, "all": (1, 2)}[normalize]
                 with np.errstate(invalid="ignore", divide="ignore"):
                     matrix = np.nan_to_num(matrix / matrix.sum(axis=axis, keepdims=True))
-            elif np.isfinite(matrix).all():
-                matrix = matrix.astype(int)
         else:
+            truth = np.asarray(y_true).ravel()
+            _check_rows(truth, predicted)
             if labels is None:
-                labels = np.unique(np.concatenate([np.asarray(y_true).ravel(),
-                                                   predicted.ravel()]))
-            matrix = confusion_matrix(y_true, y_pred, labels=labels, normalize=normalize)
+                labels = np.unique(np.concatenate([truth, predicted.ravel()]))
+            known = set(np.asarray(labels).tolist())
+            unknown = [v for v in (*truth.tolist(), *predicted.ravel().tolist())
+                       if v not in known]
+            if unknown:
+                raise ValueError(
+                    f"y holds {unknown[0]!r}, which is not one of the classes "
+                    f"{np.asarray(labels).tolist()}. Pass the labels the model was fitted on "
+                    "(names[test.target] for a model fitted on names), or fit on these and "
+                    "rename them with display_labels=."
+                )
+            matrix = confusion_matrix(truth, predicted, labels=labels, normalize=normalize,
+                                      sample_weight=sample_weight)
         shown = labels if display_labels is None else display_labels
         return cls(matrix, display_labels=shown).plot(ax=ax, **plot_kwargs)
 
@@ -188,16 +203,33 @@ class ConfusionDisplay:
                 ax = pyplot().subplots(figsize=(side + 1, side), layout="constrained")[1]
             figure, axes = axes_grid(1, ax)
             matrices, ticks = [self.confusion_matrix], [names]
+        low, high = self.confusion_matrix.min(), self.confusion_matrix.max()
         self.displays_ = []
         for panel, matrix, tick_names in zip(axes, matrices, ticks, strict=True):
             display = ConfusionMatrixDisplay(matrix, display_labels=tick_names).plot(
                 ax=panel, cmap=cmap, values_format=values_format, colorbar=colorbar,
-                xticks_rotation=xticks_rotation)
-            if self.multilabel:
+                xticks_rotation=xticks_rotation,
+                im_kw={"vmin": low, "vmax": high} if self.multilabel else None)
+            if self.multilabel:  # one colour scale, so that the labels compare
                 panel.set_title(tick_names[1])
+                _recolour_texts(display, matrix, (low + high) / 2)
             self.displays_.append(display)
-        if self.multilabel:  # one colour scale, so that the labels compare
-            for display in self.displays_:
-                display.im_.set_clim(self.confusion_matrix.min(), self.confusion_matrix.max())
         self.figure_, self.axes_, self.ax_ = figure, axes, axes[0]
+        self.im_, self.text_ = self.displays_[0].im_, self.displays_[0].text_
         return self
+
+
+def _check_rows(truth, predicted) -> None:
+    if len(truth) != len(predicted):
+        raise ValueError(
+            f"y_true has {len(truth)} rows but y_pred {len(predicted)}: pass the true labels "
+            "of the images that were predicted, one row each."
+        )
+
+
+def _recolour_texts(display, matrix, middle) -> None:
+    """Dark text on light cells and light on dark, judged on the shared colour scale."""
+    dark, light = display.im_.cmap(1.0), display.im_.cmap(0.0)
+    for (i, j), text in np.ndenumerate(display.text_):
+        if text is not None:
+            text.set_color(light if matrix[i, j] >= middle else dark)

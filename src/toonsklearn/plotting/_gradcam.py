@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from ..exceptions import ToonsklearnWarning
+from ..exceptions import ToonsklearnWarning, user_stacklevel
 from ._base import axes_grid, model_images, show_image
 
 _CONV_TYPES = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose")
@@ -31,9 +31,9 @@ def grad_cam(estimator, X, *, target="predicted", layer: str | None = None):
         multi-label model, its most probable label), one class for
         all, or one per image (the true labels, say).
     layer : str or None, default=None
-        The layer whose activations are weighed; None takes the last convolutional
-        layer (and the batch norm and activation after it), in the backbone when
-        there is one.
+        The layer whose activations are weighed; None takes a backbone's output (its
+        last feature map) or, in a scratch CNN, the last convolution with the batch
+        norm and activation after it.
 
     Returns
     -------
@@ -64,7 +64,7 @@ def grad_cam(estimator, X, *, target="predicted", layer: str | None = None):
             f"Layer {cam.layer.name!r} has 1x1 maps at input size {images.shape[1:3]}, so "
             "its heat maps are uniform and show nothing. Fit at a larger input_size, or "
             "pass layer= an earlier layer with spatial maps.",
-            ToonsklearnWarning, stacklevel=2)
+            ToonsklearnWarning, stacklevel=user_stacklevel())
     heatmaps = np.zeros(images.shape[:3], dtype=np.float32)
     targets = np.empty(len(images), dtype=object)
     for start in range(0, len(images), final.batch_size):
@@ -135,7 +135,9 @@ class _CamNetwork:
                     ours, theirs, atol=1e-4):
                 raise ValueError(
                     "Grad-CAM could not follow this network's wiring: it is not a chain "
-                    "of layers at the top, as the networks toonsklearn builds are."
+                    "of layers at the top, as the networks toonsklearn builds are. Pass "
+                    "layer= a layer of the backbone, or build the network with the "
+                    "estimator's own backbone= and architecture parameters."
                 )
             self.checked = True
         return maps, logits
@@ -171,21 +173,23 @@ def _find_layer(model, name: str | None):
             f"No layer named {name!r} in the network; layers with spatial maps, last "
             f"ones: {spatial[-8:]}."
         )
-    for owner in reversed(owners):
-        layers = owner.layers
-        convs = [i for i, lay in enumerate(layers) if type(lay).__name__ in _CONV_TYPES]
-        if not convs:
-            continue
-        index = convs[-1]
-        shape = tuple(layers[index].output.shape)
-        while index + 1 < len(layers) and tuple(
-                getattr(layers[index + 1].output, "shape", ())) == shape:
-            index += 1
-        return owner, layers[index]
-    raise ValueError(
-        "Grad-CAM found no convolutional layer in this network; pass layer= the name of a "
-        "layer with spatial maps."
-    )
+    backbones = [owner for owner in owners[1:] if len(owner.output.shape) == 4]
+    if backbones:  # a backbone's output is its last feature map
+        return backbones[-1], backbones[-1].layers[-1]
+    layers = model.layers
+    convs = [i for i, lay in enumerate(layers) if type(lay).__name__ in _CONV_TYPES]
+    if not convs:
+        raise ValueError(
+            "Grad-CAM found no convolutional layer in this network; pass layer= the name "
+            "of a layer with spatial maps."
+        )
+    index = convs[-1]  # then on through its batch norm and activation (same map size)
+    size = tuple(layers[index].output.shape[1:3])
+    while index + 1 < len(layers) and len(layers[index + 1].output.shape) == 4 and tuple(
+            layers[index + 1].output.shape[1:3]) == size and type(
+            layers[index + 1]).__name__ not in ("Dropout", "SpatialDropout2D"):
+        index += 1
+    return model, layers[index]
 
 
 def _target_classes(final, logits: np.ndarray, target, start: int) -> np.ndarray:
@@ -296,9 +300,10 @@ class GradCAMDisplay:
     def plot(self, ax=None, *, ncols=None, alpha=0.45) -> GradCAMDisplay:
         """Draw each image with its heat map, titled with the class it shows."""
         figure, axes = axes_grid(len(self.images), ax, ncols=ncols)
+        if ax is None:
+            figure.suptitle(f"Grad-CAM ({self.layer})", fontsize="medium")
         for panel, image, heatmap, label in zip(axes[:len(self.images)], self.images,
                                                 self.heatmaps, self.targets, strict=True):
             show_image(panel, image, f"evidence for {label}", heatmap=heatmap, alpha=alpha)
-        figure.suptitle(f"Grad-CAM ({self.layer})", fontsize="medium")
         self.figure_, self.axes_ = figure, axes
         return self

@@ -66,7 +66,9 @@ class HistoryDisplay:
         self.quantities = [c for c in curves if not (c.startswith("val_") and c[4:] in curves)]
         if not self.quantities:
             raise ValueError(
-                f"history has no numeric column to draw; its columns are {list(history.columns)}."
+                f"history has no numeric column to draw; its columns are "
+                f"{list(history.columns)}. Pass a fitted estimator's history_ (loss, metrics "
+                "and val_ columns, one row per epoch)."
             )
         # True, or "True" read back from a file, marks the kept epoch
         best = (history["best"].astype(str).str.lower() == "true").to_numpy() \
@@ -93,7 +95,9 @@ class HistoryDisplay:
         final = final_step(estimator)[1]
         history = getattr(final, "history_", None)
         if history is None:
-            raise ValueError(
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError(
                 f"{type(final).__name__} has no history_: fit it first (learning curves "
                 "come from the epochs of a fit)."
             )
@@ -138,7 +142,7 @@ class HistoryDisplay:
             panel.set_ylabel(name.replace("_", " "))
             panel.set_title(name.replace("_", " "))
             panel.legend(fontsize="small")
-        if self.estimator_name:
+        if self.estimator_name and ax is None:
             figure.suptitle(f"{self.estimator_name}: learning curves")
         self.figure_, self.axes_ = figure, axes
         return self

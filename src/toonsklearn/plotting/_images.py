@@ -15,7 +15,8 @@ class MisclassifiedDisplay:
     with its true label, the predicted one and its probability, and the loss.
 
     Use :meth:`from_estimator` or :meth:`from_predictions`. With ``gradcam=True``
-    each image carries a Grad-CAM heat map of the evidence for the predicted class.
+    each image carries a Grad-CAM heat map of the evidence for the predicted class
+    (for multi-label data, for the label it got most wrong, named in the title).
 
     Parameters
     ----------
@@ -30,6 +31,8 @@ class MisclassifiedDisplay:
     indices : ndarray of shape (n_images,)
         The images' positions in the ``X`` given.
     heatmaps : ndarray of shape (n_images, height, width) or None, default=None
+    heatmap_labels : list or None, default=None
+        The class each heat map shows evidence for.
 
     Attributes
     ----------
@@ -53,7 +56,7 @@ class MisclassifiedDisplay:
     """
 
     def __init__(self, images, true_labels, predicted_labels, probabilities, losses, *,
-                 indices, heatmaps=None, n_wrong=None):
+                 indices, heatmaps=None, heatmap_labels=None, n_wrong=None):
         self.images = list(images)
         self.true_labels = list(true_labels)
         self.predicted_labels = list(predicted_labels)
@@ -61,11 +64,12 @@ class MisclassifiedDisplay:
         self.losses = np.asarray(losses, dtype=float)
         self.indices = np.asarray(indices, dtype=np.intp)
         self.heatmaps = heatmaps
+        self.heatmap_labels = None if heatmap_labels is None else list(heatmap_labels)
         self.n_wrong = len(self.indices) if n_wrong is None else n_wrong
 
     @classmethod
     def from_estimator(cls, estimator, X, y, *, n_images=9, gradcam=False, layer=None,
-                       ax=None, ncols=None) -> MisclassifiedDisplay:
+                       ax=None, ncols=None, alpha=0.45) -> MisclassifiedDisplay:
         """The images of ``X`` that ``estimator`` gets most confidently wrong.
 
         Parameters
@@ -79,11 +83,14 @@ class MisclassifiedDisplay:
         n_images : int, default=9
             Most images to show.
         gradcam : bool, default=False
-            Draw a Grad-CAM heat map of the predicted class over each image.
+            Draw a Grad-CAM heat map over each image: of the predicted class, or for
+            multi-label data of the label the image got most wrong.
         layer : str or None, default=None
             The Grad-CAM layer, as in :func:`grad_cam`.
         ax : array of matplotlib Axes or None, default=None
         ncols : int or None, default=None
+        alpha : float, default=0.45
+            Opacity of the heat maps.
 
         Returns
         -------
@@ -104,17 +111,20 @@ class MisclassifiedDisplay:
         proba = estimator.predict_proba(X)
         wrong = _Wrong(y, proba, np.asarray(estimator.classes_), threshold, n_images,
                        multilabel)
-        heatmaps, images = None, []
+        heatmaps, targets, images = None, None, []
         if gradcam and len(wrong.indices):
             from ._gradcam import grad_cam
 
-            heatmaps, images, _, _ = grad_cam(estimator, _safe_indexing(X, wrong.indices),
-                                              layer=layer)
+            heatmaps, images, targets, _ = grad_cam(
+                estimator, _safe_indexing(X, wrong.indices), layer=layer,
+                target=wrong.worst_labels() if multilabel else "predicted")
         elif isinstance(final, ImageClassifierBase):
             images = model_images(estimator, X, wrong.indices)[1] if len(wrong.indices) else []
         else:  # a scikit-learn model on pixels: show the images as they were given
             images = images_of(X, wrong.indices)
-        return wrong.display(cls, images, heatmaps).plot(ax=ax, ncols=ncols)
+        display = wrong.display(cls, images, heatmaps)
+        display.heatmap_labels = None if targets is None else list(targets)
+        return display.plot(ax=ax, ncols=ncols, alpha=alpha)
 
     @classmethod
     def from_predictions(cls, X, y_true, y_proba, *, labels, threshold=0.5, n_images=9,
@@ -165,8 +175,10 @@ class MisclassifiedDisplay:
             heatmap = None if self.heatmaps is None else self.heatmaps[k]
             show_image(panel, self.images[k], self._title(k), heatmap=heatmap, alpha=alpha,
                        title_color="tab:red")
-        shown = f"{len(self.images)} of {self.n_wrong}" if self.n_wrong else "0"
-        figure.suptitle(f"Misclassified, most confident first ({shown})", fontsize="medium")
+        if ax is None:
+            shown = f"{len(self.images)} of {self.n_wrong}" if self.n_wrong else "0"
+            figure.suptitle(f"Misclassified, most confident first ({shown})",
+                            fontsize="medium")
         self.figure_, self.axes_ = figure, axes
         return self
 
@@ -180,7 +192,10 @@ class MisclassifiedDisplay:
                                                            strict=True)) or "none"
         else:
             true_text, predicted_text = str(true), f"{predicted} ({probability:.2f})"
-        return f"true: {true_text}\npred: {predicted_text}\nloss {self.losses[k]:.2f}"
+        title = f"true: {true_text}\npred: {predicted_text}\nloss {self.losses[k]:.2f}"
+        if self.heatmap_labels is not None and isinstance(true, tuple):
+            title += f", CAM: {self.heatmap_labels[k]}"
+        return title
 
 
 class _Wrong:
@@ -195,7 +210,10 @@ class _Wrong:
                 f"in {labels.tolist()}; received shape {proba.shape}."
             )
         if len(y_true) != len(proba):
-            raise ValueError(f"y_true has {len(y_true)} rows but y_proba {len(proba)}.")
+            raise ValueError(
+                f"y_true has {len(y_true)} rows but y_proba {len(proba)}: pass the true "
+                "labels of the images that were predicted, one row each."
+            )
         self.proba, self.labels, self.multilabel = proba, labels, multilabel
         if multilabel:
             truth = indicator_matrix(y_true, labels)
@@ -205,6 +223,7 @@ class _Wrong:
                               axis=1)
             is_wrong = (predicted != truth.astype(bool)).any(axis=1)
             self.truth, self.predicted = truth.astype(bool), predicted
+            self.label_losses = -(truth * np.log(clipped) + (1 - truth) * np.log(1 - clipped))
         else:
             truth = np.asarray(y_true).ravel()
             if len(truth) != len(proba):
@@ -225,6 +244,11 @@ class _Wrong:
         order = wrong[np.argsort(-losses[wrong], kind="stable")]
         self.n_wrong = len(order)
         self.indices, self.losses = order[:n_images], losses[order[:n_images]]
+
+    def worst_labels(self) -> list:
+        """Per shown multi-label image, the label with the largest loss."""
+        names = self.labels.tolist()
+        return [names[int(np.argmax(self.label_losses[i]))] for i in self.indices]
 
     def display(self, cls, images, heatmaps):
         names, proba = self.labels.tolist(), self.proba  # plain Python labels
@@ -252,8 +276,8 @@ def _check_count(name: str, value) -> None:
 
 class AugmentationDisplay:
     """A few images, each under several random draws of an estimator's ``augment=``
-    policy, at the estimator's input size, as training sees them (the same Keras
-    layers, in training mode).
+    policy, at the estimator's input size, as training sees them (the Keras layers a
+    fit builds from the policy, in training mode).
 
     Use :meth:`from_estimator`; the estimator need not be fitted.
 
@@ -358,6 +382,7 @@ class AugmentationDisplay:
             for draw in range(n_draws):
                 show_image(axes[row, draw + 1], self.augmented[row, draw],
                            f"draw {draw + 1}" if row == 0 else None)
-        figure.suptitle(f"augment={self.augment!r}", fontsize="medium")
+        if ax is None:
+            figure.suptitle(f"augment={self.augment!r}", fontsize="medium")
         self.figure_, self.axes_ = figure, axes
         return self

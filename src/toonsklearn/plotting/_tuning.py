@@ -121,6 +121,13 @@ class ThresholdDisplay:
         self.chosen = np.asarray(chosen, dtype=float)
         self.display_labels = check_labels(display_labels, len(self.thresholds), "thresholds")
         self.metric = metric
+        for label, candidates, value in zip(self.display_labels, self.thresholds,
+                                            self.chosen, strict=True):
+            if not candidates[0] <= value <= candidates[-1]:
+                raise ValueError(
+                    f"The chosen threshold {value} of label {label!r} lies outside its "
+                    f"curve [{candidates[0]}, {candidates[-1]}]; mark a threshold on it."
+                )
 
     @classmethod
     def from_estimator(cls, estimator, X, y, *, metric="f1", ax=None) -> ThresholdDisplay:
@@ -171,7 +178,8 @@ default="f1"
         y_true : array-like of shape (n_samples, n_labels) or label sets
         y_proba : array-like of shape (n_samples, n_labels)
         labels : array-like of shape (n_labels,) or None, default=None
-            The labels in column order; None numbers the columns.
+            The labels in column order; None takes a DataFrame's column names, or
+            numbers the columns.
         threshold : float or array-like of shape (n_labels,), default=0.5
             The thresholds to mark.
         metric : {"f1", "precision", "recall", "balanced_accuracy"} or callable, \
@@ -182,15 +190,15 @@ default="f1"
         -------
         display : ThresholdDisplay
         """
-        from .._targets import check_thresholds, indicator_matrix
-        from ..tuning._thresholds import metric_function, threshold_scores
+        from .._targets import check_thresholds, indicator_matrix, metric_function, threshold_scores
 
         proba = np.asarray(y_proba, dtype=float)
         if proba.ndim != 2:
             raise ValueError(f"y_proba must be (n_samples, n_labels); received shape "
                              f"{proba.shape}.")
         score = metric_function(metric)
-        names = np.arange(proba.shape[1]) if labels is None else np.asarray(labels)
+        names = np.asarray(labels if labels is not None else getattr(
+            y_true, "columns", np.arange(proba.shape[1])))
         truth = indicator_matrix(y_true, names)
         if len(truth) != len(proba):
             raise ValueError(f"y_true has {len(truth)} rows but y_proba {len(proba)}.")

@@ -13,8 +13,7 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ..estimators._base import ImageClassifierBase
-from ._space import final_step
+from ..estimators._base import ImageClassifierBase, final_step
 
 __all__ = ["LRFinderResult", "lr_find"]
 

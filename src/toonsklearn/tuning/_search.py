@@ -27,10 +27,10 @@ from sklearn.model_selection._search import BaseSearchCV
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from ..estimators._base import ImageClassifierBase
+from ..estimators._base import ImageClassifierBase, final_step
 from ..estimators._callbacks import added_callbacks
 from ._pruning import TrialReporter
-from ._space import default_search_space, final_step
+from ._space import default_search_space
 
 __all__ = ["OptunaSearchCV"]
 

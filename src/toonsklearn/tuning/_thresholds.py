@@ -5,24 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.metrics import balanced_accuracy_score, f1_score, precision_score, recall_score
 from sklearn.model_selection import check_cv
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils import _safe_indexing
 
-from .._targets import multilabel_kind
+from .._targets import best_threshold, metric_function, multilabel_kind, threshold_scores
 from ..estimators import MultiLabelCNN
-from ._space import final_step
+from ..estimators._base import final_step
 
 __all__ = ["tune_thresholds"]
-
-_METRICS = {
-    "f1": lambda t, p: f1_score(t, p, zero_division=0),
-    "precision": lambda t, p: precision_score(t, p, zero_division=0),
-    "recall": lambda t, p: recall_score(t, p, zero_division=0),
-    "balanced_accuracy": balanced_accuracy_score,
-}
-
 
 def tune_thresholds(estimator, X, y, *, metric="f1", cv=3, groups=None):
     """Pick each label's threshold on out-of-fold predictions; refit with them.
@@ -98,30 +89,3 @@ default="f1"
                   for label in range(indicator.shape[1])]
     tuned = clone(estimator).set_params(**{prefix + "threshold": thresholds})
     return tuned.fit(X, y)
-
-
-def metric_function(metric):
-    """The ``score(y_true, y_pred)`` of one label that ``metric`` names, or ``metric``
-    itself when it is callable."""
-    score = _METRICS.get(metric) if isinstance(metric, str) else metric
-    if not callable(score):
-        raise ValueError(f"metric must be one of {sorted(_METRICS)} or a callable; received "
-                         f"{metric!r}.")
-    return score
-
-
-def threshold_scores(truth: np.ndarray, proba: np.ndarray, score,
-                     extra=()) -> tuple[np.ndarray, np.ndarray]:
-    """The candidate thresholds of one label (0.5, one above every probability, up to 255
-    quantiles of the probabilities, and ``extra``), sorted, and the score of each."""
-    quantiles = np.quantile(proba, np.linspace(0, 1, min(255, len(proba))))
-    above_all = min(np.nextafter(proba.max(), 2), 1.0)
-    candidates = np.unique(np.concatenate([quantiles, [0.5, above_all], extra]))
-    scores = np.array([score(truth, (proba >= c).astype(int)) for c in candidates])
-    return candidates, scores
-
-
-def best_threshold(candidates: np.ndarray, scores: np.ndarray) -> float:
-    """The best-scoring candidate; ties go to the one nearest 0.5."""
-    best = np.flatnonzero(scores == scores.max())
-    return float(candidates[best[np.argmin(np.abs(candidates[best] - 0.5))]])
