@@ -97,6 +97,32 @@ def test_worker_processes_of_a_grid_search_read_the_shared_folder(tmp_path, data
                                alone.cv_results_["mean_test_score"])
 
 
+def test_pickling_an_estimator_leaves_the_extractor_key_as_it_was():
+    """scikeras registers Keras' Functional class anew when it first pickles a model; a
+    process that has saved an estimator must find the entries a fresh worker writes."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = """
+import pickle, sys, keras
+sys.path.insert(0, sys.argv[1])
+from keras_helpers import TINY, tiny_backbone, toons
+from toonsklearn import TransferClassifier
+from toonsklearn.features import extractor_key
+X, y = toons(n=16, size=16)
+est = TransferClassifier(tiny_backbone, preprocessing="scale", input_size=(16, 16),
+                         **TINY).fit(X, y)
+extractor = keras.Model(est.model_.input, est.model_.get_layer("features").output)
+before = extractor_key(extractor)
+pickle.dumps(est)
+print(before == extractor_key(extractor))
+"""
+    out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)],
+                         capture_output=True, text=True, timeout=180, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "True"
+
+
 @pytest.mark.parametrize("change", [{"random_state": 1}, {"preprocessing": "tf"},
                                     {"input_size": (12, 12)}])
 def test_other_weights_preprocessing_or_input_size_get_their_own_entries(tmp_path, data,

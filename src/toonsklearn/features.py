@@ -189,7 +189,8 @@ def _architecture(model) -> str | None:
 
     def anonymous(node):
         if isinstance(node, dict):
-            return {key: anonymous(value) for key, value in node.items() if key != "trainable"}
+            return {key: anonymous(value) for key, value in node.items()
+                    if key not in _UNKEYED}
         if isinstance(node, (list, tuple)):
             return [anonymous(value) for value in node]
         if isinstance(node, str) and node in names:
@@ -197,6 +198,13 @@ def _architecture(model) -> str | None:
         return node
 
     return json.dumps(anonymous(config), sort_keys=True, default=_value_key)
+
+
+#: Configuration entries that say nothing about what a layer computes: whether it trains,
+#: and Keras' registered class name, which scikeras rewrites (``Functional`` becomes
+#: ``>Functional``) the first time a process pickles a fitted estimator; the class name
+#: and module stay in the key.
+_UNKEYED = ("trainable", "registered_name")
 
 
 def _layers(model, model_type):
