@@ -138,6 +138,15 @@ def images_of(X, indices) -> list[np.ndarray]:
     return [array[i] for i in indices]
 
 
+def check_rows(y_true, predictions, name: str) -> None:
+    """A ValueError unless ``y_true`` has a row for each row of ``predictions``."""
+    if len(y_true) != len(predictions):
+        raise ValueError(
+            f"y_true has {len(y_true)} rows but {name} {len(predictions)}: pass the true "
+            "labels of the images that were predicted, one row each."
+        )
+
+
 def check_labels(display_labels, n: int, what: str) -> np.ndarray:
     """``display_labels`` as an array of ``n`` names, or a ValueError naming both counts."""
     labels = np.asarray(display_labels)
@@ -149,5 +158,5 @@ def check_labels(display_labels, n: int, what: str) -> np.ndarray:
     return labels
 
 
-__all__ = ["INSTALL_HINT", "axes_grid", "check_labels", "images_of",
+__all__ = ["INSTALL_HINT", "axes_grid", "check_labels", "check_rows", "images_of",
            "model_images", "pyplot", "show_image"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._targets import indicator_matrix, multilabel_kind
-from ._base import axes_grid, check_labels, pyplot
+from ._base import axes_grid, check_labels, check_rows, pyplot
 
 _NORMALIZE = (None, "true", "pred", "all")
 
@@ -139,7 +139,7 @@ class ConfusionDisplay:
             if labels is None:
                 labels = getattr(y_true, "columns", np.arange(predicted.shape[1]))
             truth = indicator_matrix(y_true, labels)
-            _check_rows(truth, predicted)
+            check_rows(truth, predicted, "y_pred")
             matrix = multilabel_confusion_matrix(truth, predicted, sample_weight=sample_weight)
             if normalize is not None:
                 axis = {"true": 2, "pred": 1, "all": (1, 2)}[normalize]
@@ -147,7 +147,7 @@ class ConfusionDisplay:
                     matrix = np.nan_to_num(matrix / matrix.sum(axis=axis, keepdims=True))
         else:
             truth = np.asarray(y_true).ravel()
-            _check_rows(truth, predicted)
+            check_rows(truth, predicted, "y_pred")
             if labels is None:
                 labels = np.unique(np.concatenate([truth, predicted.ravel()]))
             known = set(np.asarray(labels).tolist())
@@ -217,14 +217,6 @@ class ConfusionDisplay:
         self.figure_, self.axes_, self.ax_ = figure, axes, axes[0]
         self.im_, self.text_ = self.displays_[0].im_, self.displays_[0].text_
         return self
-
-
-def _check_rows(truth, predicted) -> None:
-    if len(truth) != len(predicted):
-        raise ValueError(
-            f"y_true has {len(truth)} rows but y_pred {len(predicted)}: pass the true labels "
-            "of the images that were predicted, one row each."
-        )
 
 
 def _recolour_texts(display, matrix, middle) -> None:

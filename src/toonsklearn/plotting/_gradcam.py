@@ -145,8 +145,8 @@ class _CamNetwork:
 
 def _find_layer(model, name: str | None):
     """(the model that holds the layer, the layer): ``name`` in the model or in a nested
-    model, or the last convolution and the same-shaped layers after it (batch norm,
-    activation)."""
+    model; else a backbone's output, or the scratch network's last convolution and the
+    layers after it that keep its map size (batch norm, activation)."""
     import keras
 
     owners = [model] + [lay for lay in model.layers

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._targets import check_thresholds, indicator_matrix, multilabel_kind
-from ._base import axes_grid, images_of, model_images, pyplot, show_image
+from ._base import axes_grid, check_rows, images_of, model_images, pyplot, show_image
 
 _EPSILON = 1e-12  # the smallest probability a loss is taken of
 
@@ -122,9 +122,8 @@ class MisclassifiedDisplay:
             images = model_images(estimator, X, wrong.indices)[1] if len(wrong.indices) else []
         else:  # a scikit-learn model on pixels: show the images as they were given
             images = images_of(X, wrong.indices)
-        display = wrong.display(cls, images, heatmaps)
-        display.heatmap_labels = None if targets is None else list(targets)
-        return display.plot(ax=ax, ncols=ncols, alpha=alpha)
+        return wrong.display(cls, images, heatmaps, targets).plot(ax=ax, ncols=ncols,
+                                                                  alpha=alpha)
 
     @classmethod
     def from_predictions(cls, X, y_true, y_proba, *, labels, threshold=0.5, n_images=9,
@@ -209,21 +208,16 @@ class _Wrong:
                 f"y_proba must have shape (n_samples, {len(labels)}), a column per label "
                 f"in {labels.tolist()}; received shape {proba.shape}."
             )
-        if len(y_true) != len(proba):
-            raise ValueError(
-                f"y_true has {len(y_true)} rows but y_proba {len(proba)}: pass the true "
-                "labels of the images that were predicted, one row each."
-            )
+        check_rows(y_true, proba, "y_proba")
         self.proba, self.labels, self.multilabel = proba, labels, multilabel
         if multilabel:
             truth = indicator_matrix(y_true, labels)
             predicted = proba >= check_thresholds(threshold, labels)
             clipped = np.clip(proba, _EPSILON, 1 - _EPSILON)
-            losses = -np.mean(truth * np.log(clipped) + (1 - truth) * np.log(1 - clipped),
-                              axis=1)
+            self.label_losses = -(truth * np.log(clipped) + (1 - truth) * np.log(1 - clipped))
+            losses = self.label_losses.mean(axis=1)
             is_wrong = (predicted != truth.astype(bool)).any(axis=1)
             self.truth, self.predicted = truth.astype(bool), predicted
-            self.label_losses = -(truth * np.log(clipped) + (1 - truth) * np.log(1 - clipped))
         else:
             truth = np.asarray(y_true).ravel()
             if len(truth) != len(proba):
@@ -250,7 +244,7 @@ class _Wrong:
         names = self.labels.tolist()
         return [names[int(np.argmax(self.label_losses[i]))] for i in self.indices]
 
-    def display(self, cls, images, heatmaps):
+    def display(self, cls, images, heatmaps, heatmap_labels=None):
         names, proba = self.labels.tolist(), self.proba  # plain Python labels
         if self.multilabel:
             def chosen(row):
@@ -266,7 +260,7 @@ class _Wrong:
             predicted = [names[self.predicted[i]] for i in self.indices]
             probabilities = [float(proba[i, self.predicted[i]]) for i in self.indices]
         return cls(images, true, predicted, probabilities, self.losses, indices=self.indices,
-                   heatmaps=heatmaps, n_wrong=self.n_wrong)
+                   heatmaps=heatmaps, heatmap_labels=heatmap_labels, n_wrong=self.n_wrong)
 
 
 def _check_count(name: str, value) -> None:

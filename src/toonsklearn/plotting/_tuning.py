@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._base import check_labels, pyplot
+from ._base import check_labels, check_rows, pyplot
 
 
 class LRFinderDisplay:
@@ -200,8 +200,7 @@ default="f1"
         names = np.asarray(labels if labels is not None else getattr(
             y_true, "columns", np.arange(proba.shape[1])))
         truth = indicator_matrix(y_true, names)
-        if len(truth) != len(proba):
-            raise ValueError(f"y_true has {len(truth)} rows but y_proba {len(proba)}.")
+        check_rows(truth, proba, "y_proba")
         chosen = np.broadcast_to(check_thresholds(threshold, names), proba.shape[1:])
         grid = np.linspace(0, 1, 101)
         curves = [threshold_scores(truth[:, k], proba[:, k], score,

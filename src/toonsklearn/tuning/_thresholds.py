@@ -15,6 +15,7 @@ from ..estimators._base import final_step
 
 __all__ = ["tune_thresholds"]
 
+
 def tune_thresholds(estimator, X, y, *, metric="f1", cv=3, groups=None):
     """Pick each label's threshold on out-of-fold predictions; refit with them.
 
