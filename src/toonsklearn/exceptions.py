@@ -23,6 +23,9 @@ __all__ = [
     "NotRegularFileError",
     "ImageTooLargeError",
     "LabelsFileError",
+    "ModelFileError",
+    "ModelVersionWarning",
+    "NotSavableError",
     "ScaledImagesWarning",
     "SkippedImagesWarning",
     "StaleCheckpointWarning",
@@ -31,6 +34,7 @@ __all__ = [
     "TrainingDataError",
     "UnreadableFileError",
     "UnsafeCheckpointError",
+    "UntrustedTypeError",
     "WeightsFileError",
 ]
 
@@ -191,6 +195,48 @@ class UnsafeCheckpointError(WeightsFileError, pickle.UnpicklingError):
     """
 
 
+class ModelFileError(ToonsklearnError, ValueError):
+    """A file given to :func:`toonsklearn.io.load` is not a model :func:`~toonsklearn.io.save`
+    wrote: not a zip archive (a pickle, say), cut short, altered after saving, or written
+    by a newer toonsklearn. The message says which.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import ModelFileError
+    >>> issubclass(ModelFileError, ValueError)
+    True
+    """
+
+
+class UntrustedTypeError(ModelFileError):
+    """A saved model holds types outside the allow-list of :func:`toonsklearn.io.load`;
+    nothing was built. ``types`` lists their names, to pass as ``trusted=`` when you
+    trust their code.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import UntrustedTypeError
+    >>> UntrustedTypeError("untrusted", path="m.toonsklearn", types=["my.Step"]).types
+    ['my.Step']
+    """
+
+    def __init__(self, message: str, *, path: str | None = None, types=()):
+        super().__init__(message, path=path)
+        self.types = list(types)
+
+
+class NotSavableError(ToonsklearnError, TypeError):
+    """:func:`toonsklearn.io.save` met something a safe file cannot hold (a Keras
+    callback, a lambda, a class); the message names the attribute and what to do.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import NotSavableError
+    >>> issubclass(NotSavableError, TypeError)
+    True
+    """
+
+
 class ToonsklearnWarning(UserWarning):
     """Base class of every warning issued by toonsklearn.
 
@@ -251,6 +297,18 @@ class ScaledImagesWarning(ToonsklearnWarning):
     --------
     >>> from toonsklearn.exceptions import ScaledImagesWarning
     >>> issubclass(ScaledImagesWarning, UserWarning)
+    True
+    """
+
+
+class ModelVersionWarning(ToonsklearnWarning):
+    """A saved model was written with other versions of toonsklearn, scikit-learn or
+    Keras than the ones loading it; it loaded, but its predictions may differ.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import ModelVersionWarning, ToonsklearnWarning
+    >>> issubclass(ModelVersionWarning, ToonsklearnWarning)
     True
     """
 

@@ -24,6 +24,7 @@ from ._imaging import (
     read_image,
 )
 from ._labels_table import check_label_values, listed_paths, read_table
+from ._progress import Progress
 from .exceptions import (
     ImageDecodeError,
     ImageTooLargeError,
@@ -40,8 +41,15 @@ SPLIT_NAMES = ("train", "validation", "test")
 _CHECK_SIZE = (8, 8)  # decoding to 8x8 reads every byte of a file but costs little
 
 
-def _map_threads(func: Callable, items: Sequence, n_jobs: int | None) -> list:
-    """``[func(x) for x in items]`` on a thread pool; Pillow releases the GIL while decoding."""
+def _map_threads(func: Callable, items: Sequence, n_jobs: int | None,
+                 progress: Progress | None = None) -> list:
+    """``[func(x) for x in items]`` on a thread pool; Pillow releases the GIL while decoding.
+    Each item done advances ``progress``."""
+    if progress is not None:
+        def func(item, func=func):
+            result = func(item)
+            progress.advance()
+            return result
     workers = min(effective_n_jobs(n_jobs), len(items))
     if workers <= 1:
         return [func(item) for item in items]
@@ -95,7 +103,7 @@ _SKIP_REASONS = (
 
 
 def _check_files(
-    paths: Sequence[str], max_pixels: int | None, n_jobs: int | None
+    paths: Sequence[str], max_pixels: int | None, n_jobs: int | None, verbose: bool = False
 ) -> list[ToonsklearnError | None]:
     """Decode every file small, so a bad one shows up where it can still be dropped."""
 
@@ -106,7 +114,8 @@ def _check_files(
             return exc
         return None
 
-    return _map_threads(check, paths, n_jobs)
+    with Progress("Checking images", len(paths), enabled=verbose) as progress:
+        return _map_threads(check, paths, n_jobs, progress)
 
 
 def _warn_skipped(
@@ -166,6 +175,7 @@ def load_image_folder(
     on_error: str = "raise",
     n_jobs: int | None = -1,
     max_pixels: int | None = None,
+    verbose: bool = False,
 ) -> Bunch:
     """List the images in a folder with one sub-folder per class.
 
@@ -196,6 +206,9 @@ def load_image_folder(
         Refuse images with more pixels than this (read from the file's header,
         before decoding): an error, or a counted skip with ``on_error="skip"``.
         None leaves only Pillow's own limit, ``PIL.Image.MAX_IMAGE_PIXELS``.
+    verbose : bool, default=False
+        Report the files checked so far on standard output: a bar on a terminal, a
+        line at each tenth elsewhere.
 
     Returns
     -------
@@ -269,7 +282,7 @@ def load_image_folder(
         target.extend([index] * len(files))
     if unreadable and on_error == "raise":
         raise unreadable[0]
-    errors = _check_files(paths, max_pixels, n_jobs)
+    errors = _check_files(paths, max_pixels, n_jobs, verbose)
     bad = [error for error in errors if error is not None]
     if bad and on_error == "raise":
         raise bad[0]
@@ -291,6 +304,7 @@ def load_labels_csv(
     on_error: str = "raise",
     n_jobs: int | None = -1,
     max_pixels: int | None = None,
+    verbose: bool = False,
 ) -> Bunch:
     """Read multi-label ground truth: one row per image, one 0/1 column per label.
 
@@ -315,6 +329,8 @@ def load_labels_csv(
         Threads used to check the files; -1 uses all cores.
     max_pixels : int or None, default=None
         Refuse images with more pixels than this, as in :func:`load_image_folder`.
+    verbose : bool, default=False
+        Report the files checked so far, as in :func:`load_image_folder`.
 
     Returns
     -------
@@ -351,7 +367,7 @@ def load_labels_csv(
     check_label_values(frame[label_columns], lines, csv)
     image_dir = os.path.dirname(csv) if image_dir is None else os.fsdecode(image_dir)
     paths = listed_paths(frame[filename_column], lines, csv, image_dir)
-    errors = _check_files(paths, max_pixels, n_jobs)
+    errors = _check_files(paths, max_pixels, n_jobs, verbose)
     bad = [(line, e) for line, e in zip(lines, errors, strict=True) if e is not None]
     if bad and on_error == "raise":
         line, error = bad[0]

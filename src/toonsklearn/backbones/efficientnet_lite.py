@@ -10,6 +10,7 @@ stem (32) and head (1280) left unscaled; TF-style "same" padding and BatchNorm e
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import math
 import os
 import re
@@ -134,6 +135,18 @@ def checkpoint_path(name: str) -> str:
         ) from None
     models = os.path.join(folder, "models")
     return os.path.join(models, next(f for f in os.listdir(models) if f.endswith(".pth")))
+
+
+def installed_checkpoint(name: str) -> str | None:
+    """Path of the variant's pretrained checkpoint if its pip package is installed, found
+    without importing anything."""
+    spec = importlib.util.find_spec(VARIANTS[name][3].replace("-", "_"))
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    models = os.path.join(spec.submodule_search_locations[0], "models")
+    found = sorted(f for f in os.listdir(models) if f.endswith(".pth")) if os.path.isdir(
+        models) else []
+    return os.path.join(models, found[0]) if found else None
 
 
 def load_lite_weights(model, name: str, include_top: bool) -> None:

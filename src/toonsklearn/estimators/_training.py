@@ -124,6 +124,13 @@ class TrainingMixin:
         """Keras' own ``verbose``: silent where our ``"progress"`` callback writes."""
         return 0 if plain_progress(self.verbose) else self.verbose
 
+    def _predict_verbose(self) -> int:
+        """Keras' ``verbose`` for a long ``predict`` inside a fit (feature extraction): a
+        bar on a terminal, one line at the end in a log."""
+        if not self.verbose:
+            return 0
+        return 2 if plain_progress(self.verbose) else 1
+
     def _train(self, source, y_model, weights, train_idx, val_idx) -> None:
         """Compile ``model_`` and fit it; sets ``history_``."""
         self._compile(self.learning_rate)

@@ -104,7 +104,8 @@ class FeaturesOnceMixin:
 
         def compute(indices):
             with source.our_errors():
-                return extractor.predict(self._dataset(source, indices), verbose=0)
+                return extractor.predict(self._dataset(source, indices),
+                                         verbose=self._predict_verbose())
 
         return cached_features(self.memory, extractor, source.data, source.is_paths, compute)
 

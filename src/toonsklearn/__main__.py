@@ -1,0 +1,7 @@
+"""``python -m toonsklearn``: the ``toonsklearn`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
