@@ -59,6 +59,7 @@ FORMAT_VERSION = 1
 
 _MANIFEST, _SKOPS = "manifest.json", "estimator.skops"
 _MAX_MANIFEST_BYTES = 1 << 20
+_ZIP_START = b"PK\x03\x04"
 _VERSIONED = ("toonsklearn", "scikit-learn", "keras")
 
 
@@ -100,12 +101,14 @@ class _Frame:
             pd.RangeIndex(len(frame)))
         self.index = None if plain_index else _plain_array(frame.index.to_numpy(),
                                                              f"{where}.index")
+        self.index_name = None if frame.index.name is None else str(frame.index.name)
 
     def restore(self, models):
         frame = pd.DataFrame(dict(zip(self.columns, self.values, strict=True)),
                              columns=self.columns)
         if self.index is not None:
             frame.index = pd.Index(self.index)
+        frame.index.name = self.index_name
         return frame
 
 
@@ -396,6 +399,9 @@ def _open_archive(path: str):
         raise ModelFileError(f"{path!r} is not a regular file (a folder, FIFO or device), so "
                              "it is not a saved model; it was not opened.", path=path)
     try:
+        with open(path, "rb") as handle:  # zipfile alone accepts an archive after a prefix,
+            if handle.read(4) != _ZIP_START:  # as a pickle holding a .keras model has
+                raise zipfile.BadZipFile
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
         raise ModelFileError(f"{path!r} is not a toonsklearn model file: it is not a zip "
