@@ -1,5 +1,14 @@
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
 import joblib
 import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
 
 from toonsklearn import CNNClassifier, load_image_folder
 from toonsklearn.cli import main
@@ -21,3 +30,223 @@ def test_demo_reports_and_saves_a_working_cnn_pipeline(tmp_path, capsys, toon_tr
     assert isinstance(pipe[-1], CNNClassifier)
     paths = load_image_folder(toon_tree, subset="test").paths
     assert set(np.unique(pipe.predict(paths))) <= {0, 1}
+
+
+# ------------------------------------------------------------------ the commands
+def run_cli(*args, cwd, script=False):
+    """Run the installed command in a fresh process, as a user's shell would."""
+    command = ([str(Path(sys.executable).with_name("toonsklearn"))] if script
+               else [sys.executable, "-m", "toonsklearn"])
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    return subprocess.run([*command, *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=300, env=env)
+
+
+def error_line(capsys) -> str:
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, toon_tree):
+    """A CNN trained by ``toonsklearn train`` in its own process, and what it printed."""
+    folder = tmp_path_factory.mktemp("cli")
+    model = folder / "toons.toonsklearn"
+    done = run_cli("train", toon_tree, "--epochs", "2", "--input-size", "16", "16",
+                   "--out", model, cwd=folder, script=True)
+    assert done.returncode == 0, done.stderr
+    return model, done.stdout
+
+
+def test_train_prints_progress_and_a_validation_report_in_plain_text(trained):
+    model, out = trained
+    assert "Checking images: 42/42 done" in out and "Epoch 2/2" in out
+    assert "Validation report (9 images)" in out and "jerry" in out and "tom" in out
+    assert f"Saved the model to {model}" in out and model.is_file()
+    assert "\r" not in out and "\x1b" not in out  # a pipe gets lines, not a redrawn bar
+
+
+def test_predict_prints_one_line_per_image_with_class_names(trained, toon_tree):
+    model, _ = trained
+    done = run_cli("predict", model, Path(toon_tree) / "test", cwd=model.parent)
+    assert done.returncode == 0, done.stderr
+    lines = [line.split("\t") for line in done.stdout.strip().splitlines()]
+    expected = sorted(str(p) for p in (Path(toon_tree) / "test").rglob("*.png"))
+    assert [line[0] for line in lines] == expected
+    assert {line[1] for line in lines} <= {"jerry", "tom"}
+    assert all(0.5 <= float(line[2]) <= 1 for line in lines)
+
+
+def test_predict_writes_every_probability_to_a_csv(trained, toon_tree, tmp_path, capsys):
+    model, _ = trained
+    images = sorted((Path(toon_tree) / "test" / "tom").glob("*.png"))[:3]
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", str(model), *map(str, images), "--proba", "--csv", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["path", "label", "jerry", "tom"]
+    assert table["path"].tolist() == [str(p) for p in images]
+    np.testing.assert_allclose(table[["jerry", "tom"]].sum(axis=1), 1, atol=2e-4)
+    assert (table["label"] == np.where(table["tom"] >= table["jerry"], "tom", "jerry")).all()
+    assert "Wrote 3 predictions" in capsys.readouterr().out
+
+
+def test_evaluate_reports_on_the_test_folder_and_saves_three_figures(trained, toon_tree,
+                                                                     tmp_path):
+    model, _ = trained
+    done = run_cli("evaluate", model, toon_tree, "--report-dir", tmp_path / "report",
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"9 images from {Path(toon_tree) / 'test'}" in done.stdout
+    assert "precision" in done.stdout and "accuracy" in done.stdout
+    for name in ("confusion_matrix.png", "learning_curves.png", "misclassified.png"):
+        with Image.open(tmp_path / "report" / name) as image:
+            assert image.format == "PNG" and min(image.size) > 100
+
+
+def test_a_multilabel_model_trains_from_a_csv_and_predicts_label_sets(multilabel_tree,
+                                                                      tmp_path, capsys):
+    root = Path(multilabel_tree)
+    model = tmp_path / "ml.toonsklearn"
+    assert main(["train", str(root / "train"), "--estimator", "multilabel", "--labels-csv",
+                 str(root / "train" / "ground_truth.csv"), "--epochs", "1", "--input-size",
+                 "16", "16", "--out", str(model)]) == 0
+    assert "samples avg" in capsys.readouterr().out
+    assert main(["predict", str(model), str(root / "test")]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.strip().splitlines()]
+    assert len(rows) == len(list((root / "test").glob("*.png")))
+    for _, labels, probabilities in rows:
+        names = labels.split(";") if labels else []
+        assert set(names) <= {"tom", "jerry"}
+        assert len(probabilities.split(";") if probabilities else []) == len(names)
+    assert main(["evaluate", str(model), str(root / "test"), "--labels-csv",
+                 str(root / "test" / "ground_truth.csv")]) == 0
+    assert "samples avg" in capsys.readouterr().out
+
+
+def test_transfer_training_reports_feature_extraction(toon_tree, tmp_path, capsys):
+    assert main(["train", str(toon_tree), "--estimator", "transfer", "--weights", "none",
+                 "--input-size", "32", "32", "--epochs", "1", "--validation-fraction", "0",
+                 "--out", str(tmp_path / "tl.toonsklearn")]) == 0
+    out = capsys.readouterr().out
+    assert "Training TransferClassifier on 42 images" in out
+    assert "step" in out and "Epoch 1/1" in out  # the backbone's pass, then the head's epoch
+
+
+def test_tune_resumes_a_study_from_its_storage(toon_tree, tmp_path, capsys):
+    import optuna
+
+    journal = tmp_path / "search.journal"
+    common = [str(toon_tree), "--epochs", "1", "--input-size", "16", "16", "--cv", "2",
+              "--storage", str(journal), "--study-name", "toons", "--out",
+              str(tmp_path / "best.toonsklearn")]
+    assert main(["tune", *common, "--trials", "1"]) == 0
+    assert "[OptunaSearchCV] trial 0" in capsys.readouterr().out
+    assert main(["tune", *common, "--trials", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "trial 1" in out and "trial 0 " not in out
+    study = optuna.load_study(study_name="toons",
+                              storage=optuna.storages.JournalStorage(
+                                  optuna.storages.journal.JournalFileBackend(str(journal))))
+    assert len(study.trials) == 2
+    assert (tmp_path / "best.toonsklearn").is_file()
+
+
+def test_backbones_lists_the_registry_without_tensorflow(tmp_path):
+    done = run_cli("backbones", cwd=tmp_path, script=True)
+    assert done.returncode == 0, done.stderr
+    rows = {line.split()[0]: line.split() for line in done.stdout.splitlines()[1:] if line}
+    assert rows["efficientnet_lite0"] == ["efficientnet_lite0", "224x224", "yes", "yes"]
+    assert rows["vgg16"][1:3] == ["224x224", "no"]
+
+
+def test_version_from_the_script_and_from_python_dash_m(tmp_path):
+    import toonsklearn
+
+    for script in (True, False):
+        done = run_cli("--version", cwd=tmp_path, script=script)
+        assert done.returncode == 0
+        assert done.stdout.strip() == f"toonsklearn {toonsklearn.__version__}"
+
+
+@pytest.mark.parametrize("command", ["demo", "train", "predict", "evaluate", "tune",
+                                     "backbones"])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0
+    assert f"usage: toonsklearn {command}" in capsys.readouterr().out
+
+
+def test_bad_input_in_a_fresh_process_is_one_line_and_no_traceback(tmp_path):
+    done = run_cli("train", tmp_path / "nowhere", "--out", tmp_path / "m.toonsklearn",
+                   cwd=tmp_path)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"toonsklearn train: error: DATA_DIR '{tmp_path / 'nowhere'}' does not exist. Pass a "
+        "folder with one sub-folder of images per class.")
+
+
+def empty_classes(tmp_path):
+    for name in ("tom", "jerry"):
+        (tmp_path / "empty" / name).mkdir(parents=True)
+    return tmp_path / "empty"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (lambda t, d, m: ["train", str(empty_classes(t)), "--out", str(t / "m")],
+     "No images found in"),
+    (lambda t, d, m: ["train", d, "--estimator", "transfer", "--backbone", "vgg17", "--out",
+                      str(t / "m")], "Unknown backbone 'vgg17'. Known backbones: convnext_tiny"),
+    (lambda t, d, m: ["train", d, "--backbone", "vgg16", "--out", str(t / "m")],
+     "--backbone applies to --estimator transfer and multilabel"),
+    (lambda t, d, m: ["train", d, "--estimator", "multilabel", "--out", str(t / "m")],
+     "reads its labels from --labels-csv"),
+    (lambda t, d, m: ["train", d, "--out", str(t / "no" / "m")], "does not exist"),
+    (lambda t, d, m: ["predict", str(Path(d) / "test" / "tom" / os.listdir(
+        Path(d) / "test" / "tom")[0]), str(Path(d) / "test")],
+     "is not a toonsklearn model file: it is not a zip archive"),
+    (lambda t, d, m: ["predict", m, str(t / "missing.png")], "does not exist"),
+    (lambda t, d, m: ["predict", m, str(empty_classes(t))], "No images found under"),
+    (lambda t, d, m: ["predict", str(t / "none.toonsklearn"), d], "No saved model at"),
+    (lambda t, d, m: ["evaluate", m, str(relabelled(t, d))], "classes the model does not "
+                                                              "know: spike"),
+    (lambda t, d, m: ["tune", d, "--trials", "1", "--storage", str(t / "j"), "--out",
+                      str(t / "m")], "--storage and --study-name go together"),
+])
+def test_bad_input_exits_with_one_line_that_says_what_to_fix(trained, toon_tree, tmp_path,
+                                                             capsys, argv, message):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an empty class folder also warns
+        assert main(argv(tmp_path, str(toon_tree), str(trained[0]))) == 1
+    line = error_line(capsys)
+    assert line.startswith("toonsklearn ") and ": error: " in line
+    assert message in line
+
+
+def relabelled(tmp_path, toon_tree):
+    """The test split with one class folder renamed to a class the model never saw."""
+    import shutil
+
+    target = tmp_path / "relabelled"
+    shutil.copytree(Path(toon_tree) / "test", target)
+    (target / "tom").rename(target / "spike")
+    return target
+
+
+def test_a_csv_with_several_labels_a_row_is_refused_for_a_single_label_model(
+        multilabel_tree, tmp_path, capsys):
+    root = Path(multilabel_tree) / "train"
+    assert main(["train", str(root), "--labels-csv", str(root / "ground_truth.csv"),
+                 "--out", str(tmp_path / "m")]) == 1
+    assert "labels; cnn and transfer need exactly one per image" in error_line(capsys)
+
+
+def test_warnings_are_one_plain_line_each(tmp_path, capsys):
+    assert main(["train", str(empty_classes(tmp_path)), "--out", str(tmp_path / "m")]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0] == (f"toonsklearn train: warning: Class folder '{tmp_path / 'empty' / 'jerry'}'"
+                        " holds no images; class 'jerry' gets no samples.")
+    assert len(lines) == 3 and lines[-1].startswith("toonsklearn train: error: No images")

@@ -16,6 +16,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -554,8 +555,15 @@ def main(argv: list[str] | None = None) -> int:
     from .exceptions import ToonsklearnError
 
     args = _parser().parse_args(argv)
+
+    def show(message, category, *_):
+        text = " ".join(str(message).split())
+        print(f"toonsklearn {args.command}: warning: {text}", file=sys.stderr)
+
     try:
-        return args.run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = show
+            return args.run(args)
     except (ToonsklearnError, CommandError, OSError, ValueError, ImportError,
             RuntimeError) as exc:
         message = " ".join(str(exc).split()) or type(exc).__name__
