@@ -26,6 +26,9 @@ ALSO = {  # the built-in exception code outside toonsklearn already catches
     "TrainingDataError": ValueError,
     "WeightsFileError": ValueError,
     "UnsafeCheckpointError": pickle.UnpicklingError,
+    "ModelFileError": ValueError,
+    "UntrustedTypeError": ValueError,
+    "NotSavableError": TypeError,
 }
 
 

@@ -113,14 +113,15 @@ def _labelled_images(data_dir: str, labels_csv: str | None, split: str):
 
     With ``labels_csv``: its rows, file names relative to ``data_dir``. Otherwise the class
     folders of ``data_dir``, or of ``data_dir/<split>`` when it has train/validation/test.
-    Labels are class names, or tuples of label names for multi-label rows.
+    Labels are class names, or from a CSV an indicator DataFrame named by its columns.
     """
+    import pandas as pd
+
     from . import load_image_folder, load_labels_csv
 
     if labels_csv is not None:
         data = load_labels_csv(labels_csv, image_dir=data_dir, verbose=True)
-        names = np.asarray(data.target_names, dtype=object)
-        labels = [tuple(names[row == 1]) for row in data.target]
+        labels = pd.DataFrame(data.target, columns=data.target_names)
         where = f"{labels_csv} (images under {data_dir})"
         return data.paths, labels, list(data.target_names), True, where
     root = Path(data_dir)
@@ -144,14 +145,15 @@ def _check_found(paths, where: str) -> None:
                            "(.png, .jpg, .bmp, .gif, .tif, .webp).")
 
 
-def _single_labels(labels: list, where: str) -> np.ndarray:
-    """Multi-label rows as one label each, or an error naming a row with another count."""
-    for index, row in enumerate(labels):
-        if len(row) != 1:
+def _single_labels(labels, where: str) -> np.ndarray:
+    """Indicator rows as one label each, or an error naming a row with another count."""
+    counts = labels.to_numpy().sum(axis=1)
+    for index, count in enumerate(counts):
+        if count != 1:
             raise CommandError(
-                f"Row {index + 2} of {where} has {len(row)} labels; cnn and transfer need "
+                f"Row {index + 2} of {where} has {count} labels; cnn and transfer need "
                 "exactly one per image. Use --estimator multilabel.")
-    return np.asarray([row[0] for row in labels], dtype=object)
+    return labels.columns.to_numpy(dtype=object)[labels.to_numpy().argmax(axis=1)]
 
 
 def _image_paths(items: list[str]) -> np.ndarray:
@@ -186,6 +188,10 @@ def _load_model(path: str):
 
     model = io.load(path)
     prefix, final = final_step(model)
+    if not hasattr(model, "predict_proba"):
+        raise CommandError(f"{path!r} holds a {type(final).__name__}, which gives no "
+                           "probabilities (predict_proba); the command line needs one that "
+                           "does.")
     if not hasattr(final, "classes_"):
         raise CommandError(f"{path!r} holds an unfitted {type(final).__name__}; train it "
                            "first (toonsklearn train ... --out MODEL).")
@@ -198,16 +204,21 @@ def _is_multilabel(final) -> bool:
     return type(final).__name__ == "MultiLabelCNN" and final.target_kind_ != "labels"
 
 
-def _indicator(labels: list, classes) -> np.ndarray:
-    index = {name: i for i, name in enumerate(classes)}
-    unknown = sorted({name for row in labels for name in row} - set(index))
+def _indicator(labels, classes) -> np.ndarray:
+    """Labels as a 0/1 matrix in ``classes`` order: an indicator DataFrame by its column
+    names, or one label per image (class folders)."""
+    import pandas as pd
+
+    classes = [str(name) for name in classes]
+    given = list(labels.columns) if isinstance(labels, pd.DataFrame) else list(
+        np.unique(np.asarray(labels, dtype=str)))
+    unknown = sorted(set(given) - set(classes))
     if unknown:
-        raise CommandError(f"The labels {unknown} are not ones the model knows "
-                           f"({', '.join(map(str, classes))}).")
-    matrix = np.zeros((len(labels), len(classes)), dtype=int)
-    for row, names in enumerate(labels):
-        matrix[row, [index[name] for name in names]] = 1
-    return matrix
+        raise CommandError(f"The labels {', '.join(unknown)} are not ones the model knows "
+                           f"({', '.join(classes)}).")
+    if isinstance(labels, pd.DataFrame):
+        return labels.reindex(columns=classes, fill_value=0).to_numpy(dtype=int)
+    return (np.asarray(labels, dtype=str)[:, None] == np.asarray(classes)).astype(int)
 
 
 # -------------------------------------------------------------------------- commands
@@ -253,35 +264,33 @@ def _train(args: argparse.Namespace) -> int:
     _check_found(paths, where)
     if from_csv and not multilabel:
         labels = _single_labels(labels, args.labels_csv)
+    if not multilabel:
+        labels = np.asarray(labels)
     held_out = _validation_images(args, from_csv)
     if held_out is not None:
-        val_paths, val_labels = held_out
-        train_paths, train_labels = paths, labels
+        (val_paths, val_labels), train_paths, train_labels = held_out, paths, labels
     elif args.validation_fraction > 0:
         stratify = None if multilabel or min(np.unique(labels, return_counts=True)[1]) < 2 \
             else labels
         train_paths, val_paths, train_labels, val_labels = train_test_split(
-            paths, np.asarray(labels, dtype=object), test_size=args.validation_fraction,
-            stratify=stratify, random_state=args.random_state)
+            paths, labels, test_size=args.validation_fraction, stratify=stratify,
+            random_state=args.random_state)
         print(f"Holding out {len(val_paths)} of {len(paths)} images for the validation "
               "report (put your own in a validation/ folder beside train/).")
     else:
-        train_paths, train_labels, val_paths, val_labels = paths, labels, paths[:0], []
-    train_labels = list(train_labels) if multilabel else np.asarray(train_labels)
+        train_paths, train_labels, val_paths, val_labels = paths, labels, paths[:0], None
     print(f"Training {type(estimator).__name__} on {len(train_paths)} images from {where}, "
           f"{len(names)} {'labels' if multilabel else 'classes'}: {', '.join(names)}.",
           flush=True)
     estimator.fit(train_paths, train_labels)
+    io.save(estimator, args.out)
     if len(val_paths):
         estimator.set_params(verbose=0)
         predicted = estimator.predict(val_paths)
-        truth = _indicator(list(val_labels), estimator.classes_) if multilabel \
-            else np.asarray(val_labels)
+        truth = _indicator(val_labels, estimator.classes_) if multilabel else val_labels
         print(f"\nValidation report ({len(val_paths)} images):")
         print(classification_report(truth, predicted, zero_division=0,
                                     **_report_labels(estimator, multilabel)))
-        estimator.set_params(verbose=1)
-    io.save(estimator, args.out)
     print(f"Saved the model to {args.out}; predict with: toonsklearn predict {args.out} IMAGES")
     return 0
 
@@ -354,7 +363,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if multilabel:
         truth = _indicator(labels, final.classes_)
     else:
-        truth = np.asarray(labels)
+        truth = np.asarray(labels, dtype=str)
         unknown = sorted(set(truth.tolist()) - {str(c) for c in final.classes_})
         if unknown:
             raise CommandError(f"{where} has classes the model does not know: "
@@ -368,7 +377,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(classification_report(truth, predicted, zero_division=0,
                                 **_report_labels(final, multilabel)))
     if args.report_dir is not None:
-        saved = _save_plots(args.report_dir, final, paths, truth, predicted, proba)
+        saved = _save_plots(args.report_dir, final, paths, truth, predicted, proba,
+                            final._thresholds() if multilabel else 0.5)
         print(f"Saved {', '.join(saved)} in {args.report_dir}.")
     return 0
 
@@ -380,7 +390,7 @@ def _check_plotting() -> None:
         raise CommandError('--report-dir draws with matplotlib: pip install "toonsklearn[plot]".')
 
 
-def _save_plots(folder: str, final, paths, truth, predicted, proba) -> list[str]:
+def _save_plots(folder: str, final, paths, truth, predicted, proba, threshold) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no window, no display needed
@@ -392,8 +402,8 @@ def _save_plots(folder: str, final, paths, truth, predicted, proba) -> list[str]
         _PLOTS[0]: lambda: ConfusionDisplay.from_predictions(truth, predicted,
                                                              labels=final.classes_),
         _PLOTS[1]: lambda: HistoryDisplay.from_estimator(final),
-        _PLOTS[2]: lambda: MisclassifiedDisplay.from_predictions(paths, truth, proba,
-                                                                 labels=final.classes_),
+        _PLOTS[2]: lambda: MisclassifiedDisplay.from_predictions(
+            paths, truth, proba, labels=final.classes_, threshold=threshold),
     }
     saved = []
     for name, draw in displays.items():
@@ -421,7 +431,8 @@ def _tune(args: argparse.Namespace) -> int:
     _check_found(paths, where)
     if from_csv and not multilabel:
         labels = _single_labels(labels, args.labels_csv)
-    labels = list(labels) if multilabel else np.asarray(labels)
+    if not multilabel:
+        labels = np.asarray(labels)
     search = OptunaSearchCV(estimator, default_search_space(estimator), n_trials=args.trials,
                             cv=args.cv, random_state=args.random_state, verbose=1,
                             storage=args.storage, study_name=args.study_name)
@@ -572,6 +583,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"toonsklearn {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a fault of ours, still told in one line
+        if os.environ.get("TOONSKLEARN_TRACEBACK"):
+            raise
+        message = " ".join(str(exc).split())
+        print(f"toonsklearn {args.command}: internal error: {type(exc).__name__}: {message} "
+              "(set TOONSKLEARN_TRACEBACK=1 to see where, and please report it)",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
