@@ -100,17 +100,16 @@ def save(obj: BaseEstimator, path: str | os.PathLike) -> None:
 
     Examples
     --------
-    >>> import numpy as np, tempfile, os
+    >>> import numpy as np, os, tempfile, zipfile
     >>> from toonsklearn import CNNClassifier
-    >>> from toonsklearn.io import load, save
+    >>> from toonsklearn.io import save
     >>> rng = np.random.default_rng(0)
     >>> X, y = rng.integers(0, 256, (16, 8, 8, 3), dtype=np.uint8), np.array([0, 1] * 8)
     >>> clf = CNNClassifier(epochs=1, random_state=0).fit(X, y)
     >>> with tempfile.TemporaryDirectory() as folder:
-    ...     save(clf, os.path.join(folder, "toons.toonsklearn"))
-    ...     again = load(os.path.join(folder, "toons.toonsklearn"))
-    >>> bool(np.allclose(again.predict_proba(X), clf.predict_proba(X), atol=1e-6))
-    True
+    ...     save(clf, os.path.join(folder, "toons.toonsklearn"))  # load(...) reads it back
+    ...     sorted(zipfile.ZipFile(os.path.join(folder, "toons.toonsklearn")).namelist())
+    ['estimator.skops', 'keras/0.keras', 'manifest.json']
     """
     if not isinstance(obj, BaseEstimator):
         raise NotSavableError(f"save writes scikit-learn estimators and Pipelines; received "
