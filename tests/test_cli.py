@@ -324,3 +324,56 @@ def test_warnings_are_one_plain_line_each(tmp_path, capsys):
     assert lines[0] == (f"toonsklearn train: warning: Class folder '{tmp_path / 'empty' / 'jerry'}'"
                         " holds no images; class 'jerry' gets no samples.")
     assert len(lines) == 3 and lines[-1].startswith("toonsklearn train: error: No images")
+
+
+@needs_safe_keras
+def test_predict_keeps_one_line_per_image_whatever_the_file_names(trained, toon_tree,
+                                                                 tmp_path, capsys):
+    source = sorted((Path(toon_tree) / "test" / "tom").glob("*.png"))[0]
+    names = ["tab\there.png", "new\nline.png", "back\\slash.png", "plain.png"]
+    for name in names:
+        (tmp_path / name).write_bytes(source.read_bytes())
+    assert main(["predict", str(trained[0]), str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.strip().split("\n")
+    assert len(lines) == len(names) and all(line.count("\t") == 2 for line in lines)
+    printed = sorted(line.split("\t")[0] for line in lines)
+    escaped = sorted(str(tmp_path / name).replace("\\", "\\\\").replace("\t", "\\t")
+                     .replace("\n", "\\n") for name in names)
+    assert printed == escaped
+
+
+def test_predict_refuses_a_csv_target_that_is_a_fifo_or_the_model(trained, toon_tree,
+                                                                  tmp_path, capsys):
+    fifo = tmp_path / "out.csv"
+    os.mkfifo(fifo)
+    image = str(sorted((Path(toon_tree) / "test" / "tom").glob("*.png"))[0])
+    assert main(["predict", str(trained[0]), image, "--csv", str(fifo)]) == 1
+    assert "is not a regular file" in error_line(capsys)  # refused: opening it would block
+    assert main(["predict", str(trained[0]), image, "--csv", str(trained[0])]) == 1
+    assert "is the model itself" in error_line(capsys)
+
+
+@needs_safe_keras
+def test_evaluate_needs_a_csv_column_for_every_label_the_model_knows(multilabel_tree,
+                                                                     tmp_path, capsys):
+    root = Path(multilabel_tree)
+    model = tmp_path / "ml.toonsklearn"
+    assert main(["train", str(root / "train"), "--estimator", "multilabel", "--labels-csv",
+                 str(root / "train" / "ground_truth.csv"), "--epochs", "1", "--input-size",
+                 "16", "16", "--validation-fraction", "0", "--out", str(model)]) == 0
+    capsys.readouterr()
+    pd.read_csv(root / "test" / "ground_truth.csv")[["filename", "tom"]].to_csv(
+        tmp_path / "only_tom.csv", index=False)
+    assert main(["evaluate", str(model), str(root / "test"), "--labels-csv",
+                 str(tmp_path / "only_tom.csv")]) == 1
+    assert "has no column for jerry" in error_line(capsys)
+
+
+@pytest.mark.parametrize("fraction", ["-0.5", "nan", "1", "1.5", "half"])
+def test_a_validation_fraction_outside_zero_to_one_is_a_usage_error(toon_tree, tmp_path,
+                                                                    capsys, fraction):
+    with pytest.raises(SystemExit) as done:
+        main(["train", str(toon_tree), "--validation-fraction", fraction, "--out",
+              str(tmp_path / "m")])
+    assert done.value.code == 2
+    assert "--validation-fraction: must be at least 0 and below 1" in capsys.readouterr().err

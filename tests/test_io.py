@@ -272,6 +272,9 @@ def test_a_compressed_member_is_refused_before_it_is_inflated(saved, tmp_path):
     (lambda m: json.dumps({**m, "members": list(m["members"])}).encode(), "members is not"),
     (lambda m: json.dumps({**m, "versions": "keras"}).encode(), "versions is not a map"),
     (lambda m: b"[1, 2]", "not a JSON object"),
+    (lambda m: b"[" * 100_000, "malformed"),  # too deep for the JSON reader
+    (lambda m: json.dumps({**m, "format_version": 0}).encode(), "format_version of 1"),
+    (lambda m: json.dumps({**m, "format_version": True}).encode(), "format_version of 1"),
 ])
 def test_a_bad_manifest_is_refused_by_what_is_wrong(saved, tmp_path, edit, message):
     def change(name, data):
@@ -451,7 +454,31 @@ def test_a_stored_optimizer_may_only_name_keras_optimizers(saved, tmp_path):
                                           else data).getvalue()}
     path = rewrite(saved["cnn"][1], tmp_path / "layer.toonsklearn",
                    lambda name, data: retarget_manifest(name, data, members))
-    with pytest.raises(ModelFileError, match="names the module 'keras.layers'"):
+    with pytest.raises(ModelFileError, match="names 'keras.layers'.'Dense'"):
+        load(path)
+
+
+@pytest.mark.parametrize("learning_rate", [
+    {"class_name": "ImagePreprocessing", "registered_name": "toonsklearn>ImagePreprocessing",
+     "config": {}},
+    {"module": "keras.optimizers", "class_name": "function", "config": "deserialize",
+     "registered_name": "function"},
+])
+def test_an_optimizer_cannot_smuggle_other_objects_in_its_config(saved, tmp_path,
+                                                                  learning_rate):
+    with zipfile.ZipFile(saved["cnn"][1]) as archive:
+        inner = archive.read("estimator.skops")
+    schema = json.loads(zipfile.ZipFile(io.BytesIO(inner)).read("schema.json"))
+    stand_in = next(node for node in _walk(schema) if node.get("__class__") == "KerasOptimizer")
+    config = json.loads(json.loads(stand_in["content"]["content"]["config"]["content"]))
+    config["config"]["learning_rate"] = learning_rate
+    stand_in["content"]["content"]["config"]["content"] = json.dumps(json.dumps(config))
+    members = {"estimator.skops": rewrite(io.BytesIO(inner), io.BytesIO(), lambda name, data:
+                                          json.dumps(schema) if name == "schema.json"
+                                          else data).getvalue()}
+    path = rewrite(saved["cnn"][1], tmp_path / "smuggle.toonsklearn",
+                   lambda name, data: retarget_manifest(name, data, members))
+    with pytest.raises(ModelFileError, match="not a Keras optimizer"):
         load(path)
 
 
@@ -477,3 +504,39 @@ def test_a_saved_file_is_readable_by_others_as_the_umask_allows(tmp_path):
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_keras_member_that_is_no_keras_archive_or_inflates_is_refused(saved, tmp_path):
+    model = tmp_path / "m.keras"
+    keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)]).save(model)
+    deflated = tmp_path / "deflated.keras"
+    with zipfile.ZipFile(model) as old, zipfile.ZipFile(
+            deflated, "w", compression=zipfile.ZIP_DEFLATED) as new:
+        for name in old.namelist():
+            new.writestr(name, old.read(name))
+    for content, message in ((b"junk" * 100, "is not the archive save writes"),
+                             (deflated.read_bytes(), "holds compressed members")):
+        members = {"keras/0.keras": content}
+        path = rewrite(saved["cnn"][1], tmp_path / "keras.toonsklearn",
+                       lambda name, data, members=members: retarget_manifest(name, data,
+                                                                             members))
+        with pytest.raises(ModelFileError, match=f"'keras/0.keras' {message}"):
+            load(path)
+
+
+def test_a_keras_model_swapped_in_from_another_file_is_refused(saved, tmp_path):
+    with zipfile.ZipFile(saved["multilabel"][1]) as archive:
+        other = archive.read("keras/0.keras")  # 2 outputs, where the CNN has 7 classes
+    members = {"keras/0.keras": other}
+    path = rewrite(saved["cnn"][1], tmp_path / "swapped.toonsklearn",
+                   lambda name, data: retarget_manifest(name, data, members))
+    with pytest.raises(ModelFileError, match="gives 2 outputs where it expects 7"):
+        load(path)
+
+
+def test_saving_to_an_empty_path_is_refused_before_anything_is_written(tmp_path,
+                                                                      monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(NotSavableError, match="empty path"):
+        save(LogisticRegression(), "")
+    assert os.listdir(tmp_path) == []

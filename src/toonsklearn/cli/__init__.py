@@ -53,6 +53,17 @@ def _add_model_options(command: argparse.ArgumentParser) -> None:
                          help="where to save the model (a toonsklearn.io file)")
 
 
+def _fraction(text: str) -> float:
+    """A fraction in [0, 1), for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1; received {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="toonsklearn", description="Train, tune, evaluate and use cartoon image "
@@ -76,13 +87,15 @@ def _parser() -> argparse.ArgumentParser:
         "a validation report (on validation/ if present, else on --validation-fraction of "
         "the images, held out) and save the model with toonsklearn.io.")
     _add_model_options(train)
-    train.add_argument("--validation-fraction", type=float, default=0.2, metavar="F",
+    train.add_argument("--validation-fraction", type=_fraction, default=0.2, metavar="F",
                        help="images held out for the report when there is no validation/ "
                             "folder (default 0.2; 0 trains on all)")
     train.set_defaults(run=_commands.train)
 
-    predict = commands.add_parser("predict", help="label images with a saved model",
-                                  description="One line per image: path, label, probability.")
+    predict = commands.add_parser(
+        "predict", help="label images with a saved model",
+        description="One line per image: path, label, probability, separated by tabs (a "
+        "tab, newline or backslash in a name is written \\t, \\n, \\\\).")
     predict.add_argument("model", metavar="MODEL", help="a model saved by train or tune")
     predict.add_argument("images", metavar="IMAGES_OR_DIR", nargs="+",
                          help="image files, or folders searched for images")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -118,16 +119,35 @@ def _report_labels(final, multilabel: bool) -> dict:
                                                          "target_names": classes}
 
 
-def _check_writable(out: str) -> None:
+def _check_writable(out: str, option: str = "--out", example: str = "model.toonsklearn",
+                    model: str | None = None) -> None:
+    """Refuse an output file that cannot be written, before any work is done."""
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
-        raise CommandError(f"Cannot write --out {out!r}: the folder {folder!r} does not exist.")
+        raise CommandError(f"Cannot write {option} {out!r}: the folder {folder!r} does not "
+                           "exist. Create it first.")
     if os.path.isdir(out):
-        raise CommandError(f"--out {out!r} is a folder; name a file, e.g. "
-                           f"{os.path.join(out, 'model.toonsklearn')!r}.")
+        raise CommandError(f"{option} {out!r} is a folder; name a file, e.g. "
+                           f"{os.path.join(out, example)!r}.")
+    if os.path.lexists(out) and not os.path.isfile(out):
+        raise CommandError(f"{option} {out!r} exists and is not a regular file (a FIFO, "
+                           "device or broken link); name another file.")
+    if model is not None and os.path.exists(out) and os.path.samefile(out, model):
+        raise CommandError(f"{option} {out!r} is the model itself; name another file.")
+    if not os.access(folder, os.W_OK):
+        raise CommandError(f"Cannot write {option} {out!r}: the folder {folder!r} is not "
+                           "writable (read-only, or its permissions). Choose another.")
+
+
+def _field(text: str) -> str:
+    """A path or label as one tab-separated field: tabs, newlines and backslashes escaped."""
+    return (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+            .replace("\r", "\\r"))
 
 
 def predict(args: argparse.Namespace) -> int:
+    if args.csv is not None:
+        _check_writable(args.csv, "--csv", "predictions.csv", model=args.model)
     paths = image_paths(args.images)
     model, final = load_model(args.model)
     proba = model.predict_proba(paths)
@@ -144,24 +164,41 @@ def predict(args: argparse.Namespace) -> int:
     rows = [[path, label, *([f"{p:.4f}" for p in probs] if args.proba else [top])]
             for path, label, top, probs in zip(paths, labels, best, proba, strict=True)]
     if args.csv is not None:
-        with open(args.csv, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(rows)
+        _write_csv(args.csv, header, rows)
         print(f"Wrote {len(rows)} predictions to {args.csv}.")
         return 0
     if args.proba:
-        print("\t".join(header))
+        print("\t".join(map(_field, header)))
     for row in rows:
-        print("\t".join(row))
+        print("\t".join(map(_field, row)))
     return 0
+
+
+def _write_csv(out: str, header: list, rows: list) -> None:
+    """Write the table beside ``out``, then rename it onto ``out``: never half a file."""
+    handle, partial = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(out)),
+                                       prefix=f".{os.path.basename(out)}.", suffix=".partial")
+    try:
+        # surrogateescape writes back the bytes of a file name that is not UTF-8
+        with os.fdopen(handle, "w", newline="", encoding="utf-8",
+                       errors="surrogateescape") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(header)
+            writer.writerows(rows)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(partial, 0o666 & ~umask)
+        os.replace(partial, out)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
 
 
 def evaluate(args: argparse.Namespace) -> int:
     from sklearn.metrics import classification_report
 
     if args.report_dir is not None:
-        _check_plotting()
+        _check_report_dir(args.report_dir)
     model, final = load_model(args.model)
     paths, labels, _, from_csv, where = labelled_images(args.data_dir, args.labels_csv, "test")
     check_found(paths, where)
@@ -191,9 +228,12 @@ def evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_plotting() -> None:
+def _check_report_dir(folder: str) -> None:
     import importlib.util
 
+    if os.path.lexists(folder) and not os.path.isdir(folder):
+        raise CommandError(f"--report-dir {folder!r} exists and is not a folder; name a "
+                           "folder for the figures.")
     if importlib.util.find_spec("matplotlib") is None:
         raise CommandError('--report-dir draws with matplotlib: pip install "toonsklearn[plot]".')
 

@@ -55,8 +55,9 @@ def single_labels(labels, where: str) -> np.ndarray:
     for index, count in enumerate(counts):
         if count != 1:
             raise CommandError(
-                f"Row {index + 2} of {where} has {count} labels; cnn and transfer need "
-                "exactly one per image. Use --estimator multilabel.")
+                f"Row {index + 2} of {where} has {count} labels, but a single-label model "
+                "(cnn, transfer) takes exactly one per image; train a multi-label one "
+                "(--estimator multilabel) for several.")
     return labels.columns.to_numpy(dtype=object)[labels.to_numpy().argmax(axis=1)]
 
 
@@ -120,6 +121,10 @@ def indicator(labels, classes) -> np.ndarray:
     if unknown:
         raise CommandError(f"The labels {', '.join(unknown)} are not ones the model knows "
                            f"({', '.join(classes)}).")
+    missing = [name for name in classes if name not in given]
+    if isinstance(labels, pd.DataFrame) and missing:
+        raise CommandError(f"The labels CSV has no column for {', '.join(missing)}, which the "
+                           "model knows; give it a 0/1 column for every label.")
     if isinstance(labels, pd.DataFrame):
         return labels.reindex(columns=classes, fill_value=0).to_numpy(dtype=int)
     return (np.asarray(labels, dtype=str)[:, None] == np.asarray(classes)).astype(int)

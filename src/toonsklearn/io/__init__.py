@@ -48,7 +48,7 @@ from ..exceptions import (
 )
 from ..loaders import ImageFolderLoader
 from ..transformers import ImageTransformer
-from ._archive import SKOPS, Archive, check_skops, write
+from ._archive import SKOPS, Archive, check_nested, check_skops, write
 from ._stand_ins import STAND_INS, swap_in, swap_out, type_name
 
 __all__ = ["FORMAT_VERSION", "TRUSTED_TYPES", "load", "save", "untrusted_types"]
@@ -88,7 +88,7 @@ def save(obj: BaseEstimator, path: str | os.PathLike) -> None:
     ----------
     obj : estimator
         A toonsklearn estimator or transformer, a scikit-learn estimator, or a
-        ``Pipeline`` (or search) of them.
+        ``Pipeline`` or ensemble of them. For a search, save its ``best_estimator_``.
     path : str or path-like
         The file to write, conventionally ``*.toonsklearn``.
 
@@ -115,6 +115,8 @@ def save(obj: BaseEstimator, path: str | os.PathLike) -> None:
         raise NotSavableError(f"save writes scikit-learn estimators and Pipelines; received "
                               f"a {type(obj).__name__}. Wrap it in an estimator or use joblib.")
     path = os.fspath(path)
+    if not path:
+        raise NotSavableError("save needs a file name; received an empty path.")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise MissingFileError(f"Cannot save to {path!r}: the folder {folder!r} does not "
@@ -270,8 +272,10 @@ def _check_keras_version() -> None:
 def _load_keras(archive: Archive, member: str) -> keras.Model:
     with tempfile.TemporaryDirectory() as scratch:
         file = os.path.join(scratch, "model.keras")  # the suffix picks Keras' own format
+        data = archive.member(member)
+        check_nested(archive, member, data)
         with open(file, "wb") as handle:
-            handle.write(archive.member(member))
+            handle.write(data)
         try:
             return keras.saving.load_model(file, safe_mode=True)
         except Exception as exc:

@@ -18,7 +18,7 @@ import zipfile
 
 from ..exceptions import MissingFileError, ModelFileError
 
-__all__ = ["MANIFEST", "SKOPS", "Archive", "check_skops", "write"]
+__all__ = ["MANIFEST", "SKOPS", "Archive", "check_nested", "check_skops", "write"]
 
 MANIFEST, SKOPS = "manifest.json", "estimator.skops"
 _MAX_MANIFEST_BYTES = 1 << 20
@@ -84,7 +84,7 @@ class Archive:
                              "writes; the file was altered.")
         try:
             manifest = json.loads(self._read(info))
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise self.error(f"its {MANIFEST} is malformed ({exc}); the file was altered or "
                              "damaged.") from None
         problem = _manifest_problem(manifest)
@@ -153,8 +153,9 @@ def _manifest_problem(manifest) -> str | None:
         return "not a JSON object"
     if manifest.get("format") != "toonsklearn":
         return "not a toonsklearn manifest"
-    if not isinstance(manifest.get("format_version"), int):
-        return "no integer format_version"
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        return "no format_version of 1 or more"
     members, models = manifest.get("members"), manifest.get("keras_models")
     if not isinstance(members, dict) or not all(
             isinstance(entry, dict) and isinstance(entry.get("size"), int)
@@ -173,20 +174,33 @@ def _manifest_problem(manifest) -> str | None:
     return None
 
 
+def check_nested(archive: Archive, name: str, data: bytes) -> None:
+    """Refuse a member (a skops or Keras archive itself) that is not a zip whose own
+    members are all stored: a compressed one could inflate far past the file's size."""
+    try:
+        if not data.startswith(_ZIP_START):
+            raise zipfile.BadZipFile("no zip header")
+        with zipfile.ZipFile(io.BytesIO(data)) as inner:
+            infos = inner.infolist()
+    except zipfile.BadZipFile as exc:
+        raise archive.error(f"{name!r} is not the archive save writes ({exc}); the file was "
+                            "altered or damaged.") from None
+    if any(info.compress_type != zipfile.ZIP_STORED for info in infos) or sum(
+            info.file_size for info in infos) > len(data):
+        raise archive.error(f"{name!r} holds compressed members, which save never writes; the "
+                            "file was altered.")
+
+
 def check_skops(archive: Archive, data: bytes) -> None:
     """Refuse a skops member that could make skops allocate more than its size: its own
     members must be stored, and every node reading one array file must be the same
     object (skops builds a repeated ``__id__`` once, so one array is read once)."""
+    check_nested(archive, SKOPS, data)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as inner:
-            infos = inner.infolist()
-            if any(info.compress_type != zipfile.ZIP_STORED for info in infos) or sum(
-                    info.file_size for info in infos) > len(data):
-                raise archive.error(f"{SKOPS} holds compressed members, which save never "
-                                    "writes; the file was altered.")
             schema = json.loads(inner.read("schema.json"))
-    except (zipfile.BadZipFile, KeyError, ValueError, EOFError) as exc:
-        raise archive.error(f"{SKOPS} is not a readable skops file ({exc}); the file was "
+    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, RecursionError) as exc:
+        raise archive.error(f"{SKOPS} is not a readable skops file ({exc!r}); the file was "
                             "altered or damaged.") from None
     readers: dict[str, set] = {}
     for file, node_id in _file_references(schema):

@@ -59,10 +59,17 @@ class KerasOptimizer:
 
 
 def _check_optimizer_config(config) -> None:
-    """Refuse a configuration naming any module but Keras' optimizers and schedules."""
+    """Refuse a configuration that names anything but Keras' own optimizers and schedules:
+    every serialised object in it must come from those modules, unregistered, and be a
+    class (not a function)."""
     if isinstance(config, dict):
-        if "module" in config and config["module"] not in _OPTIMIZER_MODULES:
-            raise ValueError(f"a stored optimizer names the module {config['module']!r}")
+        if {"module", "class_name", "registered_name"} & set(config) and (
+                config.get("module") not in _OPTIMIZER_MODULES
+                or config.get("registered_name") is not None
+                or config.get("class_name") in ("function", "__lambda__")):
+            raise ValueError(f"a stored optimizer names {config.get('module')!r}."
+                             f"{config.get('class_name')!r} (registered as "
+                             f"{config.get('registered_name')!r}), not a Keras optimizer")
         if {"build_config", "compile_config"} & set(config):
             raise ValueError("a stored optimizer carries a build or compile configuration")
         for value in config.values():
@@ -188,8 +195,25 @@ def swap_in(value, models: dict, seen: dict):
         seen[id(value)] = value
         for name, item in list(vars(value).items()):
             setattr(value, name, swap_in(item, models, seen))
+        _check_model_fits(value)
         result = value
     else:
         result = value
     seen[id(value)] = result
     return result
+
+
+def _check_model_fits(estimator) -> None:
+    """Refuse a Keras model whose input or output differs from what its estimator
+    expects (a model swapped in from another file)."""
+    model = vars(estimator).get("model_")
+    if not isinstance(model, keras.Model):
+        return
+    outputs = getattr(estimator, "n_outputs_model_", None)
+    shape = getattr(estimator, "image_shape_", None)
+    if outputs is not None and model.output_shape[-1] != outputs:
+        raise ValueError(f"{type(estimator).__name__}'s model gives {model.output_shape[-1]} "
+                         f"outputs where it expects {outputs}")
+    if shape is not None and tuple(model.input_shape[1:]) != tuple(shape):
+        raise ValueError(f"{type(estimator).__name__}'s model takes images of shape "
+                         f"{tuple(model.input_shape[1:])} where it expects {tuple(shape)}")
