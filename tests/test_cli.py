@@ -315,7 +315,8 @@ def test_a_csv_with_several_labels_a_row_is_refused_for_a_single_label_model(
     root = Path(multilabel_tree) / "train"
     assert main(["train", str(root), "--labels-csv", str(root / "ground_truth.csv"),
                  "--out", str(tmp_path / "m")]) == 1
-    assert "labels; cnn and transfer need exactly one per image" in error_line(capsys)
+    assert "labels, but a single-label model (cnn, transfer) takes exactly one" in error_line(
+        capsys)
 
 
 def test_warnings_are_one_plain_line_each(tmp_path, capsys):
