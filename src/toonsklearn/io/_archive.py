@@ -7,15 +7,14 @@ file's own size), each listed in the manifest with its size and SHA-256.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
 import os
 import stat
-import tempfile
 import zipfile
 
+from .._replace import replacing
 from ..exceptions import MissingFileError, ModelFileError
 
 __all__ = ["MANIFEST", "SKOPS", "Archive", "check_nested", "check_skops", "write"]
@@ -33,21 +32,11 @@ def write(path: str, members: dict[str, bytes], manifest: dict) -> None:
     """Write ``members`` and ``manifest`` (given their digests) to ``path``, atomically:
     into a file beside it, renamed onto it once complete."""
     manifest = {**manifest, "members": {name: digest(data) for name, data in members.items()}}
-    handle, partial = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
-                                       prefix=f".{os.path.basename(path)}.", suffix=".partial")
-    os.close(handle)
-    try:
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
-            for name, data in members.items():
-                archive.writestr(name, data)
-            archive.writestr(MANIFEST, json.dumps(manifest, indent=2))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(partial, 0o666 & ~umask)  # as open() would have made it, not mkstemp's 0600
-        os.replace(partial, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(partial)
+    with replacing(path) as partial, zipfile.ZipFile(partial, "w",
+                                                     compression=zipfile.ZIP_STORED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        archive.writestr(MANIFEST, json.dumps(manifest, indent=2))
 
 
 class Archive:
