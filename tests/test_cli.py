@@ -123,15 +123,29 @@ def test_evaluate_reports_on_the_test_folder_and_saves_three_figures(trained, to
             assert image.format == "PNG" and min(image.size) > 100
 
 
+@pytest.fixture(scope="module")
+def multilabel_model(multilabel_tree, tmp_path_factory):
+    """A multi-label model trained by ``train`` from the CSV, and what it printed."""
+    import contextlib
+    import io
+
+    root = Path(multilabel_tree)
+    model = tmp_path_factory.mktemp("ml") / "ml.toonsklearn"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["train", str(root / "train"), "--estimator", "multilabel",
+                     "--labels-csv", str(root / "train" / "ground_truth.csv"), "--epochs",
+                     "1", "--input-size", "16", "16", "--out", str(model)]) == 0
+    return model, out.getvalue()
+
+
 @needs_safe_keras
-def test_a_multilabel_model_trains_from_a_csv_and_predicts_label_sets(multilabel_tree,
+def test_a_multilabel_model_trains_from_a_csv_and_predicts_label_sets(multilabel_model,
+                                                                      multilabel_tree,
                                                                       tmp_path, capsys):
     root = Path(multilabel_tree)
-    model = tmp_path / "ml.toonsklearn"
-    assert main(["train", str(root / "train"), "--estimator", "multilabel", "--labels-csv",
-                 str(root / "train" / "ground_truth.csv"), "--epochs", "1", "--input-size",
-                 "16", "16", "--out", str(model)]) == 0
-    assert "samples avg" in capsys.readouterr().out
+    model, out = multilabel_model
+    assert "samples avg" in out
     assert main(["predict", str(model), str(root / "test")]) == 0
     rows = [line.split("\t") for line in capsys.readouterr().out.strip().splitlines()]
     assert len(rows) == len(list((root / "test").glob("*.png")))
@@ -147,16 +161,9 @@ def test_a_multilabel_model_trains_from_a_csv_and_predicts_label_sets(multilabel
 
 
 @needs_safe_keras
-def test_a_multilabel_model_is_evaluated_on_class_folders_one_label_each(multilabel_tree,
-                                                                         toon_tree, tmp_path,
-                                                                         capsys):
-    root = Path(multilabel_tree)
-    model = tmp_path / "ml.toonsklearn"
-    assert main(["train", str(root / "train"), "--estimator", "multilabel", "--labels-csv",
-                 str(root / "train" / "ground_truth.csv"), "--epochs", "1", "--input-size",
-                 "16", "16", "--validation-fraction", "0", "--out", str(model)]) == 0
-    capsys.readouterr()
-    assert main(["evaluate", str(model), str(toon_tree)]) == 0
+def test_a_multilabel_model_is_evaluated_on_class_folders_one_label_each(multilabel_model,
+                                                                         toon_tree, capsys):
+    assert main(["evaluate", str(multilabel_model[0]), str(toon_tree)]) == 0
     report = capsys.readouterr().out
     assert "jerry" in report and "tom" in report and "support" in report
 
@@ -355,14 +362,11 @@ def test_predict_refuses_a_csv_target_that_is_a_fifo_or_the_model(trained, toon_
 
 
 @needs_safe_keras
-def test_evaluate_needs_a_csv_column_for_every_label_the_model_knows(multilabel_tree,
+def test_evaluate_needs_a_csv_column_for_every_label_the_model_knows(multilabel_model,
+                                                                     multilabel_tree,
                                                                      tmp_path, capsys):
     root = Path(multilabel_tree)
-    model = tmp_path / "ml.toonsklearn"
-    assert main(["train", str(root / "train"), "--estimator", "multilabel", "--labels-csv",
-                 str(root / "train" / "ground_truth.csv"), "--epochs", "1", "--input-size",
-                 "16", "16", "--validation-fraction", "0", "--out", str(model)]) == 0
-    capsys.readouterr()
+    model = multilabel_model[0]
     pd.read_csv(root / "test" / "ground_truth.csv")[["filename", "tom"]].to_csv(
         tmp_path / "only_tom.csv", index=False)
     assert main(["evaluate", str(model), str(root / "test"), "--labels-csv",

@@ -108,6 +108,19 @@ def retarget_manifest(name, data, members):
     return json.dumps(manifest).encode()
 
 
+def with_schema(source, target, edit):
+    """A copy of the saved file ``source`` whose skops schema ``edit(schema)`` changed in
+    place, its manifest's checksums rewritten to match."""
+    with zipfile.ZipFile(source) as archive:
+        inner = archive.read("estimator.skops")
+    schema = json.loads(zipfile.ZipFile(io.BytesIO(inner)).read("schema.json"))
+    edit(schema)
+    members = {"estimator.skops": rewrite(io.BytesIO(inner), io.BytesIO(), lambda name, data:
+                                          json.dumps(schema) if name == "schema.json"
+                                          else data).getvalue()}
+    return rewrite(source, target, lambda name, data: retarget_manifest(name, data, members))
+
+
 def test_every_kind_round_trips_in_a_fresh_process_with_identical_predictions(saved, tmp_path):
     for name, (_, _, X, _) in saved.items():
         np.save(tmp_path / f"{name}_X.npy", np.asarray(X))
@@ -294,15 +307,10 @@ def test_a_huge_manifest_is_refused_unread(saved, tmp_path):
 
 
 def test_a_type_swapped_in_by_an_attacker_is_refused_by_name_and_never_built(saved, tmp_path):
-    with zipfile.ZipFile(saved["cnn"][1]) as archive:
-        inner = archive.read("estimator.skops")
-    schema = json.loads(zipfile.ZipFile(io.BytesIO(inner)).read("schema.json"))
-    schema["__module__"], schema["__class__"] = "subprocess", "Popen"
-    members = {"estimator.skops": rewrite(io.BytesIO(inner), io.BytesIO(), lambda name, data:
-                                          json.dumps(schema) if name == "schema.json"
-                                          else data).getvalue()}
-    path = rewrite(saved["cnn"][1], tmp_path / "evil.toonsklearn",
-                   lambda name, data: retarget_manifest(name, data, members))
+    def popen(schema):
+        schema["__module__"], schema["__class__"] = "subprocess", "Popen"
+
+    path = with_schema(saved["cnn"][1], tmp_path / "evil.toonsklearn", popen)
     with pytest.raises(UntrustedTypeError, match="subprocess.Popen") as caught:
         load(path)
     assert caught.value.types == ["subprocess.Popen"]
@@ -431,6 +439,12 @@ def test_a_skops_member_that_could_inflate_is_refused(saved, tmp_path):
             load(path)
 
 
+def optimizer_config(schema) -> dict:
+    """The skops node holding the JSON of the CNN's stored optimizer."""
+    stand_in = next(node for node in _walk(schema) if node.get("__class__") == "KerasOptimizer")
+    return stand_in["content"]["content"]["config"]
+
+
 def _walk(node):
     if isinstance(node, dict):
         yield node
@@ -442,18 +456,13 @@ def _walk(node):
 
 
 def test_a_stored_optimizer_may_only_name_keras_optimizers(saved, tmp_path):
-    with zipfile.ZipFile(saved["cnn"][1]) as archive:
-        inner = archive.read("estimator.skops")
-    schema = json.loads(zipfile.ZipFile(io.BytesIO(inner)).read("schema.json"))
-    stand_in = next(node for node in _walk(schema) if node.get("__class__") == "KerasOptimizer")
     layer = {"module": "keras.layers", "class_name": "Dense", "config": {"units": 200000},
              "registered_name": None}
-    stand_in["content"]["content"]["config"]["content"] = json.dumps(json.dumps(layer))
-    members = {"estimator.skops": rewrite(io.BytesIO(inner), io.BytesIO(), lambda name, data:
-                                          json.dumps(schema) if name == "schema.json"
-                                          else data).getvalue()}
-    path = rewrite(saved["cnn"][1], tmp_path / "layer.toonsklearn",
-                   lambda name, data: retarget_manifest(name, data, members))
+
+    def dense(schema):
+        optimizer_config(schema)["content"] = json.dumps(json.dumps(layer))
+
+    path = with_schema(saved["cnn"][1], tmp_path / "layer.toonsklearn", dense)
     with pytest.raises(ModelFileError, match="names 'keras.layers'.'Dense'"):
         load(path)
 
@@ -466,18 +475,13 @@ def test_a_stored_optimizer_may_only_name_keras_optimizers(saved, tmp_path):
 ])
 def test_an_optimizer_cannot_smuggle_other_objects_in_its_config(saved, tmp_path,
                                                                   learning_rate):
-    with zipfile.ZipFile(saved["cnn"][1]) as archive:
-        inner = archive.read("estimator.skops")
-    schema = json.loads(zipfile.ZipFile(io.BytesIO(inner)).read("schema.json"))
-    stand_in = next(node for node in _walk(schema) if node.get("__class__") == "KerasOptimizer")
-    config = json.loads(json.loads(stand_in["content"]["content"]["config"]["content"]))
-    config["config"]["learning_rate"] = learning_rate
-    stand_in["content"]["content"]["config"]["content"] = json.dumps(json.dumps(config))
-    members = {"estimator.skops": rewrite(io.BytesIO(inner), io.BytesIO(), lambda name, data:
-                                          json.dumps(schema) if name == "schema.json"
-                                          else data).getvalue()}
-    path = rewrite(saved["cnn"][1], tmp_path / "smuggle.toonsklearn",
-                   lambda name, data: retarget_manifest(name, data, members))
+    def smuggle(schema):
+        node = optimizer_config(schema)
+        config = json.loads(json.loads(node["content"]))
+        config["config"]["learning_rate"] = learning_rate
+        node["content"] = json.dumps(json.dumps(config))
+
+    path = with_schema(saved["cnn"][1], tmp_path / "smuggle.toonsklearn", smuggle)
     with pytest.raises(ModelFileError, match="not a Keras optimizer"):
         load(path)
 
