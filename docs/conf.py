@@ -45,7 +45,6 @@ nitpick_ignore = []
 
 # --- autodoc / autosummary -------------------------------------------------------------
 autosummary_generate = True
-autodoc_default_options = {"members": False, "inherited-members": False}
 # The numpydoc Parameters sections carry each type in plain words; type hints in the
 # rendered signature would repeat them as long, unlinked ``Union[...]`` strings.
 autodoc_typehints = "none"
@@ -54,9 +53,12 @@ autodoc_preserve_defaults = True
 
 
 def skip_generated_members(app, what, name, obj, skip, options):
-    """Leave out the ``set_*_request`` methods scikit-learn generates on every estimator
-    (its metadata-routing API, documented on scikit-learn's site)."""
+    """Leave out what scikit-learn documents on its own site: the ``set_*_request``
+    methods it generates on every estimator (metadata routing), and its ``score``, which
+    the estimators re-export under their own name with scikit-learn's docstring."""
     if name.startswith("set_") and name.endswith("_request"):
+        return True
+    if name == "score" and getattr(obj, "__module__", "").startswith("sklearn."):
         return True
     return None
 
@@ -116,6 +118,14 @@ numpydoc_validation_exclude = {
     r"\.set_\w+_request$",
     r"\.(fit_transform|initialize|partial_fit|score|get_config|from_config|call|build"
     r"|compute_output_shape)$",
+    # Constants have no docstring of their own; the `#:` comment is shown.
+    r"^toonsklearn\.architectures\.ARCHITECTURES$",
+    r"^toonsklearn\.augment\.POLICIES$",
+    r"^toonsklearn\.io\.TRUSTED_TYPES$",
+    r"^toonsklearn\.io\.FORMAT_VERSION$",
+    r"^toonsklearn\.datasets\.CHARACTERS$",
+    r"^toonsklearn\.datasets\.MULTILABEL_NAMES$",
+    r"^toonsklearn\.base\.DEFAULT_PATH_SIZE$",
 }
 
 # --- intersphinx: local inventories, never the network --------------------------------

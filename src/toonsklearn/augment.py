@@ -10,7 +10,8 @@ from numbers import Real
 
 __all__ = ["POLICIES", "augmentation_layers"]
 
-#: Named policies: each maps to a dict spec.
+#: The named policies ``augment=`` takes, each mapped to the dict spec it stands for
+#: (see :func:`~toonsklearn.augment.augmentation_layers` for the keys).
 POLICIES = {
     "light": {"flip": "horizontal", "rotation": 0.05, "zoom": 0.1},
     "strong": {"flip": "horizontal", "rotation": 0.15, "zoom": 0.2, "translation": 0.1,
@@ -75,7 +76,7 @@ def _is_factor(value, low: float) -> bool:
 
 
 def augmentation_layers(augment, seed: int | None = None) -> list:
-    """Keras layers for ``augment`` (None, ``"light"``, ``"strong"`` or a dict).
+    """Build the Keras layers for ``augment`` (None, ``"light"``, ``"strong"`` or a dict).
 
     A dict maps ``flip`` to ``"horizontal"``, ``"vertical"`` or
     ``"horizontal_and_vertical"``, and ``rotation``, ``zoom``, ``translation``,
@@ -83,6 +84,21 @@ def augmentation_layers(augment, seed: int | None = None) -> list:
     fraction of a turn, of the size, or of the range) or a ``(lower, upper)`` pair, as
     the Keras layers take them; None, False or 0 leaves a key out. Other values raise a
     ``ValueError`` that says what is allowed. Pixels are expected in 0-255.
+
+    Parameters
+    ----------
+    augment : {"light", "strong"} or dict or None
+        A policy name from :data:`~toonsklearn.augment.POLICIES`, a dict spec as above,
+        or None for no augmentation.
+    seed : int or None, default=None
+        Seeds every layer's random draws; None draws anew each run.
+
+    Returns
+    -------
+    layers : list of keras.layers.Layer
+        One random preprocessing layer per key that is on, in the spec's order, to
+        apply one after the other; empty for None. Called with ``training=False``,
+        as a model calls them to predict, they leave images unchanged.
 
     Examples
     --------

@@ -1,9 +1,14 @@
-"""Deprecated alias of :mod:`toonsklearn.estimators._base`, kept for one release.
+"""Deprecated alias of the private module ``toonsklearn.estimators._base``, kept for one
+release.
 
-The estimators' shared machinery now lives in the :mod:`toonsklearn.estimators` package.
+The estimators' shared machinery now lives in the ``toonsklearn.estimators`` package.
 """
 
+from .estimators import _data
 from .estimators._base import ImageClassifierBase, Shared
-from .estimators._data import DEFAULT_PATH_SIZE
+
+#: Model input size ``(height, width)`` for file paths when neither ``input_size`` nor a
+#: backbone sets one: every file is decoded and resized to it.
+DEFAULT_PATH_SIZE = _data.DEFAULT_PATH_SIZE
 
 __all__ = ["DEFAULT_PATH_SIZE", "ImageClassifierBase", "Shared"]

@@ -151,7 +151,8 @@ def _frog(pen: _Pen, body: tuple, belly: tuple, accent: tuple) -> None:
     pen.line([(0.36, 0.5), (0.5, 0.53), (0.64, 0.5)], 0.012, accent)
 
 
-#: Characters in the order ``n_classes`` takes them: binary uses the first two.
+#: The characters :func:`~toonsklearn.datasets.make_toons` draws, each name mapped to its
+#: drawing function, in the order ``n_classes`` takes them (binary uses the first two).
 CHARACTERS: dict[str, Callable] = {
     "tom": _tom,
     "jerry": _jerry,
@@ -161,7 +162,8 @@ CHARACTERS: dict[str, Callable] = {
     "bear": _bear,
     "frog": _frog,
 }
-#: Column order of the multilabel indicator matrix.
+#: The labels of ``make_toons(task="multilabel")``, in the column order of its indicator
+#: matrix (and of the ``ground_truth.csv`` files it writes).
 MULTILABEL_NAMES = ("tom", "jerry")
 _SPLITS = (("train", 0.7), ("validation", 0.15), ("test", 0.15))
 

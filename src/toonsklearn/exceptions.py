@@ -44,6 +44,13 @@ class ToonsklearnError(Exception):
 
     ``path`` names the file (or folder) at fault, or is None.
 
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
+
     Examples
     --------
     >>> from toonsklearn.exceptions import ImageDecodeError, ToonsklearnError
@@ -70,7 +77,14 @@ class ImageDecodeError(ToonsklearnError, ValueError):
     """A file could not be read as an image: corrupt, truncated, or not an image.
 
     Subclasses ``ValueError`` so code that catches scikit-learn's input errors
-    catches this one too. The offending file is in :attr:`path`.
+    catches this one too. The offending file is in ``path``.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
 
     Examples
     --------
@@ -82,8 +96,16 @@ class ImageDecodeError(ToonsklearnError, ValueError):
 
 
 class NotRegularFileError(ImageDecodeError):
-    """A path names a FIFO, a device, a socket or a folder where an image file was
-    expected. It was refused without being read, so nothing hangs or streams forever.
+    """A path names a FIFO, a device, a socket or a folder, not an image file.
+
+    It was refused without being read, so nothing hangs or streams forever.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
 
     Examples
     --------
@@ -102,6 +124,13 @@ class ImageTooLargeError(ImageDecodeError):
 
     Raised from the file's header, before any pixel is decoded.
 
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
+
     Examples
     --------
     >>> from toonsklearn.exceptions import ImageDecodeError, ImageTooLargeError
@@ -112,6 +141,13 @@ class ImageTooLargeError(ImageDecodeError):
 
 class MissingFileError(ToonsklearnError, FileNotFoundError):
     """A listed image file does not exist, or is a symbolic link whose target is gone.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
 
     Examples
     --------
@@ -128,6 +164,13 @@ class MissingFileError(ToonsklearnError, FileNotFoundError):
 class UnreadableFileError(ToonsklearnError, PermissionError):
     """A file or folder exists but this process may not read it (its permissions).
 
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
+
     Examples
     --------
     >>> from toonsklearn.exceptions import UnreadableFileError
@@ -137,8 +180,20 @@ class UnreadableFileError(ToonsklearnError, PermissionError):
 
 
 class LabelsFileError(ToonsklearnError, ValueError):
-    """A labels table (CSV) is empty or malformed. ``row`` is the row at fault as a
-    spreadsheet numbers it (the header is row 1), or None when the whole file is.
+    """A labels table (CSV) is empty or malformed.
+
+    ``row`` is the row at fault as a spreadsheet numbers it (the header is row 1), or
+    None when the whole file is.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
+    row : int or None, default=None
+        The row at fault (the header is row 1), kept as the ``row`` attribute; None
+        when the whole file is.
 
     Examples
     --------
@@ -153,8 +208,16 @@ class LabelsFileError(ToonsklearnError, ValueError):
 
 
 class TrainingDataError(ToonsklearnError, ValueError):
-    """The data cannot train the model as asked: for example ``validation_fraction``
-    leaves a class with no training image. The message says what to change.
+    """The data cannot train the model as asked; the message says what to change.
+
+    For example, ``validation_fraction`` leaves a class with no training image.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
 
     Examples
     --------
@@ -166,6 +229,13 @@ class TrainingDataError(ToonsklearnError, ValueError):
 
 class WeightsFileError(ToonsklearnError, ValueError):
     """A weights file is truncated, corrupt, or not in the format it claims to be.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
 
     Examples
     --------
@@ -184,8 +254,16 @@ class WeightsFileError(ToonsklearnError, ValueError):
 
 
 class UnsafeCheckpointError(WeightsFileError, pickle.UnpicklingError):
-    """A checkpoint names a Python global outside the reader's allow-list, so nothing
-    in it was run or loaded. The file may be malicious.
+    """A checkpoint names a Python global outside the reader's allow-list.
+
+    Nothing in it was run or loaded. The file may be malicious.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
 
     Examples
     --------
@@ -196,9 +274,18 @@ class UnsafeCheckpointError(WeightsFileError, pickle.UnpicklingError):
 
 
 class ModelFileError(ToonsklearnError, ValueError):
-    """A file given to :func:`toonsklearn.io.load` is not a model :func:`~toonsklearn.io.save`
-    wrote: not a zip archive (a pickle, say), cut short, altered after saving, or written
-    by a newer toonsklearn. The message says which.
+    """A file given to :func:`toonsklearn.io.load` is not a model it can read.
+
+    It is not a model :func:`~toonsklearn.io.save` wrote: not a zip archive (a pickle,
+    say), cut short, altered after saving, or written by a newer toonsklearn. The
+    message says which.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
 
     Examples
     --------
@@ -209,9 +296,19 @@ class ModelFileError(ToonsklearnError, ValueError):
 
 
 class UntrustedTypeError(ModelFileError):
-    """A saved model holds types outside the allow-list of :func:`toonsklearn.io.load`;
-    nothing was built. ``types`` lists their names, to pass as ``trusted=`` when you
+    """A saved model holds types outside the allow-list of :func:`toonsklearn.io.load`.
+
+    Nothing was built. ``types`` lists their names, to pass as ``trusted=`` when you
     trust their code.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
+    types : iterable of str, default=()
+        The names of the untrusted types, kept as the ``types`` attribute (a list).
 
     Examples
     --------
@@ -226,8 +323,17 @@ class UntrustedTypeError(ModelFileError):
 
 
 class NotSavableError(ToonsklearnError, TypeError):
-    """:func:`toonsklearn.io.save` met something a safe file cannot hold (a Keras
-    callback, a lambda, a class); the message names the attribute and what to do.
+    """:func:`toonsklearn.io.save` met something a safe file cannot hold.
+
+    That is a Keras callback, a lambda or a class, say; the message names the
+    attribute and what to do.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
 
     Examples
     --------
@@ -266,8 +372,9 @@ class SkippedImagesWarning(ToonsklearnWarning):
 
 
 class StaleCheckpointWarning(ToonsklearnWarning):
-    """``checkpoint_dir`` also holds interrupted fits of other data, parameters or
-    networks; this fit neither resumes nor deletes them.
+    """``checkpoint_dir`` also holds interrupted fits of other data, parameters or networks.
+
+    This fit neither resumes nor deletes them.
 
     Examples
     --------
@@ -278,8 +385,10 @@ class StaleCheckpointWarning(ToonsklearnWarning):
 
 
 class FeatureCacheWarning(ToonsklearnWarning):
-    """Some backbone features could not be written to the ``memory=`` folder (read-only,
-    full, a folder where an entry belongs); they were computed and used, not cached.
+    """Some backbone features could not be written to the ``memory=`` folder.
+
+    The folder is read-only or full, say, or holds a folder where an entry belongs;
+    the features were computed and used, not cached.
 
     Examples
     --------
@@ -290,8 +399,9 @@ class FeatureCacheWarning(ToonsklearnWarning):
 
 
 class ScaledImagesWarning(ToonsklearnWarning):
-    """Float images look already scaled to [0, 1]; toonsklearn expects pixels in 0-255
-    and scales inside the model, so such images would look almost black to it.
+    """Float images look already scaled to [0, 1], where toonsklearn expects 0-255.
+
+    The model scales pixels itself, so such images would look almost black to it.
 
     Examples
     --------
@@ -302,8 +412,9 @@ class ScaledImagesWarning(ToonsklearnWarning):
 
 
 class ModelVersionWarning(ToonsklearnWarning):
-    """A saved model was written with other versions of toonsklearn, scikit-learn or
-    Keras than the ones loading it; it loaded, but its predictions may differ.
+    """A saved model was written with other versions of toonsklearn, scikit-learn or Keras.
+
+    It loaded, but its predictions may differ from those it made when saved.
 
     Examples
     --------

@@ -48,7 +48,23 @@ _CHUNK = 1024  # images computed (and stored) at a time: an interrupted fit keep
 
 
 def cache_folder(memory) -> str | None:
-    """The folder ``memory`` names: a path, a ``joblib.Memory`` (its ``location``) or None.
+    """Return the folder ``memory`` names: a path itself, or a ``joblib.Memory``'s location.
+
+    Parameters
+    ----------
+    memory : str or path-like or joblib.Memory or None
+        The estimators' ``memory=`` value.
+
+    Returns
+    -------
+    folder : str or None
+        The folder's path; None when ``memory`` (or the ``Memory``'s location) is None,
+        which turns the cache off.
+
+    Raises
+    ------
+    TypeError
+        ``memory`` is none of these.
 
     Examples
     --------
@@ -68,11 +84,53 @@ def cache_folder(memory) -> str | None:
 
 def cached_features(memory, extractor, data: np.ndarray, is_paths: bool,
                     compute: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Features of every image in ``data``, in order.
+    """Compute or read from the cache the features of every image in ``data``, in order.
 
     Read from the cache in ``memory`` where it has them; the others (each distinct image
     once) come from ``compute(indices)`` and are stored. With ``memory=None`` this is
-    ``compute`` over everything.
+    ``compute`` over everything. A cache that cannot be written warns with a
+    :class:`~toonsklearn.exceptions.FeatureCacheWarning` and the features are returned
+    all the same.
+
+    Parameters
+    ----------
+    memory : str or path-like or joblib.Memory or None
+        The cache folder, as :func:`~toonsklearn.features.cache_folder` reads it; None
+        caches nothing.
+    extractor : keras.Model
+        The feature extractor; its :func:`~toonsklearn.features.extractor_key` names the
+        cache's sub-folder, and its ``output_shape`` is the shape of one entry.
+    data : ndarray of shape (n_samples, ...) or (n_samples,)
+        The images: an image array, or file paths.
+    is_paths : bool
+        Whether ``data`` holds file paths (keyed by the files' bytes) rather than
+        images (keyed by the pixels).
+    compute : callable
+        ``compute(indices)`` returns the features of ``data[indices]``, an array of
+        shape ``(len(indices), *extractor.output_shape[1:])``.
+
+    Returns
+    -------
+    features : ndarray of shape (n_samples, ...)
+        The features of each image of ``data``, float32.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import keras, numpy as np
+    >>> from toonsklearn.features import cached_features
+    >>> inputs = keras.Input((8, 8, 3))
+    >>> extractor = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(inputs))
+    >>> X = np.random.default_rng(0).integers(0, 256, (4, 8, 8, 3), dtype=np.uint8)
+    >>> computed = []
+    >>> def compute(indices):
+    ...     computed.append(len(indices))
+    ...     return extractor.predict(X[indices], verbose=0)
+    >>> folder = tempfile.mkdtemp()
+    >>> first = cached_features(folder, extractor, X, False, compute)
+    >>> again = cached_features(folder, extractor, X, False, compute)  # all from the cache
+    >>> first.shape, computed, np.array_equal(first, again)
+    ((4, 3), [4], True)
     """
     folder = cache_folder(memory)
     if folder is None:
@@ -112,8 +170,23 @@ def cached_features(memory, extractor, data: np.ndarray, is_paths: bool,
 
 
 def image_keys(data: np.ndarray, is_paths: bool) -> list[str | None]:
-    """A digest of each image's content; None for a path that names no regular file
-    (decoding it will raise the error that names it).
+    """Digest each image's content into the key of its cache entry.
+
+    Equal images get equal keys wherever they come from: an array row by its pixels,
+    dtype and shape, a file by its bytes (so a copy elsewhere shares the entry).
+
+    Parameters
+    ----------
+    data : ndarray of shape (n_samples, ...) or (n_samples,)
+        An image array, or file paths.
+    is_paths : bool
+        Whether ``data`` holds file paths.
+
+    Returns
+    -------
+    keys : list of str or None
+        One 32-character hexadecimal key per image; None for a path that names no
+        regular file (decoding it will raise the error that names it).
 
     Examples
     --------
@@ -150,9 +223,35 @@ def _file_key(path: str) -> str | None:
 
 
 def extractor_key(model) -> str | None:
-    """A digest of what ``model`` computes: its input shape, its layers and operations
-    with their configuration and wiring (names aside), and every weight; None when a
-    layer cannot describe its settings (no ``get_config``)."""
+    """Digest what ``model`` computes into the name of its cache folder.
+
+    The digest covers its input shape, its layers and operations with their
+    configuration and wiring (layer names aside), every weight, and the versions of
+    toonsklearn, Keras and Pillow.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The feature extractor.
+
+    Returns
+    -------
+    key : str or None
+        A 32-character hexadecimal key; None when a layer cannot describe its
+        settings (no ``get_config``), so that the features cannot be cached.
+
+    Examples
+    --------
+    >>> import keras
+    >>> from toonsklearn.features import extractor_key
+    >>> def extractor(units):
+    ...     inputs = keras.Input((4,))
+    ...     return keras.Model(inputs, keras.layers.Dense(units, kernel_initializer="ones")(inputs))
+    >>> extractor_key(extractor(2)) == extractor_key(extractor(2))  # names aside
+    True
+    >>> extractor_key(extractor(2)) == extractor_key(extractor(3))
+    False
+    """
     import keras
     import PIL
 

@@ -31,13 +31,15 @@ class ImagePreprocessing(keras.layers.Layer):
 
     Parameters
     ----------
-    mode : {"scale", "tf", "lite", "caffe", "torch", "none"}
+    mode : {"scale", "tf", "lite", "caffe", "torch", "none"}, default="scale"
         ``"scale"``: to [0, 1]; ``"tf"``: to [-1, 1]; ``"lite"``: ``(x - 127) / 128``
         (EfficientNet-Lite); ``"caffe"``: RGB to BGR minus the ImageNet mean;
         ``"torch"``: to [0, 1] then standardised with the ImageNet mean and std;
         ``"none"``: unchanged.
     rgb : bool, default=False
         Repeat a single channel to three.
+    **kwargs
+        Passed to :class:`keras.layers.Layer` (``name``, ``dtype``...).
 
     Examples
     --------

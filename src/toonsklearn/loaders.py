@@ -336,9 +336,13 @@ def load_labels_csv(
     -------
     data : Bunch
         ``paths`` : ndarray of str, shape (n_samples,)
-        ``target`` : ndarray of int, shape (n_samples, n_labels), values 0/1
-        ``target_names`` : list of str, the label columns in file order
-        ``frame`` : pandas.DataFrame, the rows kept
+            Image file paths, in the file's row order.
+        ``target`` : ndarray of int, shape (n_samples, n_labels)
+            The 0/1 indicator matrix, one column per label.
+        ``target_names`` : list of str
+            The label columns, in file order.
+        ``frame`` : pandas.DataFrame
+            The rows kept, as read.
 
     See Also
     --------
@@ -489,13 +493,56 @@ class ImageFolderLoader(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Check the parameters; nothing is learned. Returns self."""
+        """Check the parameters; nothing is learned.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples,)
+            File paths; not read.
+        y : None
+            Ignored; there for the Pipeline API.
+
+        Returns
+        -------
+        self : ImageFolderLoader
+            The loader itself.
+
+        Examples
+        --------
+        >>> from toonsklearn import ImageFolderLoader
+        >>> loader = ImageFolderLoader(size=(8, 8))
+        >>> loader.fit(["never/read.png"]) is loader
+        True
+        """
         check_size(self.size)
         check_max_pixels(self.max_pixels)
         return self
 
     def transform(self, X) -> np.ndarray:
-        """Decode the files named in ``X``, a 1-D array-like of paths."""
+        """Decode the files named in ``X``, a 1-D array-like of paths.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples,) or (n_samples, 1)
+            Image file paths (str or path-like).
+
+        Returns
+        -------
+        images : ndarray of shape (n_samples, height, width, channels)
+            The decoded images, uint8, at ``size``.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> from PIL import Image
+        >>> from toonsklearn import ImageFolderLoader
+        >>> path = os.path.join(tempfile.mkdtemp(), "red.png")
+        >>> Image.new("RGB", (20, 10), (255, 0, 0)).save(path)
+        >>> images = ImageFolderLoader(size=(8, 8), color_mode="grayscale").transform([path])
+        >>> images.shape, int(images[0, 0, 0, 0])
+        ((1, 8, 8, 1), 76)
+        """
         self._validate_params()
         check_size(self.size)
         check_max_pixels(self.max_pixels)

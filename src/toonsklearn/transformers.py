@@ -131,7 +131,30 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        """Learn the image shape and, for ``normalize="standardize"``, channel statistics."""
+        """Learn the image shape and, for ``normalize="standardize"``, channel statistics.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width) or \
+(n_samples, height, width, channels)
+            Images, with one or three channels.
+        y : None
+            Ignored; there for the Pipeline API.
+
+        Returns
+        -------
+        self : ImageTransformer
+            The fitted transformer.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from toonsklearn import ImageTransformer
+        >>> X = np.stack([np.zeros((4, 4, 3)), np.full((4, 4, 3), 255.0)])
+        >>> transformer = ImageTransformer(normalize="standardize").fit(X)
+        >>> transformer.image_shape_, transformer.mean_.tolist()
+        ((4, 4, 3), [127.5, 127.5, 127.5])
+        """
         check_size(self.size)
         if isinstance(self.center_crop, tuple):
             check_size(self.center_crop)
@@ -147,7 +170,31 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X) -> np.ndarray:
-        """Apply the preprocessing to ``X``, images ``(n, h, w)`` or ``(n, h, w, c)``."""
+        """Apply the preprocessing to ``X``, images ``(n, h, w)`` or ``(n, h, w, c)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width) or \
+(n_samples, height, width, channels)
+            Images with the channels and size of those seen in ``fit``, unless
+            ``color_mode`` and ``size`` convert them.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, height, width, channels) or \
+(n_samples, n_features)
+            The preprocessed images, flattened with ``flatten=True``; float32 when
+            normalised, else of the input dtype.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from toonsklearn import ImageTransformer
+        >>> X = np.random.default_rng(0).integers(0, 256, (2, 8, 8, 3), dtype=np.uint8)
+        >>> grey = ImageTransformer(color_mode="grayscale", center_crop=0.5).fit(X)
+        >>> grey.transform(X).shape, grey.transform(X).dtype
+        ((2, 4, 4, 1), dtype('uint8'))
+        """
         check_is_fitted(self, "image_shape_")
         images = as_image_array(X, type(self).__name__)
         if images.shape[3] != self.image_shape_[2] and self.color_mode is None:

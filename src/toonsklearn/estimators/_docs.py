@@ -7,7 +7,20 @@ import textwrap
 
 
 class Shared:
-    """Defaults of the shared parameters (signatures name them: ``epochs=Shared.epochs``)."""
+    """Defaults of the shared parameters (signatures name them: ``epochs=Shared.epochs``).
+
+    An estimator of your own over :class:`~toonsklearn.base.ImageClassifierBase` takes
+    the same defaults by naming these in its ``__init__``.
+
+    Examples
+    --------
+    >>> from toonsklearn import CNNClassifier, TransferClassifier
+    >>> from toonsklearn.base import Shared
+    >>> Shared.epochs, Shared.batch_size
+    (30, 32)
+    >>> CNNClassifier().epochs == TransferClassifier().epochs == Shared.epochs
+    True
+    """
 
     input_size = None
     epochs = 30
@@ -33,10 +46,15 @@ _DOCS = {
     "epochs": ("int", """
         Most epochs (of the head phase, for a fine-tuned backbone); early stopping
         usually ends sooner."""),
-    "batch_size": ("int", ""),
+    "batch_size": ("int", """
+        Images per training step, and per batch when predicting."""),
     "learning_rate": ("float", """
         Of the optimizer (of the head phase, for a fine-tuned backbone)."""),
-    "optimizer": ("str or keras.optimizers.Optimizer", ""),
+    "optimizer": ("str or keras.optimizers.Optimizer", """
+        A Keras optimizer name (``"adam"``, ``"sgd"``, ``"rmsprop"``, ``"adamw"``...),
+        an optimizer, or an optimizer class. Each fit builds a new optimizer of that
+        class and settings, with ``learning_rate`` as its rate; an optimizer given is
+        never used itself."""),
     "augment": ('{"light", "strong"} or dict or None', """
         Random flips, rotations, zooms... applied per batch during ``fit`` only
         (see :func:`toonsklearn.augment.augmentation_layers`)."""),
@@ -45,7 +63,12 @@ _DOCS = {
     "early_stopping": ("int or bool or None", """
         Patience in epochs; the best weights are restored. None or False trains
         all ``epochs``."""),
-    "class_weight": ('dict or "balanced" or None', ""),
+    "class_weight": ('dict or "balanced" or None', """
+        Weights of the classes, multiplied into the sample weights: ``{class: weight}``,
+        or ``"balanced"`` for weights inversely proportional to the class frequencies
+        (as :func:`sklearn.utils.class_weight.compute_sample_weight` computes them; per
+        label, for multi-label targets, which take only ``"balanced"``). None weighs
+        every class the same."""),
     "random_state": ("int, RandomState or None", """
         Seeds weights, shuffling and augmentation: two fits with the same int give
         identical predictions."""),
@@ -96,6 +119,28 @@ _SOME = {
         backbone is frozen; with ``augment`` the network trains on new pixels each
         epoch, so then only predictions use it. ``model_`` itself, saved or
         exported, takes raw pixels and needs no cache.""",
+    "scratch_network": """architecture : {"simple", "alexnet", "zfnet"} or None, default=None
+        A preset network from the seed notebooks, or None for one built from
+        ``filters``, ``kernel_size``, ``convs_per_block`` and ``pooling`` (whose
+        defaults make the ``"simple"`` preset; a preset refuses changes to them).
+        ``dense_units``, ``dropout`` and ``l2`` apply to presets too.
+    filters : tuple of int, default=(32, 64, 128)
+        Filters of each block: one block per entry.
+    kernel_size : int, default=3
+        Side of the square kernel of every convolution.
+    convs_per_block : int, default=2
+        Convolutions (each followed by batch norm and ReLU) in each block, before
+        its max pooling.
+    dense_units : int or tuple of int or None, default=None
+        Dense layers before the output; None adds none (or a preset's own).
+    dropout : float, default=0.3
+        Dropout after every block, and before every dense layer and the output.
+    l2 : float, default=0.0
+        L2 penalty on the kernels of the convolutions and dense layers.
+    pooling : {"avg", "flatten"}, default="avg"
+        How the last feature maps become the head's input: ``"avg"`` averages
+        each map (global average pooling); ``"flatten"`` keeps every value, and
+        so where things are, at the cost of many more weights.""",
 }
 
 

@@ -40,15 +40,16 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
         one per label in ``classes_`` order (:func:`toonsklearn.tuning.tune_thresholds`
         picks them on out-of-fold predictions).
     backbone : str or keras.Model or callable or None, default=None
-        None trains a CNN from scratch; otherwise as in :class:`TransferClassifier`
-        (kept frozen).
+        None trains a CNN from scratch, as :class:`~toonsklearn.CNNClassifier` does,
+        built by the parameters from ``architecture`` to ``pooling``; otherwise a
+        backbone as in :class:`~toonsklearn.TransferClassifier`, kept frozen, under a
+        head of ``dense_units`` and ``dropout``.
     weights : "imagenet" or None or str, default="imagenet"
         Backbone weights, as in :class:`TransferClassifier`.
     preprocessing : str or None, default=None
         Backbone preprocessing override, as in :class:`TransferClassifier`.
     %(memory)s
-    architecture, filters, kernel_size, convs_per_block, dense_units, dropout, l2, pooling
-        The scratch network, as in :class:`CNNClassifier`.
+    %(scratch_network)s
     %(shared_parameters)s
 
     Attributes
@@ -58,10 +59,12 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
         (``load_labels_csv(...).frame[target_names]``), or column indices for an
         indicator array.
     model_ : keras.Model
+        The trained network; it takes raw 0-255 pixels.
     history_ : pandas.DataFrame
         Loss and metrics per epoch, with ``best`` and ``phase`` columns (``"head"`` on
         frozen-backbone features, else ``"train"``).
     image_shape_ : tuple of int
+        ``(height, width, channels)`` the model takes.
 
     See Also
     --------
@@ -189,7 +192,31 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
         return np.asarray(outputs, dtype=np.float64)
 
     def predict(self, X) -> np.ndarray:
-        """Indicator matrix ``(n_samples, n_labels)``; 1-D labels if fitted on 1-D labels."""
+        """Predict the labels of each image: those at or above their ``threshold``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width[, channels]) or (n_samples,)
+            Images, a 2-D feature matrix or file paths, as in ``fit``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples, n_labels) or (n_samples,)
+            The 0/1 indicator matrix, columns in ``classes_`` order; for an estimator
+            fitted on 1-D labels, the most probable label per image.
+
+        Examples
+        --------
+        >>> from toonsklearn import MultiLabelCNN
+        >>> from toonsklearn.datasets import make_toons
+        >>> X, Y = make_toons(16, task="multilabel", image_size=8, random_state=0)
+        >>> clf = MultiLabelCNN(filters=(4,), epochs=1, random_state=0).fit(X, Y)
+        >>> Y_pred = clf.predict(X[:3])
+        >>> Y_pred.shape, set(Y_pred.ravel().tolist()) <= {0, 1}
+        ((3, 2), True)
+        >>> bool(clf.set_params(threshold=0.0).predict(X[:3]).all())  # every label
+        True
+        """
         if getattr(self, "target_kind_", None) == "labels":
             return super().predict(X)
         return (self.predict_proba(X) >= self._thresholds()).astype(int)

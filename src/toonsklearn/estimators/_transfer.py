@@ -133,9 +133,37 @@ class FeaturesOnceMixin:
         self._append_history(history, callbacks, "head")
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape ``(n_samples, n_classes)``, columns in ``classes_`` order.
+        """Predict class (or label) probabilities for ``X``.
 
-        With ``memory`` set and the backbone frozen, from the cached features.
+        With ``memory`` set and the backbone frozen, from the cached features: only
+        the images new to the cache go through the backbone.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width[, channels]) or (n_samples,)
+            Images, a 2-D feature matrix or file paths, as in ``fit``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in ``classes_`` order: the probability of each class (each row
+            sums to 1), or for multi-label targets of each label on its own.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import keras
+        >>> from toonsklearn import TransferClassifier
+        >>> from toonsklearn.datasets import make_toons
+        >>> def backbone(input_shape):  # a stand-in for a pretrained network
+        ...     inputs = keras.Input(input_shape)
+        ...     return keras.Model(inputs, keras.layers.Conv2D(4, 3)(inputs))
+        >>> X, y = make_toons(16, image_size=16, random_state=0)
+        >>> clf = TransferClassifier(backbone, input_size=(16, 16), epochs=1,
+        ...                          memory=tempfile.mkdtemp(), random_state=0).fit(X, y)
+        >>> proba = clf.predict_proba(X[:3])  # the backbone's features from the cache
+        >>> proba.shape, bool(abs(proba.sum(axis=1) - 1).max() < 1e-6)
+        ((3, 2), True)
         """
         check_is_fitted(self, "model_")
         if not self._predicts_from_features():
@@ -173,7 +201,7 @@ class TransferClassifier(FeaturesOnceMixin, ImageClassifierBase):
     Parameters
     ----------
     backbone : str or keras.Model or callable, default="efficientnet_lite0"
-        A name from :func:`toonsklearn.backbones.list_backbones` (the default's
+        A name from :func:`toonsklearn.list_backbones` (the default's
         ImageNet weights install with pip, so it needs no network), a
         ``keras.Model`` (copied, never trained in place), or a callable
         ``f(input_shape) -> keras.Model``.
@@ -190,13 +218,18 @@ class TransferClassifier(FeaturesOnceMixin, ImageClassifierBase):
     fine_tune_layers : int or "all", default=0
         0 keeps the backbone frozen; N unfreezes its top N layers; "all" all.
     fine_tune_epochs : int, default=5
+        Most epochs of the fine-tuning phase (with ``fine_tune_layers``); early
+        stopping applies to it too.
     fine_tune_learning_rate : float, default=1e-5
+        Learning rate of the fine-tuning phase: small, so that the pretrained
+        weights change little.
     %(memory)s
     %(shared_parameters)s
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+        The class labels seen in ``fit``, in the order of ``predict_proba``'s columns.
     model_ : keras.Model
         Preprocessing, backbone and head; takes raw 0-255 pixels.
     history_ : pandas.DataFrame
@@ -204,11 +237,12 @@ class TransferClassifier(FeaturesOnceMixin, ImageClassifierBase):
         (``"head"`` on frozen-backbone features, ``"train"`` for the head under
         augmentation, ``"fine_tune"``).
     image_shape_ : tuple of int
+        ``(height, width, channels)`` the model takes.
 
     See Also
     --------
     CNNClassifier : Train a network from scratch.
-    toonsklearn.backbones.list_backbones : The registered backbones.
+    toonsklearn.list_backbones : The registered backbones.
 
     Examples
     --------

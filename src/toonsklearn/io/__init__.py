@@ -1,13 +1,14 @@
 """Save a fitted estimator or Pipeline in one file that loads without running code from it.
 
 ``joblib.load`` unpickles, and unpickling runs whatever the file says: it must only ever
-see files you trust. :func:`save` writes a zip archive instead, stored uncompressed:
+see files you trust. :func:`~toonsklearn.io.save` writes a zip archive instead, stored
+uncompressed:
 
 - ``manifest.json``: the format version, the library versions that wrote it, where each
   Keras model belongs, and the size and SHA-256 of every other member;
 - ``estimator.skops``: the object with each Keras model, ``history_`` and other pandas or
   Keras values taken out, in skops' format, which builds only types on an allow-list
-  (:data:`TRUSTED_TYPES`, skops' own, and the ones the caller names);
+  (:data:`~toonsklearn.io.TRUSTED_TYPES`, skops' own, and the ones the caller names);
 - ``keras/<n>.keras``: each Keras model in Keras' own format, loaded with
   ``safe_mode=True``, which refuses Python lambdas.
 
@@ -53,7 +54,8 @@ from ._stand_ins import STAND_INS, swap_in, swap_out, type_name
 
 __all__ = ["FORMAT_VERSION", "TRUSTED_TYPES", "load", "save", "untrusted_types"]
 
-#: The version of the file layout this release writes; it reads this one and older.
+#: The version of the file layout :func:`~toonsklearn.io.save` writes into each file's
+#: manifest; :func:`~toonsklearn.io.load` reads this one and older ones.
 FORMAT_VERSION = 1
 
 #: The oldest Keras whose ``safe_mode`` has no known bypass.
@@ -61,11 +63,8 @@ SAFE_KERAS = (3, 14)
 
 _VERSIONED = ("toonsklearn", "scikit-learn", "keras")
 
-#: Type names skops may build from a file without the caller naming them: toonsklearn's
-#: estimators and transformers, the stand-ins of :mod:`._stand_ins`, what scikeras keeps
-#: in a fitted estimator, and scikit-learn's Bunch (a dict, as ensembles keep their
-#: named estimators). skops itself trusts scikit-learn's estimators, NumPy arrays and
-#: built-ins.
+#: Type names :func:`~toonsklearn.io.load` builds without ``trusted=``, beyond skops' own
+#: allow-list: toonsklearn's estimators and transformers, and what a fitted one holds.
 TRUSTED_TYPES: tuple[str, ...] = tuple(sorted({
     *(type_name(cls) for cls in (CNNClassifier, TransferClassifier, MultiLabelCNN,
                                  ImageFolderLoader, ImageTransformer, Bunch, *STAND_INS)),
@@ -155,16 +154,16 @@ def _versions() -> dict:
 
 # ------------------------------------------------------------------------------ load
 def load(path: str | os.PathLike, *, trusted: Iterable[str | type] = ()) -> BaseEstimator:
-    """Read an estimator or Pipeline written by :func:`save`, running no code from the file.
+    """Read what :func:`~toonsklearn.io.save` wrote, running no code from the file.
 
     Parameters
     ----------
     path : str or path-like
-        A file written by :func:`save`.
+        A file written by :func:`~toonsklearn.io.save`.
     trusted : iterable of str or type, default=()
-        Types to build beyond :data:`TRUSTED_TYPES` and skops' own allow-list, e.g. your
-        own transformer. Name only types whose code you trust; :func:`untrusted_types`
-        lists a file's.
+        Types to build beyond :data:`~toonsklearn.io.TRUSTED_TYPES` and skops' own
+        allow-list, e.g. your own transformer. Name only types whose code you trust;
+        :func:`~toonsklearn.io.untrusted_types` lists a file's.
 
     Returns
     -------
@@ -174,7 +173,8 @@ def load(path: str | os.PathLike, *, trusted: Iterable[str | type] = ()) -> Base
     Raises
     ------
     ModelFileError
-        The file is not one :func:`save` wrote, is truncated, or was altered.
+        The file is not one :func:`~toonsklearn.io.save` wrote, is truncated, or was
+        altered.
     UntrustedTypeError
         The file holds types outside the allow-list; nothing was built.
     ImportError
@@ -216,7 +216,27 @@ def load(path: str | os.PathLike, *, trusted: Iterable[str | type] = ()) -> Base
 
 
 def untrusted_types(path: str | os.PathLike) -> list[str]:
-    """The types in a saved file that :func:`load` builds only when named in ``trusted``.
+    """List the types in a saved file that :func:`~toonsklearn.io.load` builds only if trusted.
+
+    Run it on a file from elsewhere before loading it: these are the types to pass to
+    ``load(path, trusted=...)``, once you trust their code. Nothing is built.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`~toonsklearn.io.save`.
+
+    Returns
+    -------
+    types : list of str
+        The names of the types outside :data:`~toonsklearn.io.TRUSTED_TYPES` and
+        skops' own allow-list, sorted; empty when ``load`` needs no ``trusted=``.
+
+    Raises
+    ------
+    ModelFileError
+        The file is not one :func:`~toonsklearn.io.save` wrote, is truncated, or was
+        altered.
 
     Examples
     --------

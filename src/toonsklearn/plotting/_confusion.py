@@ -12,12 +12,13 @@ _NORMALIZE = (None, "true", "pred", "all")
 
 
 class ConfusionDisplay:
-    """A confusion matrix whose ticks carry the class names, in counts or normalised;
-    for multi-label targets, one 2x2 matrix per label.
+    """A confusion matrix whose ticks carry the class names, in counts or normalised.
 
-    Drawn with scikit-learn's :class:`~sklearn.metrics.ConfusionMatrixDisplay`, so it
-    looks and reads as scikit-learn users expect. Use :meth:`from_estimator` or
-    :meth:`from_predictions`.
+    For multi-label targets, one 2x2 matrix per label. Drawn with scikit-learn's
+    :class:`~sklearn.metrics.ConfusionMatrixDisplay`, so it looks and reads as
+    scikit-learn users expect. Use
+    :meth:`~toonsklearn.plotting.ConfusionDisplay.from_estimator` or
+    :meth:`~toonsklearn.plotting.ConfusionDisplay.from_predictions`.
 
     Parameters
     ----------
@@ -30,7 +31,9 @@ class ConfusionDisplay:
     Attributes
     ----------
     multilabel : bool
+        Whether ``confusion_matrix`` is a stack of per-label 2x2 matrices.
     figure_ : matplotlib Figure
+        The figure drawn in.
     ax_ : matplotlib Axes
         The matrix's Axes (the first label's, for multi-label).
     axes_ : ndarray of matplotlib Axes
@@ -85,13 +88,30 @@ class ConfusionDisplay:
             Names to show instead of ``classes_`` (``load_image_folder``'s
             ``target_names`` for an estimator fitted on its integer targets).
         sample_weight : array-like of shape (n_samples,) or None, default=None
+            Weight of each image in the counts; None counts each once.
         ax : matplotlib Axes or array of Axes, default=None
+            Where to draw: one Axes, or one per label for multi-label; None makes a
+            new figure.
         **plot_kwargs
-            Passed to :meth:`plot`.
+            Passed to :meth:`~toonsklearn.plotting.ConfusionDisplay.plot`.
 
         Returns
         -------
         display : ConfusionDisplay
+            The drawn display.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from toonsklearn import CNNClassifier
+        >>> from toonsklearn.datasets import make_toons
+        >>> from toonsklearn.plotting import ConfusionDisplay
+        >>> X, y = make_toons(16, image_size=8, random_state=0)
+        >>> clf = CNNClassifier(filters=(4,), epochs=1, random_state=0).fit(X, y)
+        >>> display = ConfusionDisplay.from_estimator(clf, X, y, normalize="true")
+        >>> display.confusion_matrix.shape, display.confusion_matrix.sum(axis=1).tolist()
+        ((2, 2), [1.0, 1.0])
         """
         from sklearn.utils.validation import check_is_fitted
 
@@ -116,16 +136,34 @@ class ConfusionDisplay:
             multi-label); None takes the sorted classes present (for multi-label, a
             DataFrame's column names or the column indices).
         normalize : {"true", "pred", "all"} or None, default=None
+            Counts, or fractions of each true class (rows), predicted class (columns)
+            or of all images.
         display_labels : array-like or None, default=None
             Names to show instead of ``labels``, in the same order.
         sample_weight : array-like of shape (n_samples,) or None, default=None
+            Weight of each image in the counts; None counts each once.
         ax : matplotlib Axes or array of Axes, default=None
+            Where to draw: one Axes, or one per label for multi-label; None makes a
+            new figure.
         **plot_kwargs
-            Passed to :meth:`plot`.
+            Passed to :meth:`~toonsklearn.plotting.ConfusionDisplay.plot`.
 
         Returns
         -------
         display : ConfusionDisplay
+            The drawn display.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from toonsklearn.plotting import ConfusionDisplay
+        >>> Y_true = np.array([[1, 0], [1, 1], [0, 1]])
+        >>> Y_pred = np.array([[1, 0], [0, 1], [0, 1]])
+        >>> display = ConfusionDisplay.from_predictions(Y_true, Y_pred, labels=["tom", "jerry"])
+        >>> display.multilabel, [ax.get_title() for ax in display.axes_]
+        (True, ['tom', 'jerry'])
         """
         from sklearn.metrics import confusion_matrix, multilabel_confusion_matrix
 
@@ -174,9 +212,11 @@ class ConfusionDisplay:
         ax : matplotlib Axes or array of Axes, default=None
             One Axes, or one per label for multi-label; None makes a new figure.
         cmap : str or matplotlib Colormap, default="Blues"
+            Colours of the cells, by value.
         values_format : str or None, default=None
             Format of the numbers in the cells ("d" for counts, ".2f" otherwise).
         colorbar : bool, default=True
+            Draw a colour bar beside each matrix.
         xticks_rotation : {"horizontal", "vertical"} or float or None, default=None
             None turns the class names upright when they are long or many.
 
@@ -184,6 +224,16 @@ class ConfusionDisplay:
         -------
         display : ConfusionDisplay
             With ``figure_``, ``ax_``, ``axes_`` and ``displays_`` set.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from toonsklearn.plotting import ConfusionDisplay
+        >>> display = ConfusionDisplay([[3, 1], [0, 4]], display_labels=["jerry", "tom"])
+        >>> display = display.plot(colorbar=False)
+        >>> [text.get_text() for text in display.text_.ravel()]
+        ['3', '1', '0', '4']
         """
         from sklearn.metrics import ConfusionMatrixDisplay
 

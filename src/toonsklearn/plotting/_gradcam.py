@@ -24,6 +24,7 @@ def grad_cam(estimator, X, *, target="predicted", layer: str | None = None):
     Parameters
     ----------
     estimator : fitted CNNClassifier, TransferClassifier, MultiLabelCNN or Pipeline
+        The model to look into (a Pipeline's earlier steps transform ``X`` first).
     X : array-like
         Images or file paths.
     target : "predicted" or a class label or array-like of labels, default="predicted"
@@ -45,6 +46,23 @@ def grad_cam(estimator, X, *, target="predicted", layer: str | None = None):
         The class (or label) of each map.
     layer : str
         The name of the layer used.
+
+    See Also
+    --------
+    GradCAMDisplay : Draw the heat maps over the images.
+
+    Examples
+    --------
+    >>> from toonsklearn import CNNClassifier
+    >>> from toonsklearn.datasets import make_toons
+    >>> from toonsklearn.plotting import grad_cam
+    >>> X, y = make_toons(16, image_size=16, random_state=0)
+    >>> clf = CNNClassifier(filters=(4,), epochs=1, random_state=0).fit(X, y)
+    >>> heatmaps, images, targets, layer = grad_cam(clf, X[:3], target="tom")
+    >>> heatmaps.shape, images.shape, targets.tolist(), layer
+    ((3, 16, 16), (3, 16, 16, 3), ['tom', 'tom', 'tom'], 'block1_relu2')
+    >>> bool(0 <= heatmaps.min() and heatmaps.max() <= 1)
+    True
     """
     import keras
     import tensorflow as tf
@@ -227,12 +245,14 @@ def _columns_and_signs(final, classes: np.ndarray, n_outputs: int):
 class GradCAMDisplay:
     """Grad-CAM heat maps over images: where the model looked for the class it names.
 
-    Use :meth:`from_estimator`; :class:`MisclassifiedDisplay` draws them over its
-    wrong predictions with ``gradcam=True``.
+    Use :meth:`~toonsklearn.plotting.GradCAMDisplay.from_estimator`;
+    :class:`~toonsklearn.plotting.MisclassifiedDisplay` draws them over its wrong
+    predictions with ``gradcam=True``.
 
     Parameters
     ----------
     images : ndarray of shape (n_images, height, width, channels)
+        The images as the model took them.
     heatmaps : ndarray of shape (n_images, height, width)
         In [0, 1].
     targets : array-like of shape (n_images,)
@@ -243,7 +263,9 @@ class GradCAMDisplay:
     Attributes
     ----------
     figure_ : matplotlib Figure
+        The figure drawn in.
     axes_ : ndarray of matplotlib Axes
+        One per image.
 
     Examples
     --------
@@ -278,27 +300,72 @@ class GradCAMDisplay:
         Parameters
         ----------
         estimator : fitted CNNClassifier, TransferClassifier, MultiLabelCNN or Pipeline
+            The model to look into.
         X : array-like
             Images or file paths (a few: one panel each).
         target : "predicted" or a class label or array-like, default="predicted"
-            As in :func:`grad_cam`.
+            As in :func:`~toonsklearn.plotting.grad_cam`.
         layer : str or None, default=None
-            As in :func:`grad_cam`.
+            As in :func:`~toonsklearn.plotting.grad_cam`.
         ax : array of matplotlib Axes or None, default=None
+            At least one Axes per image to draw in; None makes a new figure.
         ncols : int or None, default=None
+            Columns of the new figure's grid; None makes it about square.
         alpha : float, default=0.45
             Opacity of the heat map.
 
         Returns
         -------
         display : GradCAMDisplay
+            The drawn display.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from toonsklearn import CNNClassifier
+        >>> from toonsklearn.datasets import make_toons
+        >>> from toonsklearn.plotting import GradCAMDisplay
+        >>> X, y = make_toons(16, image_size=16, random_state=0)
+        >>> clf = CNNClassifier(filters=(4, 8), epochs=1, random_state=0).fit(X, y)
+        >>> display = GradCAMDisplay.from_estimator(clf, X[:2], target=y[:2], ncols=2,
+        ...                                         layer="block1_conv2")
+        >>> display.layer, display.targets.tolist() == y[:2].tolist(), display.axes_.shape
+        ('block1_conv2', True, (2,))
         """
         heatmaps, images, targets, name = grad_cam(estimator, X, target=target, layer=layer)
         return cls(images, heatmaps, targets, layer=name).plot(ax=ax, ncols=ncols,
                                                                 alpha=alpha)
 
     def plot(self, ax=None, *, ncols=None, alpha=0.45) -> GradCAMDisplay:
-        """Draw each image with its heat map, titled with the class it shows."""
+        """Draw each image with its heat map, titled with the class it shows.
+
+        Parameters
+        ----------
+        ax : array of matplotlib Axes or None, default=None
+            At least one Axes per image to draw in; None makes a new figure.
+        ncols : int or None, default=None
+            Columns of the new figure's grid; None makes it about square.
+        alpha : float, default=0.45
+            Opacity of the heat map.
+
+        Returns
+        -------
+        display : GradCAMDisplay
+            With ``figure_`` and ``axes_`` set.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from toonsklearn.plotting import GradCAMDisplay
+        >>> images = np.zeros((2, 8, 8, 3), dtype=np.uint8)
+        >>> heatmaps = np.linspace(0, 1, 128).reshape(2, 8, 8)
+        >>> display = GradCAMDisplay(images, heatmaps, ["tom", "jerry"], layer="conv").plot()
+        >>> [ax.get_title() for ax in display.axes_]
+        ['evidence for tom', 'evidence for jerry']
+        """
         figure, axes = axes_grid(len(self.images), ax, ncols=ncols)
         if ax is None:
             figure.suptitle(f"Grad-CAM ({self.layer})", fontsize="medium")

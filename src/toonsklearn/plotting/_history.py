@@ -12,10 +12,12 @@ _PHASE_NAMES = {"train": "training", "head": "head on features", "fine_tune": "f
 
 
 class HistoryDisplay:
-    """Learning curves: loss and every metric per epoch, training and validation, the
-    epoch whose weights were kept marked, and the phases of a fine-tuned model shaded.
+    """Learning curves: loss and every metric per epoch, training and validation.
 
-    Use :meth:`from_estimator` (or :meth:`from_history` for a saved ``history_``).
+    The epoch whose weights were kept is marked, and the phases of a fine-tuned model
+    are shaded. Use :meth:`~toonsklearn.plotting.HistoryDisplay.from_estimator` (or
+    :meth:`~toonsklearn.plotting.HistoryDisplay.from_history` for a saved
+    ``history_``).
 
     Parameters
     ----------
@@ -33,6 +35,7 @@ class HistoryDisplay:
     best_epoch : int or None
         The epoch marked as kept.
     figure_ : matplotlib Figure
+        The figure drawn in.
     axes_ : ndarray of matplotlib Axes
         One per quantity.
 
@@ -89,6 +92,20 @@ class HistoryDisplay:
         Returns
         -------
         display : HistoryDisplay
+            The drawn display.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from toonsklearn import CNNClassifier
+        >>> from toonsklearn.datasets import make_toons
+        >>> from toonsklearn.plotting import HistoryDisplay
+        >>> X, y = make_toons(16, image_size=8, random_state=0)
+        >>> clf = CNNClassifier(filters=(4,), epochs=2, random_state=0).fit(X, y)
+        >>> display = HistoryDisplay.from_estimator(clf)
+        >>> display.quantities, [ax.get_title() for ax in display.axes_]
+        (['accuracy', 'loss'], ['accuracy', 'loss'])
         """
         from ..estimators._base import final_step
 
@@ -105,7 +122,36 @@ class HistoryDisplay:
 
     @classmethod
     def from_history(cls, history: pd.DataFrame, *, ax=None) -> HistoryDisplay:
-        """The learning curves of a ``history_`` DataFrame (or one read back from a file)."""
+        """The learning curves of a ``history_`` DataFrame (or one read back from a file).
+
+        Parameters
+        ----------
+        history : pandas.DataFrame
+            One row per epoch, as a fitted estimator's ``history_``; one read back
+            from a CSV file may keep ``epoch`` as a column.
+        ax : matplotlib Axes or array of Axes, default=None
+            One per quantity; None makes a new figure.
+
+        Returns
+        -------
+        display : HistoryDisplay
+            The drawn display.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import pandas as pd
+        >>> from toonsklearn.plotting import HistoryDisplay
+        >>> history = pd.DataFrame({"loss": [0.9, 0.5, 0.4], "val_loss": [1.0, 0.6, 0.7],
+        ...                         "best": [False, True, False]}).rename_axis("epoch")
+        >>> path = os.path.join(tempfile.mkdtemp(), "history.csv")
+        >>> history.to_csv(path)  # as a fit's history_ is often kept
+        >>> display = HistoryDisplay.from_history(pd.read_csv(path))
+        >>> display.best_epoch, len(display.axes_[0].get_lines())  # train, val, kept
+        (1, 3)
+        """
         return cls(history).plot(ax=ax)
 
     def plot(self, ax=None) -> HistoryDisplay:
@@ -120,6 +166,19 @@ class HistoryDisplay:
         -------
         display : HistoryDisplay
             With ``figure_`` and ``axes_`` set.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> import pandas as pd
+        >>> from toonsklearn.plotting import HistoryDisplay
+        >>> history = pd.DataFrame({"loss": [0.9, 0.5], "accuracy": [0.6, 0.8]})
+        >>> figure, axes = plt.subplots(1, 2)
+        >>> display = HistoryDisplay(history).plot(ax=axes)
+        >>> display.figure_ is figure, [ax.get_ylabel() for ax in display.axes_]
+        (True, ['loss', 'accuracy'])
         """
         from matplotlib.ticker import MaxNLocator
 

@@ -11,11 +11,12 @@ _EPSILON = 1e-12  # the smallest probability a loss is taken of
 
 
 class MisclassifiedDisplay:
-    """The most confidently wrong predictions, worst first ("top losses"): each image
-    with its true label, the predicted one and its probability, and the loss.
+    """The most confidently wrong predictions, worst first ("top losses").
 
-    Use :meth:`from_estimator` or :meth:`from_predictions`. With ``gradcam=True``
-    each image carries a Grad-CAM heat map of the evidence for the predicted class
+    Each image shows its true label, the predicted one and its probability, and the
+    loss. Use :meth:`~toonsklearn.plotting.MisclassifiedDisplay.from_estimator` or
+    :meth:`~toonsklearn.plotting.MisclassifiedDisplay.from_predictions`. With
+    ``gradcam=True`` each image carries a Grad-CAM heat map of the evidence for the predicted class
     (for multi-label data, for the label it got most wrong, named in the title).
 
     Parameters
@@ -31,15 +32,21 @@ class MisclassifiedDisplay:
     indices : ndarray of shape (n_images,)
         The images' positions in the ``X`` given.
     heatmaps : ndarray of shape (n_images, height, width) or None, default=None
+        A Grad-CAM heat map in [0, 1] to draw over each image, or None.
     heatmap_labels : list or None, default=None
         The class each heat map shows evidence for.
+    n_wrong : int or None, default=None
+        How many images were predicted wrongly in all, of which these are the
+        worst; None means just these.
 
     Attributes
     ----------
     n_wrong : int
         How many images were predicted wrongly in all (the grid shows the first).
     figure_ : matplotlib Figure
+        The figure drawn in.
     axes_ : ndarray of matplotlib Axes
+        One per image.
 
     Examples
     --------
@@ -75,6 +82,8 @@ class MisclassifiedDisplay:
         Parameters
         ----------
         estimator : fitted CNNClassifier, TransferClassifier, MultiLabelCNN or Pipeline
+            The model to judge; any fitted classifier with ``predict_proba`` on image
+            arrays works too, without ``gradcam``.
         X : array-like
             Images or file paths; the grid shows them as the model takes them (at its
             input size).
@@ -86,15 +95,34 @@ class MisclassifiedDisplay:
             Draw a Grad-CAM heat map over each image: of the predicted class, or for
             multi-label data of the label the image got most wrong.
         layer : str or None, default=None
-            The Grad-CAM layer, as in :func:`grad_cam`.
+            The Grad-CAM layer, as in :func:`~toonsklearn.plotting.grad_cam`.
         ax : array of matplotlib Axes or None, default=None
+            At least ``n_images`` Axes to draw in; None makes a new figure.
         ncols : int or None, default=None
+            Columns of the new figure's grid; None makes it about square.
         alpha : float, default=0.45
             Opacity of the heat maps.
 
         Returns
         -------
         display : MisclassifiedDisplay
+            The drawn display.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from toonsklearn import CNNClassifier
+        >>> from toonsklearn.datasets import make_toons
+        >>> from toonsklearn.plotting import MisclassifiedDisplay
+        >>> X, y = make_toons(16, image_size=8, random_state=0)
+        >>> clf = CNNClassifier(filters=(4,), epochs=1, random_state=0).fit(X, y)
+        >>> display = MisclassifiedDisplay.from_estimator(clf, X, y, n_images=4)
+        >>> n_wrong = int((clf.predict(X) != y).sum())
+        >>> display.n_wrong == n_wrong, len(display.images) == min(n_wrong, 4)
+        (True, True)
+        >>> bool((display.losses[:-1] >= display.losses[1:]).all())  # worst first
+        True
         """
         from sklearn.utils import _safe_indexing
         from sklearn.utils.validation import check_is_fitted
@@ -144,12 +172,30 @@ class MisclassifiedDisplay:
         threshold : float or array-like of shape (n_classes,), default=0.5
             For multi-label data: the probability at which a label is predicted.
         n_images : int, default=9
+            Most images to show.
         ax : array of matplotlib Axes or None, default=None
+            At least ``n_images`` Axes to draw in; None makes a new figure.
         ncols : int or None, default=None
+            Columns of the new figure's grid; None makes it about square.
 
         Returns
         -------
         display : MisclassifiedDisplay
+            The drawn display.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from toonsklearn.plotting import MisclassifiedDisplay
+        >>> images = np.zeros((3, 8, 8, 3), dtype=np.uint8)
+        >>> Y = [{"tom"}, {"tom", "jerry"}, set()]
+        >>> proba = np.array([[0.1, 0.9], [0.2, 0.7], [0.1, 0.3]])  # columns: jerry, tom
+        >>> display = MisclassifiedDisplay.from_predictions(images, Y, proba,
+        ...                                                 labels=["jerry", "tom"])
+        >>> display.indices.tolist(), display.true_labels, display.predicted_labels
+        ([1], [('jerry', 'tom')], [('tom',)])
         """
         _check_count("n_images", n_images)
         wrong = _Wrong(y_true, y_proba, np.asarray(labels), threshold, n_images,
@@ -161,10 +207,31 @@ class MisclassifiedDisplay:
     def plot(self, ax=None, *, ncols=None, alpha=0.45) -> MisclassifiedDisplay:
         """Draw the grid: one image a panel, worst first.
 
+        Parameters
+        ----------
+        ax : array of matplotlib Axes or None, default=None
+            At least one Axes per image to draw in; None makes a new figure.
+        ncols : int or None, default=None
+            Columns of the new figure's grid; None makes it about square.
+        alpha : float, default=0.45
+            Opacity of the heat maps, when there are any.
+
         Returns
         -------
         display : MisclassifiedDisplay
             With ``figure_`` and ``axes_`` set.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from toonsklearn.plotting import MisclassifiedDisplay
+        >>> display = MisclassifiedDisplay(
+        ...     np.zeros((2, 8, 8, 3), dtype=np.uint8), ["tom", "jerry"], ["jerry", "tom"],
+        ...     [0.9, 0.6], [2.3, 0.9], indices=[4, 1]).plot(ncols=2)
+        >>> display.axes_.shape, display.axes_[0].get_title().splitlines()
+        ((2,), ['true: tom', 'pred: jerry (0.90)', 'loss 2.30'])
         """
         figure, axes = axes_grid(len(self.images), ax, ncols=ncols)
         if not self.images:
@@ -269,23 +336,28 @@ def _check_count(name: str, value) -> None:
 
 
 class AugmentationDisplay:
-    """A few images, each under several random draws of an estimator's ``augment=``
-    policy, at the estimator's input size, as training sees them (the Keras layers a
-    fit builds from the policy, in training mode).
+    """A few images, each under several random draws of an estimator's ``augment=``.
 
-    Use :meth:`from_estimator`; the estimator need not be fitted.
+    The images are at the estimator's input size, as training sees them (the Keras
+    layers a fit builds from the policy, in training mode). Use
+    :meth:`~toonsklearn.plotting.AugmentationDisplay.from_estimator`; the estimator
+    need not be fitted.
 
     Parameters
     ----------
     images : ndarray of shape (n_images, height, width, channels)
+        The images as the model takes them.
     augmented : ndarray of shape (n_images, n_draws, height, width, channels)
+        The random draws of each image.
     augment : str or dict
         The policy drawn.
 
     Attributes
     ----------
     figure_ : matplotlib Figure
+        The figure drawn in.
     axes_ : ndarray of matplotlib Axes of shape (n_images, n_draws + 1)
+        Per row, the image and then its draws.
 
     Examples
     --------
@@ -318,15 +390,36 @@ class AugmentationDisplay:
         X : array-like
             Images or file paths.
         n_images : int, default=4
+            Images to show, the first ones of ``X``.
         n_draws : int, default=5
             Random draws per image.
         random_state : int or None, default=None
             Seeds the draws; None draws anew each time.
-        ax : array of matplotlib Axes of shape (n_images, n_draws + 1) or None
+        ax : array of matplotlib Axes of shape (n_images, n_draws + 1) or None, \
+default=None
+            Where to draw; None makes a new figure.
 
         Returns
         -------
         display : AugmentationDisplay
+            The drawn display.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from toonsklearn import CNNClassifier
+        >>> from toonsklearn.plotting import AugmentationDisplay
+        >>> X = np.random.default_rng(0).integers(0, 256, (3, 16, 16, 3), dtype=np.uint8)
+        >>> clf = CNNClassifier(augment={"flip": "horizontal_and_vertical"})
+        >>> display = AugmentationDisplay.from_estimator(clf, X, n_images=2, n_draws=4,
+        ...                                              random_state=0)
+        >>> display.images.shape, display.axes_.shape
+        ((2, 16, 16, 3), (2, 5))
+        >>> flips = {a.tobytes() for a in (X[0], X[0, ::-1], X[0, :, ::-1], X[0, ::-1, ::-1])}
+        >>> all(draw.tobytes() in flips for draw in display.augmented[0])
+        True
         """
         import tensorflow as tf
 
@@ -356,7 +449,31 @@ class AugmentationDisplay:
         return cls(images, augmented, augment=final.augment).plot(ax=ax)
 
     def plot(self, ax=None) -> AugmentationDisplay:
-        """Draw one row per image: the image, then its draws."""
+        """Draw one row per image: the image, then its draws.
+
+        Parameters
+        ----------
+        ax : array of matplotlib Axes of shape (n_images, n_draws + 1) or None, \
+default=None
+            Where to draw (any shape with that many Axes); None makes a new figure.
+
+        Returns
+        -------
+        display : AugmentationDisplay
+            With ``figure_`` and ``axes_`` set.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from toonsklearn.plotting import AugmentationDisplay
+        >>> images = np.zeros((1, 8, 8, 3), dtype=np.uint8)
+        >>> display = AugmentationDisplay(images, np.stack([images] * 2, axis=1),
+        ...                               augment="light").plot()
+        >>> [ax.get_title() for ax in display.axes_[0]]
+        ['original', 'draw 1', 'draw 2']
+        """
         n_images, n_draws = self.augmented.shape[:2]
         if ax is None:
             figure, axes = pyplot().subplots(

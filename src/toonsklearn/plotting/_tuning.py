@@ -9,21 +9,28 @@ from ._base import check_labels, check_rows, pyplot
 
 
 class LRFinderDisplay:
-    """The learning-rate range test's curve: smoothed loss against learning rate (log
-    scale), the suggested rate marked.
+    """The learning-rate range test's curve: smoothed loss against learning rate.
 
-    Use :meth:`from_estimator` (runs :func:`toonsklearn.tuning.lr_find`) or
-    :meth:`from_result`.
+    The rates are on a log scale, the suggested one marked. Use
+    :meth:`~toonsklearn.plotting.LRFinderDisplay.from_estimator` (runs
+    :func:`toonsklearn.tuning.lr_find`) or
+    :meth:`~toonsklearn.plotting.LRFinderDisplay.from_result`.
 
     Parameters
     ----------
-    learning_rates, losses : array-like of shape (n_steps,)
+    learning_rates : array-like of shape (n_steps,)
+        The rate of each training step.
+    losses : array-like of shape (n_steps,)
+        The smoothed training loss after each step.
     suggestion : float
+        The rate to mark.
 
     Attributes
     ----------
     figure_ : matplotlib Figure
+        The figure drawn in.
     ax_ : matplotlib Axes
+        The Axes drawn in.
 
     Examples
     --------
@@ -42,12 +49,70 @@ class LRFinderDisplay:
 
     @classmethod
     def from_result(cls, result, *, ax=None) -> LRFinderDisplay:
-        """Draw an :class:`~toonsklearn.tuning.LRFinderResult`."""
+        """Draw an :class:`~toonsklearn.tuning.LRFinderResult`.
+
+        Parameters
+        ----------
+        result : LRFinderResult
+            What :func:`toonsklearn.tuning.lr_find` returned.
+        ax : matplotlib Axes or None, default=None
+            Where to draw; None makes a new figure.
+
+        Returns
+        -------
+        display : LRFinderDisplay
+            The drawn display.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from toonsklearn.plotting import LRFinderDisplay
+        >>> from toonsklearn.tuning import LRFinderResult
+        >>> result = LRFinderResult([1e-4, 1e-3, 1e-2], [0.9, 0.6, 1.2], 1e-4)
+        >>> display = LRFinderDisplay.from_result(result)
+        >>> display.suggestion, display.ax_.get_legend().get_texts()[0].get_text()
+        (0.0001, 'suggestion 0.0001')
+        """
         return cls(result.learning_rates, result.losses, result.suggestion).plot(ax=ax)
 
     @classmethod
     def from_estimator(cls, estimator, X, y, *, ax=None, **lr_find_params) -> LRFinderDisplay:
-        """Run :func:`toonsklearn.tuning.lr_find` (``lr_find_params`` go to it) and draw it."""
+        """Run :func:`toonsklearn.tuning.lr_find` and draw its curve.
+
+        Parameters
+        ----------
+        estimator : CNNClassifier, TransferClassifier, MultiLabelCNN or Pipeline
+            The estimator whose network the range test trains (a copy; it stays
+            unfitted), or a Pipeline ending in one.
+        X : array-like
+            Images or file paths, as for ``fit``.
+        y : array-like
+            Targets, as for ``fit``.
+        ax : matplotlib Axes or None, default=None
+            Where to draw; None makes a new figure.
+        **lr_find_params
+            Passed to :func:`toonsklearn.tuning.lr_find` (``start_lr``, ``end_lr``,
+            ``num_steps``...).
+
+        Returns
+        -------
+        display : LRFinderDisplay
+            The drawn display.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from toonsklearn import CNNClassifier
+        >>> from toonsklearn.datasets import make_toons
+        >>> from toonsklearn.plotting import LRFinderDisplay
+        >>> X, y = make_toons(16, image_size=8, random_state=0)
+        >>> clf = CNNClassifier(filters=(4,), batch_size=8, random_state=0)
+        >>> display = LRFinderDisplay.from_estimator(clf, X, y, num_steps=10)
+        >>> len(display.learning_rates) <= 10, display.ax_.get_xscale()
+        (True, 'log')
+        """
         from ..tuning import lr_find
 
         return cls.from_result(lr_find(estimator, X, y, **lr_find_params), ax=ax)
@@ -64,6 +129,17 @@ class LRFinderDisplay:
         -------
         display : LRFinderDisplay
             With ``figure_`` and ``ax_`` set.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> from toonsklearn.plotting import LRFinderDisplay
+        >>> figure, ax = plt.subplots()
+        >>> display = LRFinderDisplay([1e-4, 1e-3, 1e-2], [0.7, 0.5, 0.9], 1e-4).plot(ax=ax)
+        >>> display.figure_ is figure, display.ax_.get_ylabel()
+        (True, 'training loss (smoothed)')
         """
         if ax is None:
             _, ax = pyplot().subplots(layout="constrained")
@@ -80,12 +156,13 @@ class LRFinderDisplay:
 
 
 class ThresholdDisplay:
-    """Per-label threshold curves of a multi-label model: the metric against the
-    decision threshold, each label's chosen threshold marked.
+    """Per-label threshold curves of a multi-label model: the metric against the threshold.
 
-    Use :meth:`from_estimator` on held-out images (the marks are the estimator's
-    ``threshold``), or :meth:`from_predictions` with probabilities of your own, such as
-    out-of-fold ones.
+    Each label's chosen threshold is marked. Use
+    :meth:`~toonsklearn.plotting.ThresholdDisplay.from_estimator` on held-out images
+    (the marks are the estimator's ``threshold``), or
+    :meth:`~toonsklearn.plotting.ThresholdDisplay.from_predictions` with probabilities
+    of your own, such as out-of-fold ones.
 
     Parameters
     ----------
@@ -94,13 +171,16 @@ class ThresholdDisplay:
     chosen : ndarray of shape (n_labels,)
         The threshold marked on each curve.
     display_labels : array-like of shape (n_labels,)
-    metric : str
+        The label names, in the order of ``thresholds``.
+    metric : str, default="f1"
         The metric's name, for the axis.
 
     Attributes
     ----------
     figure_ : matplotlib Figure
+        The figure drawn in.
     ax_ : matplotlib Axes
+        The Axes drawn in.
 
     Examples
     --------
@@ -131,23 +211,43 @@ class ThresholdDisplay:
 
     @classmethod
     def from_estimator(cls, estimator, X, y, *, metric="f1", ax=None) -> ThresholdDisplay:
-        """The curves of a fitted multi-label estimator's probabilities on ``X``, with
-        its ``threshold`` marked.
+        """The curves of a fitted multi-label estimator's probabilities on ``X``.
+
+        Each curve marks the estimator's ``threshold`` for its label.
 
         Parameters
         ----------
         estimator : fitted MultiLabelCNN or Pipeline ending in one
+            Fitted on multi-label targets.
         X : array-like
             Held-out images or file paths.
         y : array-like
             Their labels: an indicator matrix or label sets.
         metric : {"f1", "precision", "recall", "balanced_accuracy"} or callable, \
 default="f1"
+            The score drawn: a name, or ``metric(y_true, y_pred)`` on one label's 0/1
+            column.
         ax : matplotlib Axes or None, default=None
+            Where to draw; None makes a new figure.
 
         Returns
         -------
         display : ThresholdDisplay
+            The drawn display.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from toonsklearn import MultiLabelCNN
+        >>> from toonsklearn.datasets import make_toons
+        >>> from toonsklearn.plotting import ThresholdDisplay
+        >>> X, Y = make_toons(16, task="multilabel", image_size=8, random_state=0)
+        >>> clf = MultiLabelCNN(threshold=[0.4, 0.6], filters=(4,), epochs=1,
+        ...                     random_state=0).fit(X, Y)
+        >>> display = ThresholdDisplay.from_estimator(clf, X, Y)
+        >>> display.chosen.tolist(), display.metric
+        ([0.4, 0.6], 'f1')
         """
         from ..estimators import MultiLabelCNN
         from ..estimators._base import final_step
@@ -176,7 +276,9 @@ default="f1"
         Parameters
         ----------
         y_true : array-like of shape (n_samples, n_labels) or label sets
+            The true labels: an indicator matrix, or a list of label sets.
         y_proba : array-like of shape (n_samples, n_labels)
+            The predicted probability of each label, columns in ``labels`` order.
         labels : array-like of shape (n_labels,) or None, default=None
             The labels in column order; None takes a DataFrame's column names, or
             numbers the columns.
@@ -184,11 +286,27 @@ default="f1"
             The thresholds to mark.
         metric : {"f1", "precision", "recall", "balanced_accuracy"} or callable, \
 default="f1"
+            The score drawn: a name, or ``metric(y_true, y_pred)`` on one label's 0/1
+            column.
         ax : matplotlib Axes or None, default=None
+            Where to draw; None makes a new figure.
 
         Returns
         -------
         display : ThresholdDisplay
+            The drawn display.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from toonsklearn.plotting import ThresholdDisplay
+        >>> Y = [{"tom"}, {"jerry"}, {"tom", "jerry"}, set()]
+        >>> proba = [[0.9, 0.2], [0.3, 0.8], [0.6, 0.7], [0.2, 0.1]]
+        >>> display = ThresholdDisplay.from_predictions(Y, proba, labels=["tom", "jerry"],
+        ...                                             metric="precision")
+        >>> display.display_labels.tolist(), display.ax_.get_ylabel()
+        (['tom', 'jerry'], 'precision')
         """
         from .._targets import check_thresholds, indicator_matrix, metric_function, threshold_scores
 
@@ -213,10 +331,25 @@ default="f1"
     def plot(self, ax=None) -> ThresholdDisplay:
         """Draw one curve per label, its chosen threshold marked.
 
+        Parameters
+        ----------
+        ax : matplotlib Axes or None, default=None
+            Where to draw; None makes a new figure.
+
         Returns
         -------
         display : ThresholdDisplay
             With ``figure_`` and ``ax_`` set.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from toonsklearn.plotting import ThresholdDisplay
+        >>> display = ThresholdDisplay([[0.0, 0.5, 1.0]], [[0.5, 0.8, 0.0]], [0.5],
+        ...                            display_labels=["tom"]).plot()
+        >>> [text.get_text() for text in display.ax_.get_legend().get_texts()]
+        ['tom (0.5: 0.80)']
         """
         if ax is None:
             _, ax = pyplot().subplots(layout="constrained")

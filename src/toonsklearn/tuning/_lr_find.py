@@ -19,7 +19,16 @@ __all__ = ["LRFinderResult", "lr_find"]
 
 
 class LRFinderResult:
-    """What :func:`lr_find` measured.
+    """What :func:`~toonsklearn.tuning.lr_find` measured.
+
+    Parameters
+    ----------
+    learning_rates : array-like of shape (n_steps,)
+        The rate of each training step.
+    losses : array-like of shape (n_steps,)
+        The smoothed training loss after each step.
+    suggestion : float
+        The suggested learning rate.
 
     Attributes
     ----------
@@ -31,11 +40,21 @@ class LRFinderResult:
         A tenth of the rate at the lowest smoothed loss: large, yet safely below the
         rates where the loss turns up.
     figure_, ax_ : matplotlib Figure and Axes
-        Set by :meth:`plot`.
+        Set by :meth:`~toonsklearn.tuning.LRFinderResult.plot`.
 
     See Also
     --------
     toonsklearn.plotting.LRFinderDisplay : The same curve as a Display.
+
+    Examples
+    --------
+    >>> from toonsklearn.tuning import LRFinderResult
+    >>> result = LRFinderResult([1e-4, 1e-3, 1e-2, 1e-1], [0.9, 0.6, 0.4, 1.5], 1e-3)
+    >>> result
+    LRFinderResult(suggestion=0.001, 4 steps)
+    >>> best = int(result.losses.argmin())  # lr_find suggests a tenth of the best rate
+    >>> float(result.learning_rates[best]) / 10 == result.suggestion
+    True
     """
 
     def __init__(self, learning_rates, losses, suggestion: float):
@@ -59,6 +78,15 @@ class LRFinderResult:
         -------
         self : LRFinderResult
             With ``figure_`` and ``ax_`` set.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from toonsklearn.tuning import LRFinderResult
+        >>> result = LRFinderResult([1e-4, 1e-3, 1e-2], [0.9, 0.6, 1.2], 1e-4).plot()
+        >>> result.ax_.get_xscale(), result.ax_.get_xlabel()
+        ('log', 'learning rate')
         """
         from ..plotting import LRFinderDisplay
 

@@ -217,6 +217,26 @@ default=None
         -------
         self : OptunaSearchCV
             The fitted search.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from optuna.distributions import IntDistribution
+        >>> from toonsklearn import CNNClassifier
+        >>> from toonsklearn.datasets import make_toons
+        >>> from toonsklearn.tuning import OptunaSearchCV
+        >>> X, y = make_toons(16, image_size=8, random_state=0)
+        >>> storage = os.path.join(tempfile.mkdtemp(), "study.log")  # a journal file
+        >>> def search(n_trials):
+        ...     return OptunaSearchCV(
+        ...         CNNClassifier(filters=(4,), epochs=1, random_state=0),
+        ...         {"batch_size": IntDistribution(4, 8)}, n_trials=n_trials, cv=2,
+        ...         refit=False, storage=storage, study_name="toons", random_state=0,
+        ...     ).fit(X, y)
+        >>> len(search(1).study_.trials)
+        1
+        >>> len(search(2).study_.trials)  # resumed: runs only the second trial
+        2
         """
         if self.n_trials is None and self.timeout is None:
             raise ValueError("n_trials=None runs trials until timeout; set timeout= (seconds) "
