@@ -97,13 +97,25 @@ def sklearn_uri(name, role):
     return f"modules/generated/{owner(name, role)}.html#{name}"
 
 
+# numpy.random's classes live on pages of their own; their methods have generated pages.
+NUMPY_RANDOM_PAGES = {"numpy.random.Generator": "generator",
+                      "numpy.random.default_rng": "generator",
+                      "numpy.random.RandomState": "legacy",
+                      "numpy.random.BitGenerator": "bit_generators/generated/"
+                                                   "numpy.random.BitGenerator",
+                      "numpy.random.SeedSequence": "bit_generators/generated/"
+                                                   "numpy.random.SeedSequence"}
+
+
 def numpy_uri(name, role):
     if role == "module":
         return f"reference/routines.html#module-{name}"
     if name.startswith("numpy.typing."):
         return f"reference/typing.html#{name}"
+    if name in NUMPY_RANDOM_PAGES:
+        return f"reference/random/{NUMPY_RANDOM_PAGES[name]}.html#{name}"
     if name.startswith("numpy.random."):
-        return f"reference/random/generated/{owner(name, role)}.html#{name}"
+        return f"reference/random/generated/{name}.html#{name}"
     return f"reference/generated/{owner(name, role)}.html#{name}"
 
 
@@ -158,6 +170,11 @@ GLOSSARY = ["path-like object", "file object", "iterable", "callable", "mapping"
             "sequence", "context manager"]
 
 
+# Built-in types documented with their operations rather than among the functions.
+STDTYPES = {"str", "bytes", "bytearray", "list", "tuple", "dict", "set", "frozenset",
+            "range", "memoryview"}
+
+
 def python_objects():
     for name, value in vars(builtins).items():
         if name.startswith("_"):
@@ -165,7 +182,8 @@ def python_objects():
         if inspect.isclass(value) and issubclass(value, BaseException):
             yield name, "exception", f"library/exceptions.html#{name}"
         elif inspect.isclass(value):
-            yield name, "class", f"library/functions.html#{name}"
+            page = "stdtypes" if name in STDTYPES else "functions"
+            yield name, "class", f"library/{page}.html#{name}"
         elif callable(value):
             yield name, "function", f"library/functions.html#{name}"
     for name in ("None", "True", "False", "NotImplemented", "Ellipsis"):
