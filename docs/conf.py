@@ -37,6 +37,7 @@ extensions = [
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 templates_path = ["_templates"]
+# sphinx-gallery writes each example's script, notebook and checksums beside its page.
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
                     "auto_examples/*.zip", "auto_examples/*.md5", "sg_execution_times.rst"]
 default_role = "literal"          # `name` in prose is code, never an unchecked reference
@@ -72,21 +73,22 @@ def setup(app):
 # class.rst); numpydoc's extra "Methods" table would list the ones skipped below too.
 numpydoc_show_class_members = False
 numpydoc_attributes_as_param_list = True
-# Link the types in Parameters / Returns sections: only the words below become links,
-# so plain words ("of", "shape") are never unresolved references.
+# Link the types in Parameters / Returns sections: only the words below become links
+# (each mapped to a role, so the nitpicky build checks it), and plain words ("of",
+# "shape") are left alone.
 numpydoc_xref_param_type = True
 numpydoc_xref_ignore = "all"
 numpydoc_xref_aliases = {
     "array-like": ":term:`array-like <sklearn:array-like>`",
     "estimator": ":term:`estimator <sklearn:estimator>`",
-    "str": "str",
-    "int": "int",
-    "float": "float",
-    "bool": "bool",
-    "dict": "dict",
-    "list": "list",
-    "tuple": "tuple",
-    "callable": "callable",
+    "str": ":class:`str`",
+    "int": ":class:`int`",
+    "float": ":class:`float`",
+    "bool": ":class:`bool`",
+    "dict": ":class:`dict`",
+    "list": ":class:`list`",
+    "tuple": ":class:`tuple`",
+    "callable": ":term:`callable <python:callable>`",
     "path-like": ":term:`path-like <python:path-like object>`",
     "ndarray": "numpy.ndarray",
     "DataFrame": "pandas.DataFrame",
@@ -97,10 +99,10 @@ numpydoc_xref_aliases = {
     "Axes": "matplotlib.axes.Axes",
     "Figure": "matplotlib.figure.Figure",
     "Study": "optuna.study.Study",
-    "keras.Model": "keras.Model",
-    "keras.layers.Layer": "keras.layers.Layer",
-    "keras.callbacks.Callback": "keras.callbacks.Callback",
-    "keras.optimizers.Optimizer": "keras.optimizers.Optimizer",
+    "keras.Model": ":class:`keras.Model`",
+    "keras.layers.Layer": ":class:`keras.layers.Layer`",
+    "keras.callbacks.Callback": ":class:`keras.callbacks.Callback`",
+    "keras.optimizers.Optimizer": ":class:`keras.optimizers.Optimizer`",
 }
 # Every public object's docstring is checked; the exceptions are the checks that ask for
 # text the API reference would only repeat.
@@ -116,8 +118,7 @@ numpydoc_validation_exclude = {
     r"\.__[a-z]+__$",                 # dunder methods
     r"\.(set_params|get_params|set_output|get_metadata_routing)$",
     r"\.set_\w+_request$",
-    r"\.(fit_transform|initialize|partial_fit|score|get_config|from_config|call|build"
-    r"|compute_output_shape)$",
+    r"\.(fit_transform|score|get_config|from_config|call|build|compute_output_shape)$",
     # Constants have no docstring of their own; the `#:` comment is shown.
     r"^toonsklearn\.architectures\.ARCHITECTURES$",
     r"^toonsklearn\.augment\.POLICIES$",
@@ -139,7 +140,6 @@ intersphinx_mapping = {
     "optuna": ("https://optuna.readthedocs.io/en/stable/", str(INVENTORIES / "optuna.inv")),
     "joblib": ("https://joblib.readthedocs.io/en/stable/", str(INVENTORIES / "joblib.inv")),
 }
-intersphinx_timeout = 1
 
 # --- sphinx-gallery ------------------------------------------------------------------
 sphinx_gallery_conf = {

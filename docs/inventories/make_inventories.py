@@ -9,8 +9,8 @@ that site's URL scheme. Run it after upgrading one of the packages::
     python docs/inventories/make_inventories.py
 
 A name the script maps to a page the site does not have gives a dead link, not a build
-error: the schemes below are each site's rule for its API pages (checked by hand against
-the sites for the names these docs use).
+error: the schemes below are each site's rule for its API pages, with the exceptions
+each site makes for the names these docs use.
 """
 
 import builtins
@@ -109,7 +109,9 @@ NUMPY_RANDOM_PAGES = {"numpy.random.Generator": "generator",
 
 def numpy_uri(name, role):
     if role == "module":
-        return f"reference/routines.html#module-{name}"
+        page = {"numpy": "index", "numpy.random": "random/index",
+                "numpy.linalg": "routines.linalg", "numpy.typing": "typing"}[name]
+        return f"reference/{page}.html#module-{name}"
     if name.startswith("numpy.typing."):
         return f"reference/typing.html#{name}"
     if name in NUMPY_RANDOM_PAGES:
@@ -129,15 +131,25 @@ def matplotlib_uri(name, role):
     module = name.split(".")[1] if name.count(".") else ""
     if role == "module":
         return f"api/{module or 'matplotlib'}_api.html#module-{name}"
-    if module in ("pyplot",) or name.startswith("matplotlib.axes.Axes"):
+    if module == "pyplot" or name.startswith(("matplotlib.axes.Axes", "matplotlib.figure.",
+                                              "matplotlib.colors.")):
         return f"api/_as_gen/{name}.html#{name}"
     return f"api/{module}_api.html#{name}"
 
 
+# Optuna's reference keeps the samplers and the plots in sub-folders of their own.
+OPTUNA_FOLDERS = ("optuna.visualization.matplotlib", "optuna.visualization", "optuna.samplers")
+
+
 def optuna_uri(name, role):
+    folder = next((f for f in OPTUNA_FOLDERS if name == f or name.startswith(f + ".")), None)
+    path = folder.split(".", 1)[1].replace(".", "/") + "/" if folder else ""
     if role == "module":
-        return f"reference/{name.split('.', 1)[-1] if '.' in name else 'index'}.html#module-{name}"
-    return f"reference/generated/{owner(name, role)}.html#{name}"
+        if name == folder:
+            return f"reference/{path}index.html#module-{name}"
+        page = name.split(".", 1)[1] if "." in name else "index"
+        return f"reference/{page}.html#module-{name}"
+    return f"reference/{path}generated/{owner(name, role)}.html#{name}"
 
 
 def joblib_uri(name, role):

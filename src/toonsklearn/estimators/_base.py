@@ -260,14 +260,28 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
 
         Parameters
         ----------
-        X, y, sample_weight
-            As in :meth:`fit`.
+        X : array-like of shape (n_samples, height, width, channels) or (n_samples,)
+            Images with pixels in 0-255, or a 1-D array of image file paths.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Labels, as in :meth:`fit`.
         classes : array-like of shape (n_classes,), default=None
             All classes; needed on the first call when ``y`` may miss some.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each image in the loss.
 
         Returns
         -------
         self : object
+            The estimator, trained one epoch more.
+
+        Examples
+        --------
+        >>> from toonsklearn import CNNClassifier
+        >>> from toonsklearn.datasets import make_toons
+        >>> X, y = make_toons(20, image_size=8, random_state=0)
+        >>> clf = CNNClassifier(filters=(4,), dense_units=(), random_state=0)
+        >>> clf.partial_fit(X, y).partial_fit(X, y).current_epoch
+        2
         """
         first = not hasattr(self, "model_")
         with self._all_or_nothing(), self._seeded():
@@ -392,7 +406,29 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         return super().set_params(**params)
 
     def initialize(self, X, y):
-        """Build ``model_`` for ``(X, y)`` without training it. Returns self."""
+        """Build ``model_`` for ``(X, y)`` without training it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width, channels) or (n_samples,)
+            Images or image file paths, as in :meth:`fit`; they set the input shape.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Labels, as in :meth:`fit`; they set the classes and the output layer.
+
+        Returns
+        -------
+        self : object
+            The estimator, with an untrained, compiled ``model_``.
+
+        Examples
+        --------
+        >>> from toonsklearn import CNNClassifier
+        >>> from toonsklearn.datasets import make_toons
+        >>> X, y = make_toons(20, image_size=8, random_state=0)
+        >>> clf = CNNClassifier(filters=(4,), dense_units=()).initialize(X, y)
+        >>> clf.model_.output_shape, clf.current_epoch
+        ((None, 1), 0)
+        """
         self._validate_params()
         with self._all_or_nothing(), self._seeded():
             self._prepare_fit(X, y, None)
