@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._imaging import COLOR_MODES, RESIZE_MODES, check_size, resize_array
 
-__all__ = ["ImageTransformer", "as_image_array"]
+__all__ = ["ImageTransformer"]
 
 _LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R 601, as Pillow's convert("L")
 
