@@ -52,7 +52,6 @@ autodoc_typehints = "none"
 autodoc_preserve_defaults = True
 
 
-
 def skip_generated_members(app, what, name, obj, skip, options):
     """Leave out what scikit-learn documents on its own site: the ``set_*_request``
     methods it generates on every estimator (metadata routing), and its ``score``, which
@@ -117,7 +116,6 @@ numpydoc_validation_exclude = {
     r"\._[a-z]",                      # private names
     r"\.__[a-z]+__$",                 # dunder methods
     r"\.(set_params|get_params|set_output|get_metadata_routing)$",
-    r"\.set_\w+_request$",
     r"\.(fit_transform|score|get_config|from_config|call|build|compute_output_shape)$",
     # Constants have no docstring of their own; the `#:` comment is shown.
     r"^toonsklearn\.architectures\.ARCHITECTURES$",
