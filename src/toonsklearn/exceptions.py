@@ -39,6 +39,21 @@ __all__ = [
 ]
 
 
+# The two parameters every error takes, written once and filled into each error's
+# docstring where it says %(error_parameters)s.
+_ERROR_PARAMETERS = """message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute."""
+
+
+def _fill_error_parameters(cls):
+    if cls.__doc__:  # None under ``python -OO``
+        cls.__doc__ = cls.__doc__.replace("%(error_parameters)s", _ERROR_PARAMETERS)
+    return cls
+
+
+@_fill_error_parameters
 class ToonsklearnError(Exception):
     """Base class of every error raised by toonsklearn.
 
@@ -46,10 +61,7 @@ class ToonsklearnError(Exception):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -57,6 +69,10 @@ class ToonsklearnError(Exception):
     >>> issubclass(ImageDecodeError, ToonsklearnError)
     True
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _fill_error_parameters(cls)
 
     def __init__(self, message: str, *, path: str | None = None):
         super().__init__(message)
@@ -81,10 +97,7 @@ class ImageDecodeError(ToonsklearnError, ValueError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -102,10 +115,7 @@ class NotRegularFileError(ImageDecodeError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -126,10 +136,7 @@ class ImageTooLargeError(ImageDecodeError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -144,10 +151,7 @@ class MissingFileError(ToonsklearnError, FileNotFoundError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -166,10 +170,7 @@ class UnreadableFileError(ToonsklearnError, PermissionError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -187,10 +188,7 @@ class LabelsFileError(ToonsklearnError, ValueError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
     row : int or None, default=None
         The row at fault (the header is row 1), kept as the ``row`` attribute; None
         when the whole file is.
@@ -214,10 +212,7 @@ class TrainingDataError(ToonsklearnError, ValueError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -232,10 +227,7 @@ class WeightsFileError(ToonsklearnError, ValueError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -260,10 +252,7 @@ class UnsafeCheckpointError(WeightsFileError, pickle.UnpicklingError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -282,10 +271,7 @@ class ModelFileError(ToonsklearnError, ValueError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -303,10 +289,7 @@ class UntrustedTypeError(ModelFileError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
     types : iterable of str, default=()
         The names of the untrusted types, kept as the ``types`` attribute (a list).
 
@@ -330,10 +313,7 @@ class NotSavableError(ToonsklearnError, TypeError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
