@@ -25,6 +25,18 @@ if not SAFE_KERAS:   # toonsklearn.io.load refuses Keras before 3.14; these page
     collect_ignore += ["docs/user_guide/persistence.rst", "docs/user_guide/cli.rst"]
 
 
+def pytest_collection_modifyitems(config, items):
+    """Without matplotlib, skip each docstring example that uses it (a Display's
+    ``plot``): the rest of its module's doctests still run."""
+    if HAS_MATPLOTLIB:
+        return
+    needs_plot = pytest.mark.skip(reason="draws with matplotlib, the plot extra")
+    for item in items:
+        examples = getattr(getattr(item, "dtest", None), "examples", ())
+        if any("matplotlib" in example.source for example in examples):
+            item.add_marker(needs_plot)
+
+
 @pytest.fixture(autouse=True)
 def _user_guide_in_empty_folder(request, monkeypatch):
     """Run each user-guide page in a fresh empty folder, so that its examples write
