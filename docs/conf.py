@@ -123,6 +123,8 @@ numpydoc_validation_exclude = {
     r"^toonsklearn\.io\.TRUSTED_TYPES$",
     r"^toonsklearn\.io\.FORMAT_VERSION$",
     r"^toonsklearn\.datasets\.CHARACTERS$",
+    r"^toonsklearn\.datasets\.CAST$",
+    r"^toonsklearn\.datasets\.VEHICLES$",
     r"^toonsklearn\.datasets\.MULTILABEL_NAMES$",
     r"^toonsklearn\.base\.DEFAULT_PATH_SIZE$",
 }

@@ -6,7 +6,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from toonsklearn import load_image_folder
-from toonsklearn.datasets import CHARACTERS, make_toons
+from toonsklearn.datasets import CAST, CHARACTERS, VEHICLES, _draw, make_toons
 
 
 def test_binary_toons_are_balanced_uint8_images():
@@ -41,8 +41,48 @@ def test_multilabel_draws_neither_one_or_both():
     assert {tuple(row) for row in y} == {(0, 0), (1, 0), (0, 1), (1, 1)}
 
 
+def test_vehicles_against_animals_are_balanced_and_reproducible():
+    X, y = make_toons(40, task="vehicles", image_size=16, random_state=0)
+    assert X.shape == (40, 16, 16, 3) and sorted(set(y)) == ["animal", "vehicle"]
+    assert (y == "vehicle").sum() == 20 and len(VEHICLES) == 4
+    again, _ = make_toons(40, task="vehicles", image_size=16, random_state=0)
+    assert X.tobytes() == again.tobytes()
+
+
+def test_the_cast_is_many_distinct_characters_taken_in_order():
+    assert len(CAST) == len(set(CAST)) == 210
+    colour, species, accessory = CAST[0].split("_")
+    assert species in CHARACTERS and [name.split("_")[1] for name in CAST[:7]] == list(
+        CHARACTERS
+    )
+    X, y = make_toons(60, task="characters", n_classes=30, image_size=16, random_state=0)
+    assert sorted(set(y)) == sorted(CAST[:30]) and (y == CAST[0]).sum() == 2
+    again = make_toons(60, task="characters", n_classes=30, image_size=16, random_state=0)
+    assert X.tobytes() == again[0].tobytes() and list(y) == list(again[1])
+    _, every = make_toons(210, task="characters", image_size=8, random_state=0)
+    assert sorted(set(every)) == sorted(CAST)
+    for bad in (1, 211, 2.5):
+        with pytest.raises(ValueError, match=rf"from 2 to 210 for task='characters'.*{bad}"):
+            make_toons(10, task="characters", n_classes=bad)
+
+
+def test_a_cast_member_keeps_its_colour_where_the_toons_do_not():
+    """Colour alone tells a red tom from a blue tom, and never tom from jerry."""
+    def colour_score(X, y):
+        hist = np.stack([np.histogramdd(x.reshape(-1, 3), bins=4, range=[(0, 256)] * 3)[0]
+                         .ravel() for x in X])
+        return LogisticRegression(max_iter=2000).fit(hist[:60], y[:60]).score(hist[60:], y[60:])
+
+    # _draw is the one drawing function every task uses: one image from a seed and a name.
+    names = np.array(["red_tom_plain", "blue_tom_plain"] * 50)
+    X = np.stack([_draw(seed, [name], 96, (24, 24)) for seed, name in enumerate(names)])
+    assert colour_score(X, names) > 0.8
+    Xt, yt = make_toons(100, image_size=24, random_state=0)
+    assert colour_score(Xt, yt) < 0.75
+
+
 def test_bad_arguments_are_named():
-    with pytest.raises(ValueError, match="task='tiny'"):
+    with pytest.raises(ValueError, match="'vehicles', 'characters'; received task='tiny'"):
         make_toons(5, task="tiny")
     with pytest.raises(ValueError, match="n_samples=0"):
         make_toons(0)

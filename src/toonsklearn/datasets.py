@@ -2,7 +2,10 @@
 
 Characters differ by *shape* (ears, tail, snout, beak, body), never by a fixed
 colour: palettes, backgrounds, clutter, position, scale, rotation and occlusion
-are drawn at random for every image, so a model has to learn shapes.
+are drawn at random for every image, so a model has to learn shapes. Two more
+tasks widen the set: ``"vehicles"`` sets four vehicles against the seven animals,
+and ``"characters"`` is a cast of up to 210 named characters, each a species in
+its own colour with its own accessory, for few-shot learning.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-__all__ = ["CHARACTERS", "MULTILABEL_NAMES", "make_toons"]
+__all__ = ["CAST", "CHARACTERS", "MULTILABEL_NAMES", "VEHICLES", "make_toons"]
 
 Point = tuple[float, float]
 
@@ -151,6 +154,49 @@ def _frog(pen: _Pen, body: tuple, belly: tuple, accent: tuple) -> None:
     pen.line([(0.36, 0.5), (0.5, 0.53), (0.64, 0.5)], 0.012, accent)
 
 
+def _car(pen: _Pen, body: tuple, belly: tuple, accent: tuple) -> None:
+    """Car: a low body with a cabin on top, two windows, two wheels."""
+    pen.polygon([(0.32, 0.5), (0.4, 0.36), (0.62, 0.36), (0.7, 0.5)], body)
+    pen.polygon([(0.38, 0.49), (0.43, 0.4), (0.5, 0.4), (0.5, 0.49)], belly)
+    pen.polygon([(0.53, 0.49), (0.53, 0.4), (0.6, 0.4), (0.65, 0.49)], belly)
+    pen.polygon([(0.14, 0.5), (0.86, 0.5), (0.88, 0.66), (0.12, 0.66)], body)
+    pen.ellipse(0.28, 0.68, 0.08, 0.08, (30, 30, 30, 255))
+    pen.ellipse(0.72, 0.68, 0.08, 0.08, (30, 30, 30, 255))
+    pen.ellipse(0.28, 0.68, 0.035, 0.035, accent)
+    pen.ellipse(0.72, 0.68, 0.035, 0.035, accent)
+
+
+def _bus(pen: _Pen, body: tuple, belly: tuple, accent: tuple) -> None:
+    """Bus: a long tall box with a row of windows, a door, two wheels."""
+    pen.polygon([(0.06, 0.3), (0.94, 0.3), (0.94, 0.7), (0.06, 0.7)], body)
+    for x in (0.1, 0.28, 0.46, 0.64):
+        pen.polygon([(x, 0.36), (x + 0.14, 0.36), (x + 0.14, 0.48), (x, 0.48)], belly)
+    pen.polygon([(0.8, 0.36), (0.9, 0.36), (0.9, 0.66), (0.8, 0.66)], accent)
+    pen.ellipse(0.24, 0.72, 0.07, 0.07, (30, 30, 30, 255))
+    pen.ellipse(0.72, 0.72, 0.07, 0.07, (30, 30, 30, 255))
+
+
+def _plane(pen: _Pen, body: tuple, belly: tuple, accent: tuple) -> None:
+    """Plane: a long fuselage, swept wings, a tail fin, round windows."""
+    pen.polygon([(0.46, 0.5), (0.6, 0.5), (0.42, 0.84), (0.34, 0.84)], accent)
+    pen.polygon([(0.12, 0.46), (0.2, 0.46), (0.14, 0.26), (0.08, 0.26)], accent)
+    pen.ellipse(0.5, 0.48, 0.4, 0.08, body)
+    pen.polygon([(0.46, 0.46), (0.6, 0.46), (0.44, 0.16), (0.36, 0.16)], accent)
+    for x in (0.56, 0.64, 0.72):
+        pen.ellipse(x, 0.47, 0.02, 0.02, belly)
+    pen.ellipse(0.84, 0.47, 0.04, 0.03, belly)
+
+
+def _boat(pen: _Pen, body: tuple, belly: tuple, accent: tuple) -> None:
+    """Sailing boat: a hull wider at the top, a mast, a triangular sail, waves."""
+    pen.line([(0.5, 0.66), (0.5, 0.12)], 0.02)
+    pen.polygon([(0.53, 0.14), (0.53, 0.6), (0.84, 0.6)], belly)
+    pen.polygon([(0.47, 0.22), (0.47, 0.6), (0.24, 0.6)], accent)
+    pen.polygon([(0.1, 0.64), (0.9, 0.64), (0.76, 0.8), (0.24, 0.8)], body)
+    pen.line([(0.06, 0.86), (0.2, 0.82), (0.34, 0.86), (0.48, 0.82), (0.62, 0.86),
+              (0.76, 0.82), (0.94, 0.86)], 0.015, accent)
+
+
 #: The characters :func:`~toonsklearn.datasets.make_toons` draws, each name mapped to its
 #: drawing function, in the order ``n_classes`` takes them (binary uses the first two).
 CHARACTERS: dict[str, Callable] = {
@@ -165,6 +211,74 @@ CHARACTERS: dict[str, Callable] = {
 #: The labels of ``make_toons(task="multilabel")``, in the column order of its indicator
 #: matrix (and of the ``ground_truth.csv`` files it writes).
 MULTILABEL_NAMES = ("tom", "jerry")
+#: The vehicles of ``make_toons(task="vehicles")``, each name mapped to its drawing
+#: function; that task labels them ``"vehicle"`` and the :data:`CHARACTERS` ``"animal"``.
+VEHICLES: dict[str, Callable] = {"car": _car, "bus": _bus, "plane": _plane, "boat": _boat}
+
+# Where each species' head is, in unit coordinates (centre x, centre y, radius), so an
+# accessory sits on it.
+_HEADS = {
+    "tom": (0.5, 0.37, 0.18), "jerry": (0.5, 0.38, 0.15), "spike": (0.5, 0.36, 0.17),
+    "bunny": (0.5, 0.4, 0.14), "duck": (0.42, 0.4, 0.14), "bear": (0.5, 0.38, 0.17),
+    "frog": (0.5, 0.42, 0.2),
+}
+# Body hues of the cast, as fractions of the colour wheel.
+_HUES = {"red": 0.0, "orange": 0.08, "yellow": 0.15, "green": 0.33, "blue": 0.6,
+         "purple": 0.78}
+
+
+def _hat(pen: _Pen, cx: float, cy: float, r: float, colour: tuple) -> None:
+    pen.polygon([(cx - 0.9 * r, cy - 0.75 * r), (cx + 0.9 * r, cy - 0.75 * r),
+                 (cx + 0.9 * r, cy - 0.6 * r), (cx - 0.9 * r, cy - 0.6 * r)], colour)
+    pen.polygon([(cx - 0.5 * r, cy - 1.6 * r), (cx + 0.5 * r, cy - 1.6 * r),
+                 (cx + 0.5 * r, cy - 0.75 * r), (cx - 0.5 * r, cy - 0.75 * r)], colour)
+
+
+def _bow(pen: _Pen, cx: float, cy: float, r: float, colour: tuple) -> None:
+    y = cy + 1.05 * r
+    pen.polygon([(cx, y), (cx - 0.55 * r, y - 0.3 * r), (cx - 0.55 * r, y + 0.3 * r)], colour)
+    pen.polygon([(cx, y), (cx + 0.55 * r, y - 0.3 * r), (cx + 0.55 * r, y + 0.3 * r)], colour)
+    pen.ellipse(cx, y, 0.12 * r, 0.12 * r, colour)
+
+
+def _glasses(pen: _Pen, cx: float, cy: float, r: float, colour: tuple) -> None:
+    for side in (-1, 1):
+        x, y, radius = cx + side * 0.4 * r, cy - 0.25 * r, 0.3 * r
+        pen.draw.ellipse(pen._xy([(x - radius, y - radius), (x + radius, y + radius)]),
+                         outline=colour, width=max(1, round(0.02 * pen.size)))
+    pen.line([(cx - 0.1 * r, cy - 0.25 * r), (cx + 0.1 * r, cy - 0.25 * r)], 0.015, colour)
+
+
+def _scarf(pen: _Pen, cx: float, cy: float, r: float, colour: tuple) -> None:
+    y = cy + 0.95 * r
+    pen.polygon([(cx - 0.85 * r, y - 0.15 * r), (cx + 0.85 * r, y - 0.15 * r),
+                 (cx + 0.85 * r, y + 0.2 * r), (cx - 0.85 * r, y + 0.2 * r)], colour)
+    pen.polygon([(cx + 0.3 * r, y), (cx + 0.65 * r, y), (cx + 0.7 * r, y + 1.1 * r),
+                 (cx + 0.4 * r, y + 1.1 * r)], colour)
+
+
+_ACCESSORIES: dict[str, Callable | None] = {
+    "plain": None, "hat": _hat, "bow": _bow, "glasses": _glasses, "scarf": _scarf,
+}
+
+
+def _cast() -> tuple[str, ...]:
+    """Every (species, accessory, colour) once, ordered so that any first ``n`` are as
+    varied as can be: species change every name, accessories every 7, colours cycle."""
+    species, accessories, colours = list(CHARACTERS), list(_ACCESSORIES), list(_HUES)
+    names = []
+    for k in range(len(species) * len(accessories) * len(colours)):
+        s, a = k % len(species), (k // len(species)) % len(accessories)
+        c = (k // (len(species) * len(accessories)) + a + s) % len(colours)
+        names.append(f"{colours[c]}_{species[s]}_{accessories[a]}")
+    return tuple(names)
+
+
+#: The named characters of ``make_toons(task="characters")``, in the order ``n_classes``
+#: takes them: ``"<colour>_<species>_<accessory>"``, a species of :data:`CHARACTERS` in
+#: a fixed body colour with a fixed accessory (or ``"plain"``), so that characters of one
+#: species differ by colour and accessory alone.
+CAST: tuple[str, ...] = _cast()
 _SPLITS = (("train", 0.7), ("validation", 0.15), ("test", 0.15))
 
 
@@ -218,12 +332,28 @@ def _clutter(rng: np.random.Generator, draw: ImageDraw.ImageDraw, size: int, cou
 
 
 def _character(rng: np.random.Generator, name: str, size: int) -> Image.Image:
-    """One character on a transparent square layer, in a random palette, pose and mirror."""
+    """One character on a transparent square layer, in a random pose and mirror.
+
+    Animals and vehicles get a random palette; a member of :data:`CAST` keeps its body
+    colour (its saturation and brightness vary) and wears its accessory.
+    """
     layer = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     dark = rng.random() < 0.8
     outline = (*(rng.integers(0, 60, 3) if dark else rng.integers(180, 256, 3)), 255)
     pen = _Pen(layer, tuple(int(v) for v in outline), rng.uniform(0.012, 0.03))
-    CHARACTERS[name](pen, _colour(rng), _colour(rng), _colour(rng))
+    if name in CHARACTERS or name in VEHICLES:
+        draw = CHARACTERS.get(name) or VEHICLES[name]
+        draw(pen, _colour(rng), _colour(rng), _colour(rng))
+    else:
+        colour, species, accessory = name.split("_")
+        r, g, b = colorsys.hsv_to_rgb(
+            (_HUES[colour] + rng.uniform(-0.02, 0.02)) % 1.0,
+            rng.uniform(0.65, 1.0), rng.uniform(0.6, 1.0),
+        )
+        body = (round(r * 255), round(g * 255), round(b * 255), 255)
+        CHARACTERS[species](pen, body, _colour(rng), _colour(rng))
+        if _ACCESSORIES[accessory] is not None:
+            _ACCESSORIES[accessory](pen, *_HEADS[species], _colour(rng))
     if rng.random() < 0.5:
         layer = layer.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     return layer.rotate(rng.uniform(-30, 30), Image.Resampling.BICUBIC)
@@ -299,19 +429,28 @@ def make_toons(
     ``"binary"`` tells a cat-like ``"tom"`` from a mouse-like ``"jerry"``;
     ``"multiclass"`` adds ``"spike"`` (dog), ``"bunny"``, ``"duck"``, ``"bear"``
     and ``"frog"``; ``"multilabel"`` draws neither, one or both of tom and jerry
-    (with an unrelated character standing in some of the time). Classes are
-    balanced. Characters differ only by shape; colours, background, clutter,
-    position, scale, rotation, mirroring, blur and occlusion are random.
+    (with an unrelated character standing in some of the time). ``"vehicles"``
+    labels a car, bus, plane or boat ``"vehicle"`` and any of the seven animals
+    ``"animal"``. ``"characters"`` draws the named characters of :data:`CAST`:
+    one species in a fixed colour with a fixed accessory each, many classes that
+    tell apart by shape, colour and accessory together (a few-shot task).
+
+    Classes are balanced. Apart from a cast member's body colour, everything that
+    is not the class is random: colours, background, clutter, position, scale,
+    rotation, mirroring, blur and occlusion.
 
     Parameters
     ----------
     n_samples : int, default=1000
         Number of images.
-    task : {"binary", "multiclass", "multilabel"}, default="binary"
+    task : {"binary", "multiclass", "multilabel", "vehicles", "characters"}, \
+default="binary"
         The labelling task.
     n_classes : int or None, default=None
         For ``"multiclass"``, how many characters (2 to 7, taken in the order
-        of :data:`CHARACTERS`); None uses all 7. Fixed at 2 for the other tasks.
+        of :data:`CHARACTERS`); None uses all 7. For ``"characters"``, how many
+        of :data:`CAST` (2 to 210, in its order); None uses all. Fixed at 2 for
+        the other tasks.
     image_size : int or tuple of (int, int), default=64
         Side of the square images, or ``(height, width)``.
     random_state : int, numpy.random.Generator or None, default=None
@@ -345,18 +484,25 @@ def make_toons(
     ((6, 32, 32, 3), dtype('uint8'))
     >>> sorted(set(y.tolist()))
     ['jerry', 'tom']
+    >>> _, y = make_toons(8, task="vehicles", image_size=16, random_state=0)
+    >>> sorted(set(y.tolist()))
+    ['animal', 'vehicle']
+    >>> _, y = make_toons(4, task="characters", n_classes=4, image_size=16, random_state=0)
+    >>> sorted(y.tolist())
+    ['green_bunny_plain', 'orange_jerry_plain', 'red_tom_plain', 'yellow_spike_plain']
     """
     if not isinstance(n_samples, Integral) or n_samples < 1:
         raise ValueError(f"n_samples must be a positive int; received n_samples={n_samples!r}.")
-    if task not in ("binary", "multiclass", "multilabel"):
-        raise ValueError(
-            f"task must be 'binary', 'multiclass' or 'multilabel'; received task={task!r}."
-        )
-    if task == "multiclass":
-        n_classes = len(CHARACTERS) if n_classes is None else n_classes
-        if not isinstance(n_classes, Integral) or not 2 <= n_classes <= len(CHARACTERS):
+    tasks = ("binary", "multiclass", "multilabel", "vehicles", "characters")
+    if task not in tasks:
+        raise ValueError(f"task must be one of {', '.join(map(repr, tasks))}; received "
+                         f"task={task!r}.")
+    if task in ("multiclass", "characters"):
+        roster = list(CHARACTERS) if task == "multiclass" else list(CAST)
+        n_classes = len(roster) if n_classes is None else n_classes
+        if not isinstance(n_classes, Integral) or not 2 <= n_classes <= len(roster):
             raise ValueError(
-                f"n_classes must be an int from 2 to {len(CHARACTERS)} for task='multiclass'; "
+                f"n_classes must be an int from 2 to {len(roster)} for task={task!r}; "
                 f"received n_classes={n_classes!r}."
             )
     elif n_classes not in (None, 2):
@@ -374,7 +520,7 @@ def make_toons(
         if isinstance(random_state, np.random.Generator)
         else np.random.default_rng(random_state)
     )
-    names = list(CHARACTERS)[: n_classes or 2]
+    names = (list(CAST) if task == "characters" else list(CHARACTERS))[: n_classes or 2]
     seeds = rng.integers(0, 2**63, size=n_samples)
     if task == "multilabel":
         combos = rng.permutation(np.arange(n_samples) % 4)  # neither, tom, jerry, both
@@ -385,6 +531,10 @@ def make_toons(
             or ([extras[rng.integers(len(extras))]] if rng.random() < 0.5 else [])
             for row in target
         ]
+    elif task == "vehicles":
+        target = np.asarray(["animal", "vehicle"])[rng.permutation(np.arange(n_samples) % 2)]
+        kinds = {"animal": list(CHARACTERS), "vehicle": list(VEHICLES)}
+        drawn = [[kinds[label][rng.integers(len(kinds[label]))]] for label in target]
     else:
         target = np.asarray(names)[rng.permutation(np.arange(n_samples) % len(names))]
         drawn = [[name] for name in target]
