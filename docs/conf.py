@@ -152,7 +152,16 @@ sphinx_gallery_conf = {
     "backreferences_dir": "generated/backreferences",
     "remove_config_comments": True,
     "matplotlib_animations": False,
+    # Topics in reading order; within a topic, by file name.
+    "subsection_order": [
+        f"../examples/{topic}"   # relative to this file, as sphinx-gallery compares them
+        for topic in ("classification", "multilabel", "preprocessing", "search", "scaling",
+                      "persistence")
+    ],
     "within_subsection_order": "FileNameSortKey",
+    # Two examples at a time, one a core: most of an example's time is TensorFlow
+    # building graphs and Python, not arithmetic that would use both cores.
+    "parallel": 2,
     "show_memory": False,
     "plot_gallery": "True",
 }

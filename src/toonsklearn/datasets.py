@@ -212,7 +212,8 @@ CHARACTERS: dict[str, Callable] = {
 #: matrix (and of the ``ground_truth.csv`` files it writes).
 MULTILABEL_NAMES = ("tom", "jerry")
 #: The vehicles of ``make_toons(task="vehicles")``, each name mapped to its drawing
-#: function; that task labels them ``"vehicle"`` and the :data:`CHARACTERS` ``"animal"``.
+#: function; that task labels them ``"vehicle"`` and the
+#: :data:`~toonsklearn.datasets.CHARACTERS` ``"animal"``.
 VEHICLES: dict[str, Callable] = {"car": _car, "bus": _bus, "plane": _plane, "boat": _boat}
 
 # Where each species' head is, in unit coordinates (centre x, centre y, radius), so an
@@ -275,9 +276,9 @@ def _cast() -> tuple[str, ...]:
 
 
 #: The named characters of ``make_toons(task="characters")``, in the order ``n_classes``
-#: takes them: ``"<colour>_<species>_<accessory>"``, a species of :data:`CHARACTERS` in
-#: a fixed body colour with a fixed accessory (or ``"plain"``), so that characters of one
-#: species differ by colour and accessory alone.
+#: takes them: ``"<colour>_<species>_<accessory>"``, a species of
+#: :data:`~toonsklearn.datasets.CHARACTERS` in a fixed body colour with a fixed accessory
+#: (or ``"plain"``), so that characters of one species differ by colour and accessory.
 CAST: tuple[str, ...] = _cast()
 _SPLITS = (("train", 0.7), ("validation", 0.15), ("test", 0.15))
 
