@@ -41,3 +41,24 @@ def test_every_user_guide_page_is_in_the_toctree_and_runs_code():
     assert listed == pages
     for page in pages:
         assert ">>> " in (guide / f"{page}.rst").read_text(encoding="utf-8"), page
+
+
+def test_every_gallery_example_is_a_titled_script_of_cells_in_a_listed_topic():
+    """sphinx-gallery executes ``plot_*.py`` only, takes the title from the docstring and
+    splits the page at ``# %%``; a topic folder needs a README.txt and a place in
+    conf.py's ``subsection_order``, or the build stops."""
+    examples = ROOT / "examples"
+    conf = (ROOT / "docs" / "conf.py").read_text(encoding="utf-8")
+    listed = re.search(r'for topic in \((.*?)\)', conf, flags=re.DOTALL).group(1)
+    topics = {path.parent.name for path in examples.glob("*/README.txt")}
+    assert set(re.findall(r'"(\w+)"', listed)) == topics
+    scripts = sorted(examples.glob("*/*.py"))
+    assert {path.parent.name for path in scripts} == topics
+    for script in scripts:
+        source = script.read_text(encoding="utf-8")
+        assert script.name.startswith("plot_"), script
+        title = re.match(r'"""\n(=+)\n(.+)\n(=+)\n\n\S', source)
+        assert title and len(title.group(1)) == len(title.group(3)) >= len(title.group(2)), (
+            script)
+        assert source.count("\n# %%\n") >= 3, script
+        assert "plt.show()" in source or ".plot(" in source or "Display" in source, script
