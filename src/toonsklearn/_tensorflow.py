@@ -11,6 +11,13 @@ cuInit" that every machine without a GPU logs): other warnings and errors still 
 A process that TensorFlow kills while it imports (an abort) loses what was held back:
 set ``TF_CPP_MIN_LOG_LEVEL=0`` to see everything, unfiltered.
 
+TensorFlow sizes its thread pools to the whole machine and ignores ``OMP_NUM_THREADS``,
+the variable that joblib's process workers (the machine's cores shared among the jobs)
+and dask's worker processes (one) set so that the workers share the cores. Before
+TensorFlow loads, this module takes ``OMP_NUM_THREADS`` as ``TF_NUM_INTRAOP_THREADS``
+and ``TF_NUM_INTEROP_THREADS``, where those are not set: set them yourself to choose
+otherwise.
+
 TensorFlow also warns that ``tf.function`` retraced "5 out of the last 7 calls", advice
 for a loop that rebuilds functions; here each fit and search trial builds a new model by
 design, so that warning alone is dropped from the ``tensorflow`` logger.
@@ -29,6 +36,14 @@ _START_UP = re.compile(
     rb"before absl::InitializeLog\(\)|To enable the following instructions:"
     rb"|.*failed call to cuInit)"  # no GPU: an "error" on every CPU-only machine
 )
+
+
+def _threads_as_openmp() -> None:
+    threads = os.environ.get("OMP_NUM_THREADS", "").strip()
+    if "tensorflow" in sys.modules or not threads.isdigit() or int(threads) < 1:
+        return
+    for name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        os.environ.setdefault(name, str(int(threads)))
 
 
 def _import_quietly() -> None:
@@ -61,5 +76,6 @@ class _NoRetracingAdvice(logging.Filter):
         return "triggered tf.function retracing" not in record.getMessage()
 
 
+_threads_as_openmp()
 _import_quietly()
 logging.getLogger("tensorflow").addFilter(_NoRetracingAdvice())

@@ -16,6 +16,7 @@ from numbers import Integral, Real
 
 import keras
 import numpy as np
+import tensorflow as tf
 from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.pipeline import Pipeline
@@ -32,6 +33,7 @@ from sklearn.utils.validation import (
 from . import _checkpoint as checkpoint
 from ._callbacks import announce_fit, check_callbacks
 from ._data import ImageInputMixin
+from ._distribute import strategy_scope
 from ._docs import Shared, fill_doc
 from ._training import TrainingMixin
 
@@ -126,6 +128,7 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         "verbose": ["verbose"],
         "callbacks": [list, dict, None],
         "checkpoint_dir": [str, os.PathLike, None],
+        "distribution_strategy": [None, str, callable, tf.distribute.Strategy],
     }
 
     def __init__(
@@ -144,6 +147,7 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         verbose=Shared.verbose,
         callbacks=Shared.callbacks,
         checkpoint_dir=Shared.checkpoint_dir,
+        distribution_strategy=Shared.distribution_strategy,
     ):
         self.input_size = input_size
         self.epochs = epochs
@@ -158,6 +162,7 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         self.verbose = verbose
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
+        self.distribution_strategy = distribution_strategy
 
     __repr__ = BaseEstimator.__repr__
     score = ClassifierMixin.score
@@ -228,7 +233,7 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         >>> clf.classes_.tolist(), clf.image_shape_, len(clf.history_)
         (['jerry', 'tom'], (8, 8, 3), 2)
         """
-        with self._all_or_nothing(), self._seeded():
+        with self._all_or_nothing(), self._seeded(), strategy_scope(self):
             announce_fit(self)
             self.__dict__.pop("history_", None)
             source, y_model, weights = self._prepare_fit(X, y, sample_weight)
@@ -284,9 +289,11 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         2
         """
         first = not hasattr(self, "model_")
-        with self._all_or_nothing(), self._seeded():
+        if first:
+            self._validate_params()
+        with (self._all_or_nothing(), self._seeded(),
+              strategy_scope(self, None if first else self.model_)):
             if first:
-                self._validate_params()
                 if classes is not None:
                     self._encode_target(np.asarray(classes), reset=True)
                 source, y_model, weights = self._prepare_fit(X, y, sample_weight,
@@ -430,7 +437,7 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         ((None, 1), 0)
         """
         self._validate_params()
-        with self._all_or_nothing(), self._seeded():
+        with self._all_or_nothing(), self._seeded(), strategy_scope(self):
             self._prepare_fit(X, y, None)
             self.model_ = self._build_keras_model()
             self._compile(self.learning_rate)

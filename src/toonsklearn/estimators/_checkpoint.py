@@ -22,7 +22,8 @@ import numpy as np
 
 from ..exceptions import StaleCheckpointWarning
 
-_IGNORED = ("verbose", "callbacks", "checkpoint_dir", "threshold", "memory")  # not in the backup
+_IGNORED = ("verbose", "callbacks", "checkpoint_dir", "threshold", "memory",
+            "distribution_strategy")  # not in the backup
 _BACKUP_FILES = ("training_metadata.json", "latest.weights.h5")  # what Keras writes
 
 

@@ -130,6 +130,7 @@ class CNNClassifier(ImageClassifierBase):
         verbose=Shared.verbose,
         callbacks=Shared.callbacks,
         checkpoint_dir=Shared.checkpoint_dir,
+        distribution_strategy=Shared.distribution_strategy,
     ):
         super().__init__(**shared(locals()))
         self.architecture = architecture

@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_array, validate_data
 from .._imaging import resize_array
 from ..exceptions import ScaledImagesWarning, ToonsklearnError
 from ..loaders import read_images
+from . import _distribute
 
 #: Model input size for file paths when neither ``input_size`` nor a backbone sets one.
 DEFAULT_PATH_SIZE = (128, 128)
@@ -137,7 +138,7 @@ def make_dataset(source: ImageSource, indices, batch_size: int, *, y=None, weigh
     ds = tf.data.Dataset.from_tensor_slices(np.asarray(indices, dtype=np.int64))
     if shuffle:
         ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
+    ds = _distribute.batch(ds, len(indices), batch_size)
     tf_dtype = tf.as_dtype(source.dtype)
 
     def load(idx):
@@ -166,7 +167,7 @@ def array_batches(*arrays: np.ndarray, batch_size: int, shuffle: bool = False,
     ds = tf.data.Dataset.from_tensor_slices(arrays)
     if shuffle:
         ds = ds.shuffle(len(arrays[0]), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return _distribute.batch(ds, len(arrays[0]), batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 def warn_if_scaled(images: np.ndarray, stacklevel: int = 4) -> None:

@@ -35,6 +35,7 @@ class Shared:
     verbose = 0
     callbacks = None
     checkpoint_dir = None
+    distribution_strategy = None
 
 
 # name -> (type, what it does); the default comes from Shared.
@@ -86,6 +87,15 @@ _DOCS = {
         data and parameters. Backups of other fits in the folder (other data,
         parameters or networks) are never resumed nor deleted; a
         :class:`~toonsklearn.exceptions.StaleCheckpointWarning` names them."""),
+    "distribution_strategy": ('{"mirrored"} or callable or None', """
+        Train on several devices of this machine: ``"mirrored"`` builds a
+        ``tf.distribute.MirroredStrategy`` over every GPU (else every CPU device
+        TensorFlow shows), a zero-argument callable returns a strategy of your own
+        (e.g. ``functools.partial(tf.distribute.MirroredStrategy, devices=[...])``;
+        a strategy itself does not pickle). Each batch of ``batch_size`` images is
+        split across the devices. None trains on one device. Keras 3 does not
+        support ``MultiWorkerMirroredStrategy``: spread searches over machines
+        instead (see :ref:`scaling`)."""),
 }
 
 

@@ -124,6 +124,7 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
         verbose=Shared.verbose,
         callbacks=Shared.callbacks,
         checkpoint_dir=Shared.checkpoint_dir,
+        distribution_strategy=Shared.distribution_strategy,
     ):
         super().__init__(**shared(locals()))
         self.threshold = threshold

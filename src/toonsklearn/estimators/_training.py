@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 from keras.src.backend.common import global_state  # Keras' global seed generator
+from keras.src.random import seed_generator as keras_seeds  # layers' default seeds
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, column_or_1d
 from tensorflow.python.eager import context as tf_context  # the global seed, to restore
@@ -233,6 +234,10 @@ def _deterministic(seed: int):
     scikeras' ``tensorflow_random_state`` sets ``TF_DETERMINISTIC_OPS`` before asking
     whether determinism was on, so it never turns it off again, and the caller's later
     unseeded Keras code fails; hence this context.
+
+    Keras draws the seed of every initializer and layer given none from Python's global
+    ``random``, which other threads may draw from meanwhile (a dask worker's event loop
+    does): here Keras draws from a generator of its own, seeded as ``random`` would be.
     """
     with _SEEDED_FIT:
         python_state, numpy_state = random.getstate(), np.random.get_state()  # noqa: NPY002
@@ -241,9 +246,12 @@ def _deterministic(seed: int):
         was_deterministic = tf_config.is_op_determinism_enabled()
         keras.utils.set_random_seed(seed)
         tf_config.enable_op_determinism()
+        shared_random = keras_seeds.python_random
+        keras_seeds.python_random = random.Random(seed)
         try:
             yield
         finally:
+            keras_seeds.python_random = shared_random
             if not was_deterministic:
                 tf_config.disable_op_determinism()
             tf.random.set_seed(tf_seed)

@@ -8,6 +8,7 @@ from numbers import Integral, Real
 
 import keras
 import numpy as np
+import tensorflow as tf
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -114,10 +115,11 @@ class FeaturesOnceMixin:
         head = self.model_.get_layer("head")
         callbacks = self._callbacks(len(val_idx) > 0, "head")
         # A small head's step is mostly Python overhead: run many steps per call, unless
-        # a callback wants to see every batch.
-        watched = any(map(_watches_batches, callbacks))
+        # a callback wants to see every batch, or the batches are split across devices
+        # (Keras' multi-step loop fails on a distributed dataset's last, partial call).
+        one_step = any(map(_watches_batches, callbacks)) or tf.distribute.has_strategy()
         self._compile(self.learning_rate, model=head,
-                      steps_per_execution=1 if watched else _HEAD_STEPS_PER_CALL)
+                      steps_per_execution=1 if one_step else _HEAD_STEPS_PER_CALL)
 
         def batches(idx, shuffle=False):
             return array_batches(features[idx], y_model[idx], weights[idx],
@@ -290,6 +292,7 @@ class TransferClassifier(FeaturesOnceMixin, ImageClassifierBase):
         verbose=Shared.verbose,
         callbacks=Shared.callbacks,
         checkpoint_dir=Shared.checkpoint_dir,
+        distribution_strategy=Shared.distribution_strategy,
     ):
         super().__init__(**shared(locals()))
         self.backbone = backbone

@@ -1,0 +1,128 @@
+"""Training on several devices: the ``distribution_strategy`` parameter.
+
+The parameter is a name or a zero-argument callable, never a ``tf.distribute.Strategy``
+itself: a strategy holds devices and threads, so it neither pickles nor clones, and
+estimator parameters must do both. Each ``fit`` builds its strategy and creates the
+model, optimizer and metrics under its scope; Keras then splits every ``tf.data`` batch
+across the replicas. The fitted model keeps its strategy for the rest of the process
+(``partial_fit`` trains on in it); pickled, it loads and predicts on one device.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import tensorflow as tf
+
+from ..exceptions import TrainingDataError
+
+__all__ = ["STRATEGIES", "batch", "strategy_scope"]
+
+#: The names ``distribution_strategy`` takes, and what each builds.
+STRATEGIES = {"mirrored": "tf.distribute.MirroredStrategy over every GPU, else every CPU "
+                          "device TensorFlow shows (one, unless configured otherwise)"}
+
+_MULTI_WORKER = (
+    "Keras 3 cannot train with MultiWorkerMirroredStrategy (keras-team/keras issue "
+    "20585). Use distribution_strategy='mirrored' for the devices of one machine, and "
+    "spread a search over machines with joblib's dask backend or an Optuna storage "
+    "instead (see the Scaling up page of the user guide)."
+)
+
+
+_BUILT: dict = {}  # devices -> their MirroredStrategy, one per process
+
+
+def _mirrored() -> tf.distribute.Strategy:
+    devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+    names = tuple(device.name for device in devices)
+    if names not in _BUILT:
+        _BUILT[names] = tf.distribute.MirroredStrategy(list(names))
+    return _BUILT[names]
+
+
+def _build(spec, owner: str) -> tf.distribute.Strategy:
+    """The strategy that ``spec`` (a name or a zero-argument callable) stands for."""
+    if isinstance(spec, str):
+        if spec in ("multi_worker_mirrored", "multiworkermirrored"):
+            raise ValueError(_MULTI_WORKER)
+        if spec not in STRATEGIES:
+            raise ValueError(
+                f"{owner}: unknown distribution_strategy {spec!r}; use None (one device), "
+                f"{', '.join(map(repr, STRATEGIES))}, or a zero-argument callable that "
+                "returns a tf.distribute.Strategy."
+            )
+        return _mirrored()
+    if isinstance(spec, tf.distribute.Strategy):
+        raise TypeError(
+            f"{owner}: distribution_strategy must be a name or a zero-argument callable, "
+            f"not a {type(spec).__name__} instance, which cannot be pickled or cloned. "
+            "Pass distribution_strategy='mirrored', or e.g. functools.partial("
+            "tf.distribute.MirroredStrategy, devices=['/gpu:0', '/gpu:1'])."
+        )
+    strategy = spec()
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        raise ValueError(_MULTI_WORKER)
+    if not isinstance(strategy, tf.distribute.Strategy):
+        raise TypeError(
+            f"{owner}: distribution_strategy() returned {strategy!r}; it must return a "
+            "tf.distribute.Strategy."
+        )
+    return strategy
+
+
+def strategy_scope(est, model=None):
+    """The scope a fit creates its model in, per ``est.distribution_strategy``.
+
+    With ``model`` (one already built, for another ``partial_fit`` epoch), the scope of
+    the strategy it was built under: Keras refuses to compile a model under another.
+    """
+    built = getattr(model, "_distribute_strategy", None) if model is not None else None
+    if built is not None:
+        return built.scope()
+    spec = getattr(est, "distribution_strategy", None)
+    if spec is None or model is not None:
+        return contextlib.nullcontext()
+    return _build(spec, type(est).__name__).scope()
+
+
+
+def batch(dataset: tf.data.Dataset, n: int, batch_size: int) -> tf.data.Dataset:
+    """``dataset.batch(batch_size)``, with batches that the replicas of the strategy in
+    scope can share, if there is one (``n`` is the dataset's length).
+
+    Keras builds a distributed model from the first batch's per-replica parts, which must
+    have one shape, and a replica given no image fails: so the first batch is a multiple
+    of the replicas and no batch is smaller than their number.
+    """
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    if replicas == 1:
+        return dataset.batch(batch_size)
+    sizes = _shared_sizes(n, batch_size, replicas)
+    return dataset.batch(n).rebatch(sizes).apply(  # Keras counts the steps of an epoch
+        tf.data.experimental.assert_cardinality(len(sizes)))
+
+
+def _shared_sizes(n: int, batch_size: int, replicas: int) -> list[int]:
+    """Batch sizes summing to ``n``: ``batch_size`` rounded down to a multiple of
+    ``replicas``, the first a multiple of them, none smaller than ``replicas``."""
+    if n % replicas and n < 2 * replicas:
+        raise TrainingDataError(
+            f"{n} images cannot be shared by the {replicas} devices of "
+            f"distribution_strategy: every device needs an image of each batch, and of the "
+            f"first batch the same number. Give at least {2 * replicas} images, or a "
+            f"multiple of {replicas} (a validation_fraction leaving too few: raise it, or "
+            "set it to 0)."
+        )
+    step = max(replicas, batch_size // replicas * replicas)
+    sizes = [step] * (n // step) + ([n % step] if n % step else [])
+    if sizes[-1] < replicas:
+        if len(sizes) > 2:
+            sizes[-2:] = [sizes[-2] + sizes[-1]]
+        else:  # one batch of n, or a full one and a last that is too small
+            first = (n - replicas) // replicas * replicas
+            sizes = [first, n - first]
+    elif sizes[0] % replicas:  # a single batch, smaller than step
+        first = (n - replicas) // replicas * replicas
+        sizes = [first, n - first]
+    return sizes
