@@ -6,6 +6,7 @@ import random
 import threading
 
 import joblib
+import keras
 import numpy as np
 import optuna
 import pytest
@@ -26,10 +27,15 @@ ATOL = 1e-4
 
 @pytest.fixture(scope="module")
 def dask_client():
-    with (LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                       dashboard_address=None) as cluster,
-          Client(cluster) as client):
-        yield client
+    environ = dict(os.environ)  # the nanny sets OMP_NUM_THREADS & co. here, not only there
+    try:
+        with (LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           dashboard_address=None) as cluster,
+              Client(cluster) as client):
+            yield client
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)
 
 
 @pytest.fixture(params=["loky", "dask"])
@@ -49,12 +55,14 @@ def test_workers_limit_tensorflow_to_their_share_of_the_cores(backend, request):
     if backend == "dask":  # the nanny sets OMP_NUM_THREADS=1 in each worker
         found = list(request.getfixturevalue("dask_client").run(tensorflow_threads).values())
         assert len(found) == 2
+        share = "1"
     else:  # loky sets it to cpu_count() // n_jobs
         found = joblib.Parallel(n_jobs=2)(joblib.delayed(tensorflow_threads)()
                                           for _ in range(2))
+        share = os.environ.get("OMP_NUM_THREADS", str(max(joblib.cpu_count() // 2, 1)))
     for threads in found:
-        assert threads["OMP_NUM_THREADS"] is not None
-        assert threads["TF_NUM_INTRAOP_THREADS"] == threads["OMP_NUM_THREADS"]
+        assert threads["OMP_NUM_THREADS"] == share
+        assert threads["TF_NUM_INTRAOP_THREADS"] == share
         assert threads["TF_NUM_INTEROP_THREADS"] == threads["OMP_NUM_THREADS"]
 
 
@@ -113,7 +121,9 @@ def test_dask_workers_share_the_feature_cache_each_computing_an_image_at_most_on
 
 def test_a_seeded_fit_ignores_other_threads_drawing_from_python_random():
     """Keras seeds each initializer from Python's global ``random``; a dask worker's event
-    loop draws from it too, which made a worker's first fit differ from ``n_jobs=1``."""
+    loop draws from it too, which made a worker's first fit differ from ``n_jobs=1``. The
+    other thread here also builds Keras initializers, unseeded: they draw from ``random``,
+    not from the seeded fit's generator."""
     X, y = toons(n=32, size=8)
     quiet = tiny_cnn().fit(X, y).predict_proba(X)
     stop = threading.Event()
@@ -121,6 +131,7 @@ def test_a_seeded_fit_ignores_other_threads_drawing_from_python_random():
     def draw():
         while not stop.is_set():
             random.random()
+            keras.initializers.GlorotUniform()
 
     drawer = threading.Thread(target=draw)
     drawer.start()

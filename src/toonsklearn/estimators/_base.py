@@ -368,10 +368,10 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         """
         check_is_fitted(self, "model_")
         source = self._as_source(X, reset=False)
-        with source.our_errors():
+        with source.our_errors(), strategy_scope(self, self.model_):
             outputs = self.model_.predict(self._dataset(source, np.arange(len(source))),
                                           verbose=0)
-        return self._proba_from_outputs(outputs)
+        return self._proba_from_outputs(outputs[:len(source)])  # without padding
 
     def predict(self, X) -> np.ndarray:
         """Predict the class of each image of ``X``: the most probable one.

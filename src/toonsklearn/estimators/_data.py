@@ -138,7 +138,7 @@ def make_dataset(source: ImageSource, indices, batch_size: int, *, y=None, weigh
     ds = tf.data.Dataset.from_tensor_slices(np.asarray(indices, dtype=np.int64))
     if shuffle:
         ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
-    ds = _distribute.batch(ds, len(indices), batch_size)
+    ds = _distribute.batch(ds, len(indices), batch_size, training=y is not None)
     tf_dtype = tf.as_dtype(source.dtype)
 
     def load(idx):
@@ -167,7 +167,8 @@ def array_batches(*arrays: np.ndarray, batch_size: int, shuffle: bool = False,
     ds = tf.data.Dataset.from_tensor_slices(arrays)
     if shuffle:
         ds = ds.shuffle(len(arrays[0]), seed=seed, reshuffle_each_iteration=True)
-    return _distribute.batch(ds, len(arrays[0]), batch_size).prefetch(tf.data.AUTOTUNE)
+    return _distribute.batch(ds, len(arrays[0]), batch_size,
+                             training=len(arrays) > 1).prefetch(tf.data.AUTOTUNE)  # labels
 
 
 def warn_if_scaled(images: np.ndarray, stacklevel: int = 4) -> None:

@@ -11,6 +11,7 @@ across the replicas. The fitted model keeps its strategy for the rest of the pro
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import tensorflow as tf
 
@@ -44,7 +45,7 @@ def _mirrored() -> tf.distribute.Strategy:
 def _build(spec, owner: str) -> tf.distribute.Strategy:
     """The strategy that ``spec`` (a name or a zero-argument callable) stands for."""
     if isinstance(spec, str):
-        if spec in ("multi_worker_mirrored", "multiworkermirrored"):
+        if spec.lower().replace("_", "").removesuffix("strategy") == "multiworkermirrored":
             raise ValueError(_MULTI_WORKER)
         if spec not in STRATEGIES:
             raise ValueError(
@@ -60,6 +61,9 @@ def _build(spec, owner: str) -> tf.distribute.Strategy:
             "Pass distribution_strategy='mirrored', or e.g. functools.partial("
             "tf.distribute.MirroredStrategy, devices=['/gpu:0', '/gpu:1'])."
         )
+    target = spec.func if isinstance(spec, functools.partial) else spec
+    if isinstance(target, type) and issubclass(target, tf.distribute.MultiWorkerMirroredStrategy):
+        raise ValueError(_MULTI_WORKER)  # before building one, which sets up a cluster
     strategy = spec()
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         raise ValueError(_MULTI_WORKER)
@@ -77,30 +81,50 @@ def strategy_scope(est, model=None):
     With ``model`` (one already built, for another ``partial_fit`` epoch), the scope of
     the strategy it was built under: Keras refuses to compile a model under another.
     """
-    built = getattr(model, "_distribute_strategy", None) if model is not None else None
-    if built is not None:
-        return built.scope()
+    if model is not None:
+        built = getattr(model, "_distribute_strategy", None)
+        return contextlib.nullcontext() if built is None else built.scope()
     spec = getattr(est, "distribution_strategy", None)
-    if spec is None or model is not None:
+    if spec is None:
         return contextlib.nullcontext()
     return _build(spec, type(est).__name__).scope()
 
 
 
-def batch(dataset: tf.data.Dataset, n: int, batch_size: int) -> tf.data.Dataset:
+def batch(dataset: tf.data.Dataset, n: int, batch_size: int, *,
+          training: bool = True) -> tf.data.Dataset:
     """``dataset.batch(batch_size)``, with batches that the replicas of the strategy in
-    scope can share, if there is one (``n`` is the dataset's length).
+    scope can share, if there is one and the batches are for ``fit`` (``n`` is the
+    dataset's length).
 
-    Keras builds a distributed model from the first batch's per-replica parts, which must
-    have one shape, and a replica given no image fails: so the first batch is a multiple
-    of the replicas and no batch is smaller than their number.
+    A replica given no image fails (in a convolution, in BatchNorm), so no batch is
+    smaller than the number of replicas: fewer images to predict than replicas are
+    padded with copies of the last, whose outputs the caller drops. For training and
+    validation, Keras also builds a distributed model from the first batch's
+    per-replica parts, which must have one shape: so that batch is a multiple of the
+    replicas.
     """
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    if replicas == 1:
+    if replicas == 1 or n == 0:
         return dataset.batch(batch_size)
-    sizes = _shared_sizes(n, batch_size, replicas)
+    if training:
+        sizes = _shared_sizes(n, batch_size, replicas)
+    else:  # no device may go without an image; the caller keeps the first n outputs
+        if n < replicas:
+            dataset = dataset.concatenate(dataset.skip(n - 1).repeat(replicas - n))
+        sizes = _covering_sizes(max(n, replicas), batch_size, replicas)
     return dataset.batch(n).rebatch(sizes).apply(  # Keras counts the steps of an epoch
         tf.data.experimental.assert_cardinality(len(sizes)))
+
+
+def _covering_sizes(n: int, batch_size: int, replicas: int) -> list[int]:
+    """Batch sizes summing to ``n`` (at least ``replicas``), none smaller than
+    ``replicas``: for predictions, whose parts may differ in shape."""
+    step = max(batch_size, replicas)
+    sizes = [step] * (n // step) + ([n % step] if n % step else [])
+    if len(sizes) > 1 and sizes[-1] < replicas:
+        sizes[-2:] = [sizes[-2] + sizes[-1]]
+    return sizes
 
 
 def _shared_sizes(n: int, batch_size: int, replicas: int) -> list[int]:
@@ -110,19 +134,15 @@ def _shared_sizes(n: int, batch_size: int, replicas: int) -> list[int]:
         raise TrainingDataError(
             f"{n} images cannot be shared by the {replicas} devices of "
             f"distribution_strategy: every device needs an image of each batch, and of the "
-            f"first batch the same number. Give at least {2 * replicas} images, or a "
-            f"multiple of {replicas} (a validation_fraction leaving too few: raise it, or "
-            "set it to 0)."
+            f"first batch the same number. Train (and validate, and partial_fit) on at "
+            f"least {2 * replicas} images at a time, or a multiple of {replicas}; when the "
+            "validation split is the small one, raise validation_fraction or set it to 0."
         )
     step = max(replicas, batch_size // replicas * replicas)
     sizes = [step] * (n // step) + ([n % step] if n % step else [])
-    if sizes[-1] < replicas:
-        if len(sizes) > 2:
-            sizes[-2:] = [sizes[-2] + sizes[-1]]
-        else:  # one batch of n, or a full one and a last that is too small
-            first = (n - replicas) // replicas * replicas
-            sizes = [first, n - first]
-    elif sizes[0] % replicas:  # a single batch, smaller than step
+    if sizes[-1] < replicas and len(sizes) > 2:  # the last too small: into the one before
+        sizes[-2:] = [sizes[-2] + sizes[-1]]
+    elif sizes[-1] < replicas or sizes[0] % replicas:  # at most two batches: split anew
         first = (n - replicas) // replicas * replicas
         sizes = [first, n - first]
     return sizes

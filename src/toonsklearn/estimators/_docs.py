@@ -92,8 +92,9 @@ _DOCS = {
         ``tf.distribute.MirroredStrategy`` over every GPU (else every CPU device
         TensorFlow shows), a zero-argument callable returns a strategy of your own
         (e.g. ``functools.partial(tf.distribute.MirroredStrategy, devices=[...])``;
-        a strategy itself does not pickle). Each batch of ``batch_size`` images is
-        split across the devices. None trains on one device. Keras 3 does not
+        a strategy itself does not pickle). Each batch of ``batch_size`` images
+        (rounded to a multiple of the devices) is split across the devices. None
+        trains on one device. Keras 3 does not
         support ``MultiWorkerMirroredStrategy``: spread searches over machines
         instead (see :ref:`scaling`)."""),
 }

@@ -219,6 +219,20 @@ def _give_every_class_a_training_image(labels, train, val):
     return np.asarray(train, dtype=np.intp), np.asarray(val, dtype=np.intp)
 
 
+class _ThreadRandom:
+    """Python's ``random`` for Keras' default seeds, except in a thread whose seeded fit
+    set a generator of its own: other threads' draws then cannot change its seeds."""
+
+    def __init__(self):
+        self.own = threading.local()
+
+    def __getattr__(self, name):
+        return getattr(getattr(self.own, "generator", None) or random, name)
+
+
+_KERAS_RANDOM = _ThreadRandom()
+keras_seeds.python_random = _KERAS_RANDOM  # Keras draws layers' seeds through it
+
 # Seeds and op determinism are process-wide switches: seeded fits take turns, so two of
 # them in two threads cannot reseed each other halfway.
 _SEEDED_FIT = threading.RLock()
@@ -237,7 +251,8 @@ def _deterministic(seed: int):
 
     Keras draws the seed of every initializer and layer given none from Python's global
     ``random``, which other threads may draw from meanwhile (a dask worker's event loop
-    does): here Keras draws from a generator of its own, seeded as ``random`` would be.
+    does): in this thread Keras draws from a generator of its own, seeded as ``random``
+    would be, while other threads go on drawing from ``random``.
     """
     with _SEEDED_FIT:
         python_state, numpy_state = random.getstate(), np.random.get_state()  # noqa: NPY002
@@ -246,12 +261,12 @@ def _deterministic(seed: int):
         was_deterministic = tf_config.is_op_determinism_enabled()
         keras.utils.set_random_seed(seed)
         tf_config.enable_op_determinism()
-        shared_random = keras_seeds.python_random
-        keras_seeds.python_random = random.Random(seed)
+        own_random = getattr(_KERAS_RANDOM.own, "generator", None)
+        _KERAS_RANDOM.own.generator = random.Random(seed)
         try:
             yield
         finally:
-            keras_seeds.python_random = shared_random
+            _KERAS_RANDOM.own.generator = own_random
             if not was_deterministic:
                 tf_config.disable_op_determinism()
             tf.random.set_seed(tf_seed)

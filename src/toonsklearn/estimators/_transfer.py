@@ -20,6 +20,7 @@ from ._base import ImageClassifierBase
 from ._checkpoint import Checkpoint
 from ._cnn import CNN_CONSTRAINTS, units
 from ._data import array_batches
+from ._distribute import strategy_scope
 from ._docs import Shared, fill_doc, shared
 
 __all__ = ["TransferClassifier"]
@@ -106,7 +107,7 @@ class FeaturesOnceMixin:
         def compute(indices):
             with source.our_errors():
                 return extractor.predict(self._dataset(source, indices),
-                                         verbose=self._predict_verbose())
+                                         verbose=self._predict_verbose())[:len(indices)]
 
         return cached_features(self.memory, extractor, source.data, source.is_paths, compute)
 
@@ -171,9 +172,10 @@ class FeaturesOnceMixin:
         if not self._predicts_from_features():
             return super().predict_proba(X)
         features = self._features(self._as_source(X, reset=False))
-        outputs = self.model_.get_layer("head").predict(
-            array_batches(features, batch_size=self.batch_size), verbose=0)
-        return self._proba_from_outputs(outputs)
+        with strategy_scope(self, self.model_):
+            outputs = self.model_.get_layer("head").predict(
+                array_batches(features, batch_size=self.batch_size), verbose=0)
+        return self._proba_from_outputs(outputs[:len(features)])  # without padding
 
 
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin",
