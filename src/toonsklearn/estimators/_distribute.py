@@ -138,11 +138,8 @@ def _shared_sizes(n: int, batch_size: int, replicas: int) -> list[int]:
             f"least {2 * replicas} images at a time, or a multiple of {replicas}; when the "
             "validation split is the small one, raise validation_fraction or set it to 0."
         )
-    step = max(replicas, batch_size // replicas * replicas)
-    sizes = [step] * (n // step) + ([n % step] if n % step else [])
-    if sizes[-1] < replicas and len(sizes) > 2:  # the last too small: into the one before
-        sizes[-2:] = [sizes[-2] + sizes[-1]]
-    elif sizes[-1] < replicas or sizes[0] % replicas:  # at most two batches: split anew
+    sizes = _covering_sizes(n, batch_size // replicas * replicas, replicas)
+    if sizes[0] % replicas:  # one batch, or a last one merged into the first: split anew
         first = (n - replicas) // replicas * replicas
         sizes = [first, n - first]
     return sizes
