@@ -85,6 +85,20 @@ def test_other_folds_and_predictions_read_the_entries_instead_of_computing_them(
     np.testing.assert_allclose(clf.predict_proba(X[:1]), expected, atol=1e-6)
 
 
+def test_predictions_from_the_cache_go_chunk_by_chunk_and_agree_with_one_chunk(
+        tmp_path, data, monkeypatch):
+    import toonsklearn.estimators._transfer as transfer_module
+
+    X, y = data
+    clf = transfer(tmp_path).fit(X[:30], y[:30])
+    whole = clf.predict_proba(X)  # ten images new to the cache, in one chunk
+    monkeypatch.setattr(transfer_module, "_PREDICT_CHUNK", 7)  # 40 = 5 chunks of 7, and 5
+    np.testing.assert_allclose(clf.predict_proba(X), whole, atol=1e-6)
+    cold = clf.set_params(memory=tmp_path / "cold").predict_proba(X[::-1])  # computed in chunks
+    np.testing.assert_allclose(cold, whole[::-1], atol=1e-5)
+    assert len(entries(tmp_path / "cold")) == 40
+
+
 def test_worker_processes_of_a_grid_search_read_the_shared_folder(tmp_path, data):
     X, y = data
     grid = {"dropout": [0.0, 0.5]}

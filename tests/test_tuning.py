@@ -408,3 +408,63 @@ def test_storage_of_the_wrong_type_is_refused():
     X, y = toons(32, size=8)
     with pytest.raises(ValueError, match="storage"):
         search(storage=123).fit(X, y)
+
+
+def test_searches_sharing_a_study_and_a_seed_propose_other_candidates(tmp_path):
+    # A second machine joins with the same random_state: a sampler seeded once per
+    # process would propose the first machine's candidates again.
+    X, y = toons(32, size=8)
+    storage = tmp_path / "shared.journal"
+    first = search(n_trials=2, storage=storage, study_name="toons", refit=False).fit(X, y)
+    first_rates = [trial.params["learning_rate"] for trial in first.study_.trials]
+    joined = search(n_trials=4, storage=storage, study_name="toons", refit=False).fit(X, y)
+    rates = [trial.params["learning_rate"] for trial in joined.study_.trials]
+    assert rates[:2] == first_rates and len(set(rates)) == 4
+
+
+def test_a_database_url_opens_with_heartbeats_and_a_storage_object_is_used_as_given(tmp_path):
+    X, y = toons(32, size=8)
+    url = f"sqlite:///{tmp_path / 'search.db'}"
+    fitted = search(n_trials=1, storage=url, study_name="toons", heartbeat_interval=5,
+                    refit=False).fit(X, y)
+    assert fitted.study_._storage.get_heartbeat_interval() == 5
+    own = optuna.storages.RDBStorage(url)  # no heartbeats: the user's choice
+    joined = search(n_trials=2, storage=own, study_name="toons", refit=False)
+    assert clone(joined).get_params()["storage"].url == url
+    joined.fit(X, y)
+    assert joined.study_._storage.get_heartbeat_interval() is None
+    assert len(joined.study_.trials) == 2
+
+
+def test_a_database_that_cannot_be_opened_is_named_without_its_password():
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    X, y = toons(32, size=8)
+    unfitted = search(storage=f"postgresql://toons:s3cret@127.0.0.1:{port}/studies",
+                      study_name="toons")
+    with pytest.raises(ConnectionError, match=r"'postgresql://toons:\*\*\*@127\.0\.0\.1") as info:
+        unfitted.fit(X, y)
+    assert "s3cret" not in str(info.value) and "server runs" in str(info.value)
+    assert not hasattr(unfitted, "study_")
+
+
+@pytest.mark.parametrize("url, error, match", [
+    ("nosuchdb://host/x", ValueError, "SQLAlchemy knows no database 'nosuchdb'"),
+    ("mysql://u:pw@127.0.0.1/x", ImportError, r"needs a database driver for 'mysql'"),
+    ("sqlite:///{tmp}/no/such/folder/x.db", ConnectionError, "folder exists"),
+])
+def test_a_bad_database_url_says_what_to_install_or_check(tmp_path, url, error, match):
+    X, y = toons(32, size=8)
+    with pytest.raises(error, match=match):
+        search(storage=url.format(tmp=tmp_path), study_name="toons").fit(X, y)
+
+
+def test_heartbeat_interval_must_be_a_positive_number_of_seconds():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = toons(32, size=8)
+    with pytest.raises(InvalidParameterError, match="heartbeat_interval"):
+        search(heartbeat_interval=0).fit(X, y)

@@ -125,7 +125,12 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--cv", type=int, default=3, metavar="K", help="folds (default 3)")
     tune.add_argument("--storage", metavar="URL",
                       help="an Optuna storage: a journal file path or an RDB URL")
-    tune.add_argument("--study-name", metavar="NAME", help="the study to create or resume")
+    tune.add_argument("--study-name", metavar="NAME",
+                      help="the study to create, resume or join (several machines may run "
+                           "tune on one RDB storage and study at once)")
+    tune.add_argument("--heartbeat", type=int, default=60, metavar="SECONDS",
+                      help="with an RDB URL, seconds between a trial's heartbeats: a trial "
+                           "silent for twice as long is marked failed (default 60)")
     tune.set_defaults(run=_commands.tune)
 
     backbones = commands.add_parser("backbones", help="list the registered backbones")

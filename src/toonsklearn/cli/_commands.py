@@ -262,12 +262,15 @@ def tune(args: argparse.Namespace) -> int:
     if (args.storage is None) != (args.study_name is None):
         raise CommandError("--storage and --study-name go together: the same two resume a "
                            "study, e.g. --storage search.journal --study-name toons.")
+    if args.heartbeat < 1:
+        raise CommandError(f"--heartbeat must be at least 1 second; received {args.heartbeat}.")
     estimator = _make_estimator(args, verbose=0)
     _check_writable(args.out)
     paths, labels, _, where = _training_data(args)
     search = OptunaSearchCV(estimator, default_search_space(estimator), n_trials=args.trials,
                             cv=args.cv, random_state=args.random_state, verbose=1,
-                            storage=args.storage, study_name=args.study_name)
+                            storage=args.storage, study_name=args.study_name,
+                            heartbeat_interval=args.heartbeat)
     print(f"Tuning {type(estimator).__name__} on {len(paths)} images from {where}: "
           f"{args.trials} trials, {args.cv}-fold cross-validation.", flush=True)
     search.fit(paths, labels)

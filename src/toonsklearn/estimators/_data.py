@@ -61,7 +61,9 @@ class ImageSource:
         if self.is_paths:
             mode = "grayscale" if channels == 1 else "rgb"
             try:
-                return read_images(self.data[indices], size, color_mode=mode)
+                # One thread: tf.data already decodes several batches at once, and a
+                # thread pool per batch costs more than its small batch saves.
+                return read_images(self.data[indices], size, color_mode=mode, n_jobs=1)
             except ToonsklearnError as exc:
                 self.error = self.error or exc
                 raise

@@ -26,6 +26,7 @@ from ._docs import Shared, fill_doc, shared
 __all__ = ["TransferClassifier"]
 
 _HEAD_STEPS_PER_CALL = 32  # training steps of a head on features per call into the graph
+_PREDICT_CHUNK = 8192  # images whose features a prediction from the cache holds at once
 
 TRANSFER_CONSTRAINTS = {
     "backbone": [str, keras.Model, callable],
@@ -100,16 +101,22 @@ class FeaturesOnceMixin:
         else:
             self._train_head_on_features(source, y_model, weights, train_idx, val_idx)
 
-    def _features(self, source) -> np.ndarray:
-        """The pooled backbone features of every image of ``source``, through the cache."""
-        extractor = keras.Model(self.model_.input, self.model_.get_layer("features").output)
+    def _extractor(self) -> keras.Model:
+        return keras.Model(self.model_.input, self.model_.get_layer("features").output)
+
+    def _features(self, source, rows: slice = slice(None), extractor=None) -> np.ndarray:
+        """The pooled backbone features of the images of ``source`` (those in ``rows``),
+        through the cache."""
+        extractor = self._extractor() if extractor is None else extractor
+        first = range(len(source))[rows].start
 
         def compute(indices):
             with source.our_errors():
-                return extractor.predict(self._dataset(source, indices),
+                return extractor.predict(self._dataset(source, first + indices),
                                          verbose=self._predict_verbose())[:len(indices)]
 
-        return cached_features(self.memory, extractor, source.data, source.is_paths, compute)
+        return cached_features(self.memory, extractor, source.data[rows], source.is_paths,
+                               compute)  # a slice: a view of an image array, not a copy
 
     def _train_head_on_features(self, source, y_model, weights, train_idx, val_idx) -> None:
         features = self._features(source)
@@ -171,11 +178,16 @@ class FeaturesOnceMixin:
         check_is_fitted(self, "model_")
         if not self._predicts_from_features():
             return super().predict_proba(X)
-        features = self._features(self._as_source(X, reset=False))
-        with strategy_scope(self, self.model_):
-            outputs = self.model_.get_layer("head").predict(
-                array_batches(features, batch_size=self.batch_size), verbose=0)
-        return self._proba_from_outputs(outputs[:len(features)])  # without padding
+        source = self._as_source(X, reset=False)
+        head, extractor = self.model_.get_layer("head"), self._extractor()
+        probas = []
+        for start in range(0, len(source), _PREDICT_CHUNK):  # memory bounded by the chunk
+            features = self._features(source, slice(start, start + _PREDICT_CHUNK), extractor)
+            with strategy_scope(self, self.model_):
+                outputs = head.predict(array_batches(features, batch_size=self.batch_size),
+                                       verbose=0)
+            probas.append(self._proba_from_outputs(outputs[:len(features)]))  # no padding
+        return np.concatenate(probas)
 
 
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin",

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 import warnings
 from numbers import Integral, Real
 
@@ -68,7 +69,8 @@ default=None
         :func:`default_search_space` of ``estimator``.
     n_trials : int or None, default=10
         How many finished trials (complete, pruned or failed) the study should hold: a
-        resumed study, or one other processes add to, runs only the rest. None runs until
+        resumed study, or one other processes add to, runs only the rest (processes that
+        finish trials at the same moment may each add one more). None runs until
         ``timeout``.
     timeout : float or None, default=None
         Stop starting new trials after this many seconds of this ``fit``.
@@ -95,18 +97,29 @@ default=None
     return_train_score : bool, default=False
         Also score each fold on its training part.
     sampler : optuna.samplers.BaseSampler or None, default=None
-        None uses a ``TPESampler`` seeded from ``random_state``.
+        None uses a ``TPESampler`` whose draws for trial ``n`` are seeded from
+        ``random_state`` and ``n``, so processes sharing a study and a ``random_state``
+        propose different candidates (a sampler passed here is used as it is: give each
+        process its own seed).
     pruner : optuna.pruners.BasePruner or None, default=None
         None uses a ``MedianPruner``; ``optuna.pruners.NopPruner()`` prunes nothing.
-    storage : str, path-like or None, default=None
+    storage : str, path-like, optuna.storages.BaseStorage or None, default=None
         None keeps the study in memory; a file path uses Optuna's journal file (several
         processes on one machine); an RDB URL (``sqlite:///search.db``,
-        ``postgresql://...``) a database.
+        ``postgresql://user:password@host/database``, whose driver the ``postgres`` extra
+        installs) a database that processes on several machines share, with heartbeats.
+        An Optuna storage object is used as it is.
     study_name : str or None, default=None
         With a ``storage``, the study to create or resume: ``fit`` continues it after a
         crash. A study remembers the data, splits, metrics and search space it began
         with, and refuses others (a named study reused across outer folds of nested
         cross-validation would mix their trials). None creates a new study per ``fit``.
+    heartbeat_interval : int or None, default=60
+        With an RDB URL, seconds between the heartbeats of a running trial. A trial
+        silent for twice as long (its process was killed, or its machine lost) is marked
+        FAIL by the next process to start a trial of the study, instead of staying
+        RUNNING for ever. None sends none. A journal file has no heartbeats: see
+        :ref:`shared_studies` for what to do about a dead process there.
     random_state : int, RandomState instance or None, default=None
         Seeds the default sampler.
 
@@ -160,7 +173,8 @@ default=None
         "timeout": [Interval(Real, 0, None, closed="neither"), None],
         "sampler": [optuna.samplers.BaseSampler, None],
         "pruner": [optuna.pruners.BasePruner, None],
-        "storage": [str, os.PathLike, None],
+        "storage": [str, os.PathLike, optuna.storages.BaseStorage, None],
+        "heartbeat_interval": [Interval(Integral, 1, None, closed="left"), None],
         "study_name": [str, None],
         "random_state": ["random_state"],
     }
@@ -183,6 +197,7 @@ default=None
         pruner=None,
         storage=None,
         study_name=None,
+        heartbeat_interval=60,
         random_state=None,
     ):
         super().__init__(
@@ -197,6 +212,7 @@ default=None
         self.pruner = pruner
         self.storage = storage
         self.study_name = study_name
+        self.heartbeat_interval = heartbeat_interval
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=False)  # the estimator is not validated yet
@@ -306,11 +322,11 @@ default=None
         if self.sampler is not None:
             sampler = self.sampler
         else:
-            seed = check_random_state(self.random_state).randint(2**31)
-            sampler = optuna.samplers.TPESampler(seed=int(seed))
+            sampler = _TrialSeededTPE(int(check_random_state(self.random_state).randint(2**31)))
         study = optuna.create_study(
-            storage=_storage(self.storage), study_name=self.study_name, sampler=sampler,
-            pruner=self.pruner, direction="maximize", load_if_exists=True,
+            storage=_storage(self.storage, self.heartbeat_interval),
+            study_name=self.study_name, sampler=sampler, pruner=self.pruner,
+            direction="maximize", load_if_exists=True,
         )
         begun = study.user_attrs.get(_IDENTITY)
         if begun is None:
@@ -436,16 +452,128 @@ class _Run:
         return TrialState.COMPLETE if np.isfinite(scores).all() else TrialState.FAIL
 
 
-def _storage(storage):
-    """Optuna's storage for our ``storage`` parameter: a path is a journal file."""
-    if storage is None:
-        return None
+def _storage(storage, heartbeat_interval):
+    """Optuna's storage for our ``storage`` parameter: a path is a journal file, a URL a
+    database with heartbeats."""
+    if storage is None or isinstance(storage, optuna.storages.BaseStorage):
+        return storage
     storage = os.fspath(storage)
     if "://" in storage:
-        return storage
+        return _rdb_storage(storage, heartbeat_interval)
     _check_journal(storage)
     backend = optuna.storages.journal.JournalFileBackend(storage)
     return optuna.storages.JournalStorage(backend)
+
+
+def _rdb_storage(url: str, heartbeat_interval):
+    """An ``RDBStorage`` on ``url``, with errors that name the URL (never its password)
+    and say what to install or check."""
+    import sqlalchemy
+
+    try:
+        parsed = sqlalchemy.engine.make_url(url)
+    except sqlalchemy.exc.ArgumentError:
+        raise ValueError(
+            f"storage={url!r} is neither a file path nor a database URL such as "
+            "'sqlite:///search.db' or 'postgresql://user:password@host:5432/database'."
+        ) from None
+    shown = parsed.render_as_string(hide_password=True)
+    with warnings.catch_warnings():  # Optuna calls its heartbeats experimental
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        try:
+            if parsed.drivername in ("postgresql", "postgres"):
+                parsed = parsed.set(drivername="postgresql+" + _postgres_driver())
+            if parsed.drivername.startswith("postgresql") and "connect_timeout" not in parsed.query:
+                # libpq would wait for an unreachable host as long as TCP does (minutes)
+                parsed = parsed.update_query_dict({"connect_timeout": "30"})
+            return _retry_schema_race(lambda: optuna.storages.RDBStorage(
+                parsed.render_as_string(hide_password=False),
+                heartbeat_interval=heartbeat_interval))
+        except ImportError:
+            raise ImportError(
+                f"storage={shown!r} needs a database driver for {parsed.drivername!r} that "
+                "is not installed; for PostgreSQL, pip install 'toonsklearn[postgres]'."
+            ) from None
+        except sqlalchemy.exc.NoSuchModuleError:
+            raise ValueError(
+                f"storage={shown!r}: SQLAlchemy knows no database {parsed.drivername!r}; "
+                "use e.g. 'sqlite:///search.db' or 'postgresql://user@host/database'."
+            ) from None
+        except sqlalchemy.exc.OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            check = ("that its folder exists and is writable" if parsed.drivername.startswith(
+                "sqlite") else "that the server runs and accepts this user, and that the "
+                "database exists")
+            raise ConnectionError(
+                f"Could not open the study database {shown!r}: {reason}. Check {check}."
+            ) from None
+
+
+def _postgres_driver() -> str:
+    """The installed PostgreSQL driver for a URL that names none: SQLAlchemy's default
+    changed from psycopg2 to psycopg (3) in 2.1, and the ``postgres`` extra installs the
+    latter."""
+    import importlib.util
+
+    for module in ("psycopg", "psycopg2"):
+        if importlib.util.find_spec(module) is not None:
+            return module
+    raise ImportError("no PostgreSQL driver")
+
+
+def _retry_schema_race(create, attempts: int = 5):
+    """``create()``, again while it fails because another process creates the same tables
+    at the same moment (PostgreSQL reports a duplicate; each try is one transaction,
+    rolled back, so trying again is safe)."""
+    import sqlalchemy
+
+    for attempt in range(attempts):
+        try:
+            return create()
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+
+
+class _TrialSeededTPE(optuna.samplers.BaseSampler):
+    """A ``TPESampler`` whose random draws for trial ``n`` come from ``(seed, n)``: one
+    process repeats its search exactly, and processes sharing a study with one seed still
+    propose different candidates (a plainly seeded sampler in each would propose the same
+    sequence). Constant liar keeps a running trial's candidate from being proposed again."""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+        self._current: tuple[int, optuna.samplers.TPESampler] | None = None
+
+    def _for(self, trial) -> optuna.samplers.TPESampler:
+        if self._current is None or self._current[0] != trial.number:
+            seed = int(np.random.SeedSequence([self.seed, trial.number]).generate_state(1)[0])
+            with warnings.catch_warnings():  # constant_liar was experimental before 5.0
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                sampler = optuna.samplers.TPESampler(seed=seed, constant_liar=True)
+            self._current = (trial.number, sampler)
+        return self._current[1]
+
+    def infer_relative_search_space(self, study, trial):
+        return self._for(trial).infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study, trial, search_space):
+        return self._for(trial).sample_relative(study, trial, search_space)
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        return self._for(trial).sample_independent(study, trial, param_name,
+                                                   param_distribution)
+
+    def before_trial(self, study, trial):
+        self._for(trial).before_trial(study, trial)
+
+    def after_trial(self, study, trial, state, values):
+        self._for(trial).after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self.seed = int(np.random.SeedSequence().generate_state(1)[0])
+        self._current = None
 
 
 def _check_journal(path: str) -> None:

@@ -1,0 +1,204 @@
+"""Several ``toonsklearn tune`` processes on one Optuna study: a real PostgreSQL server
+started here on 127.0.0.1 (Debian's ``postgresql`` package; .ci/run installs it), and the
+journal file. Workers are killed with SIGKILL, as a lost machine would be."""
+
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+pytestmark = pytest.mark.slow
+
+STUDY = "toons"
+
+
+# --------------------------------------------------------------------- the server
+def _postgres_program(name: str) -> str | None:
+    """``initdb`` or ``pg_ctl``: on PATH, or where Debian puts them (newest version)."""
+    found = shutil.which(name)
+    if found:
+        return found
+    versions = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+                      key=lambda path: int(path.split("/")[4]))
+    return versions[-1] if versions else None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server of its own on 127.0.0.1, for the test session: ``(host, port)``."""
+    initdb, pg_ctl = _postgres_program("initdb"), _postgres_program("pg_ctl")
+    if initdb is None or pg_ctl is None:
+        reason = ("PostgreSQL's initdb and pg_ctl are not installed (Debian: apt-get "
+                  "install postgresql)")
+        if os.environ.get("CI"):
+            pytest.fail(reason + "; .ci/run installs them")
+        pytest.skip(reason)
+    folder = tempfile.mkdtemp(prefix="toonsklearn-postgres-")
+    # initdb and pg_ctl refuse to run as root: as root, run them as the postgres user.
+    as_owner = []
+    if os.geteuid() == 0:
+        shutil.chown(folder, user="postgres")
+        as_owner = ["runuser", "-u", "postgres", "--"]
+    data, port = os.path.join(folder, "data"), _free_port()
+    subprocess.run([*as_owner, initdb, "-D", data, "-U", "postgres", "-A", "trust",
+                    "--no-sync"], check=True, capture_output=True)
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run([*as_owner, pg_ctl, "-D", data, "-o", options, "-l",
+                    os.path.join(folder, "server.log"), "-w", "-t", "60", "start"],
+                   check=True, capture_output=True)
+    try:
+        yield "127.0.0.1", port
+    finally:
+        subprocess.run([*as_owner, pg_ctl, "-D", data, "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server, request):
+    """The URL of a new, empty database on the server, one per test."""
+    import psycopg
+
+    host, port = postgres_server
+    name = "test_" + "".join(c if c.isalnum() else "_" for c in request.node.name).lower()[:50]
+    with psycopg.connect(host=host, port=port, user="postgres", dbname="postgres",
+                         autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql://postgres@{host}:{port}/{name}"
+
+
+# --------------------------------------------------------------------- the workers
+def start_worker(toon_tree, storage, out, trials):
+    """``toonsklearn tune`` in a process of its own, as on another machine."""
+    command = [sys.executable, "-m", "toonsklearn", "tune", str(toon_tree), "--estimator",
+               "cnn", "--epochs", "1", "--input-size", "16", "16", "--cv", "2", "--trials",
+               str(trials), "--storage", str(storage), "--study-name", STUDY, "--heartbeat",
+               "1", "--out", str(out)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(worker, timeout=400) -> str:
+    out, err = worker.communicate(timeout=timeout)
+    assert worker.returncode == 0, err[-3000:]
+    return out
+
+
+def trials_run_by(output: str) -> set[int]:
+    """The trial numbers a worker's ``[OptunaSearchCV] trial N ...`` lines name."""
+    return {int(line.split()[2]) for line in output.splitlines()
+            if line.startswith("[OptunaSearchCV] trial ")}
+
+
+def wait_for(condition, what, timeout=300):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def second_worker_then_kill_first(first, study, start_second):
+    """Once the first worker (the study's only one so far) runs its second trial, start
+    the second worker and SIGKILL the first: returns the second worker, the trials the
+    first finished and the one it was killed in."""
+    def second_trial_running():
+        assert first.poll() is None, first.communicate()[1][-3000:]
+        trials = study.get_trials(deepcopy=False)
+        return len(trials) >= 2 and trials[-1].state == TrialState.RUNNING
+    wait_for(second_trial_running, "the first worker's second trial")
+    second = start_second()
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=30)
+    # The second worker is still starting (importing TensorFlow): the trials now are all
+    # the first's.
+    trials = study.get_trials(deepcopy=False)
+    assert trials[-1].state == TrialState.RUNNING
+    return second, {trial.number for trial in trials[:-1]}, trials[-1].number
+
+
+def journal(path):
+    return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
+
+
+def study_in(storage):
+    return optuna.load_study(study_name=STUDY, storage=storage)
+
+
+# ------------------------------------------------------------------------ the tests
+def test_two_workers_started_at_once_share_a_postgresql_study(toon_tree, postgres_url,
+                                                               tmp_path):
+    # Started together on an empty database: both create the tables and the study at
+    # once, which Optuna alone does not survive.
+    workers = [start_worker(toon_tree, postgres_url, tmp_path / f"{i}.toonsklearn", 6)
+               for i in range(2)]
+    outputs = [finish(worker) for worker in workers]
+    study = study_in(postgres_url)
+    trials = study.get_trials(deepcopy=False)
+    ran = [trials_run_by(output) for output in outputs]
+    assert all(ran), outputs  # each worker ran trials of the shared study
+    assert not ran[0] & ran[1]  # none twice
+    assert ran[0] | ran[1] == {trial.number for trial in trials}  # none lost
+    assert 6 <= len(trials) <= 7  # at most one more, from workers finishing at once
+    assert all(trial.state in (TrialState.COMPLETE, TrialState.PRUNED) for trial in trials)
+    # One random_state on both machines, yet no candidate proposed twice.
+    candidates = [tuple(sorted(trial.params.items())) for trial in trials]
+    assert len(set(candidates)) == len(candidates)
+    assert all((tmp_path / f"{i}.toonsklearn").is_file() for i in range(2))
+
+
+def test_a_killed_workers_trial_fails_on_postgresql_and_the_study_goes_on(toon_tree,
+                                                                         postgres_url,
+                                                                         tmp_path):
+    # The study and its tables are made once, before any worker starts.
+    optuna.create_study(storage=postgres_url, study_name=STUDY, direction="maximize")
+    study = study_in(postgres_url)
+    first = start_worker(toon_tree, postgres_url, tmp_path / "first.toonsklearn", 4)
+    second, firsts, killed = second_worker_then_kill_first(
+        first, study, lambda: start_worker(toon_tree, postgres_url,
+                                           tmp_path / "second.toonsklearn", 4))
+    output = finish(second)
+    trials = study.get_trials(deepcopy=False)
+    states = {trial.number: trial.state for trial in trials}
+    # Its heartbeat stopped, so the second worker marked the killed trial failed.
+    assert states[killed] == TrialState.FAIL
+    assert TrialState.RUNNING not in states.values()
+    assert len(trials) == 4  # the failed trial counts among the finished ones
+    assert trials_run_by(output) == set(states) - firsts - {killed}
+    assert (tmp_path / "second.toonsklearn").is_file()
+
+
+def test_a_killed_workers_trial_stays_running_in_a_journal_until_told(toon_tree, tmp_path):
+    storage = tmp_path / "search.journal"
+    first = start_worker(toon_tree, storage, tmp_path / "first.toonsklearn", 4)
+    wait_for(storage.exists, "the journal file")
+    wait_for(lambda: STUDY in optuna.get_all_study_names(journal(storage)), "the study")
+    study = study_in(journal(storage))
+    second, firsts, killed = second_worker_then_kill_first(
+        first, study, lambda: start_worker(toon_tree, storage,
+                                           tmp_path / "second.toonsklearn", 4))
+    output = finish(second)
+    trials = study.get_trials(deepcopy=False)
+    # A journal has no heartbeats: the killed trial is still RUNNING and does not count,
+    # so the second worker ran trials until four others had finished.
+    assert trials[killed].state == TrialState.RUNNING
+    assert len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,
+                                                         TrialState.PRUNED))) == 4
+    assert trials_run_by(output) == {t.number for t in trials} - firsts - {killed}
+    # What the docs tell a user to do once the worker is known to be dead.
+    study.tell(killed, state=TrialState.FAIL)
+    assert study_in(journal(storage)).trials[killed].state == TrialState.FAIL
