@@ -15,7 +15,8 @@ TensorFlow and everything the run held) is its own:
   (graph tracing included) and of the later ones, timed by a callback, and the ratio
   ours / plain (goal >= 0.9);
 - ``predict``: ``predict_proba(paths)`` of the fitted estimator against ``model.predict``
-  of the same Keras model on the plain pipeline, first and second call;
+  of the same Keras model on the plain pipeline, the first call and the median of two
+  more;
 - ``cache``: a TransferClassifier on EfficientNet-Lite0 (ImageNet weights from its pip
   package, 224 px) with ``memory=`` a feature cache folder, fitted on ``--cache-fit``
   other files; ``predict_proba`` of ``--cache-count`` distinct files cold (the backbone
@@ -23,12 +24,14 @@ TensorFlow and everything the run held) is its own:
   ``--cache-count`` images (file i holds image i mod count), so the cache holds every
   size after the cold run; the CNN's work does not depend on it.
 
+Each fit and predict runs ``--repeat`` times per side, ours and plain taking turns, and
+the medians are printed (on a 2-core machine one run's ratio can be off by a third).
 Process start and imports are outside every timing; the files are in the page cache
 (just written) for both sides. The last lines give the growth of peak RSS from the
 smallest to the largest size, and what the paths and labels alone take.
 
     python benchmarks/bench_scale.py [--sizes 10000 50000] [--epochs 2] [--batch-size 32]
-                                     [--cache-count 2000] [--cache-fit 128]
+                                     [--repeat 3] [--cache-count 2000] [--cache-fit 128]
 
 Quick run: ``python benchmarks/bench_scale.py --sizes 500 2000 --cache-count 200``;
 ``--cache-count 0`` leaves the TransferClassifier out.
@@ -40,6 +43,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -196,7 +200,7 @@ def run_child(args) -> dict:
         else:
             def predict():
                 return est.model_.predict(plain_dataset(args, paths), verbose=0)
-        out["calls"] = [timed(predict)[0] for _ in range(2)]
+        out["calls"] = [timed(predict)[0] for _ in range(3)]
     elif args.child == "cache-fit":
         from toonsklearn import TransferClassifier
 
@@ -225,6 +229,29 @@ def child(phase: str, folder: str, n: int = 0) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def repeated(phase: str, folder: str, n: int, repeat: int) -> tuple[dict, dict]:
+    """``phase`` (fit or predict) ``repeat`` times, ours and plain Keras taking turns, each
+    in a fresh process: the median of each timing, the largest peak RSS."""
+    runs = {"ours": [], "plain": []}
+    for _ in range(repeat):
+        for side in runs:
+            runs[side].append(child(f"{phase}-{side}", folder, n))
+    return tuple(median_run(runs[side]) for side in ("ours", "plain"))
+
+
+def median_run(results: list[dict]) -> dict:
+    merged = {}
+    for key, value in results[0].items():
+        values = [result[key] for result in results]
+        if key == "rss":
+            merged[key] = max(values)
+        elif isinstance(value, list):
+            merged[key] = [statistics.median(column) for column in zip(*values, strict=True)]
+        else:
+            merged[key] = statistics.median(values)
+    return merged
+
+
 def row(size, phase, seconds, images, plain_seconds=None, rss=None, plain_rss=None):
     rate = images / seconds
     plain = f"{images / plain_seconds:9.0f}" if plain_seconds else f"{'':>9s}"
@@ -239,6 +266,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="fresh processes per side for each fit and predict timing "
+                             "(medians are printed)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--image-size", type=int, default=32)
     parser.add_argument("--cache-count", type=int, default=2000,
@@ -271,7 +301,7 @@ def main() -> None:
         rss: dict[str, dict[int, float]] = {}
         paths_mib = {}
         for n in sizes:
-            ours, plain = child("fit-ours", folder, n), child("fit-plain", folder, n)
+            ours, plain = repeated("fit", folder, n, args.repeat)
             paths_mib[n] = ours["paths_mib"]
             rss.setdefault("fit, ours", {})[n] = ours["rss"]
             rss.setdefault("fit, plain Keras", {})[n] = plain["rss"]
@@ -283,11 +313,13 @@ def main() -> None:
                     n * (args.epochs - 1), sum(plain["epochs"][1:]), ours["rss"], plain["rss"])
             row(n, "fit, whole call", ours["seconds"], n * args.epochs, plain["seconds"],
                 ours["rss"], plain["rss"])
-            ours, plain = child("predict-ours", folder, n), child("predict-plain", folder, n)
+            ours, plain = repeated("predict", folder, n, args.repeat)
             rss.setdefault("predict, ours", {})[n] = ours["rss"]
             rss.setdefault("predict, plain Keras", {})[n] = plain["rss"]
-            for i, name in enumerate(("predict, 1st call", "predict, 2nd call")):
-                row(n, name, ours["calls"][i], n, plain["calls"][i], ours["rss"], plain["rss"])
+            row(n, "predict, 1st call", ours["calls"][0], n, plain["calls"][0], ours["rss"],
+                plain["rss"])
+            later = statistics.median(ours["calls"][1:]), statistics.median(plain["calls"][1:])
+            row(n, "predict, later calls", later[0], n, later[1], ours["rss"], plain["rss"])
 
         if cache_count:
             print(f"\nTransferClassifier('efficientnet_lite0', 224 px, memory=<folder>), "

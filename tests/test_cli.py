@@ -296,6 +296,13 @@ def empty_classes(tmp_path):
                  "classes the model does not know: spike", marks=needs_safe_keras),
     (lambda t, d, m: ["tune", d, "--trials", "1", "--storage", str(t / "j"), "--out",
                       str(t / "m")], "--storage and --study-name go together"),
+    (lambda t, d, m: ["tune", d, "--trials", "1", "--storage", str(t / "j"), "--study-name",
+                      "toons", "--heartbeat", "0", "--out", str(t / "m")],
+     "--heartbeat must be at least 1 second; received 0"),
+    (lambda t, d, m: ["tune", d, "--trials", "1", "--storage",
+                      "postgresql://toons:s3cret@127.0.0.1:1/studies", "--study-name", "toons",
+                      "--input-size", "16", "16", "--out", str(t / "m")],
+     "Could not open the study database 'postgresql://toons:***@127.0.0.1:1/studies'"),
 ])
 def test_bad_input_exits_with_one_line_that_says_what_to_fix(trained, toon_tree, tmp_path,
                                                              capsys, argv, message):

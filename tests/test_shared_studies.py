@@ -83,14 +83,33 @@ def postgres_url(postgres_server, request):
     return f"postgresql://postgres@{host}:{port}/{name}"
 
 
+def optuna_url(url: str) -> str:
+    """``url`` with its driver named, for Optuna itself (SQLAlchemy's default driver for
+    ``postgresql://`` depends on its version; toonsklearn picks the installed one)."""
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
 # --------------------------------------------------------------------- the workers
-def start_worker(toon_tree, storage, out, trials):
-    """``toonsklearn tune`` in a process of its own, as on another machine."""
-    command = [sys.executable, "-m", "toonsklearn", "tune", str(toon_tree), "--estimator",
-               "cnn", "--epochs", "1", "--input-size", "16", "16", "--cv", "2", "--trials",
-               str(trials), "--storage", str(storage), "--study-name", STUDY, "--heartbeat",
-               "1", "--out", str(out)]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+@pytest.fixture
+def start_worker(toon_tree):
+    """Start ``toonsklearn tune`` in a process of its own, as on another machine; any
+    still running when the test ends is killed."""
+    started = []
+
+    def start(storage, out, trials):
+        command = [sys.executable, "-m", "toonsklearn", "tune", str(toon_tree), "--estimator",
+                   "cnn", "--epochs", "1", "--input-size", "16", "16", "--cv", "2",
+                   "--trials", str(trials), "--storage", str(storage), "--study-name", STUDY,
+                   "--heartbeat", "2", "--out", str(out)]
+        started.append(subprocess.Popen(command, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, text=True))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        if worker.poll() is None:
+            worker.kill()
+        worker.communicate()
 
 
 def finish(worker, timeout=400) -> str:
@@ -113,14 +132,16 @@ def wait_for(condition, what, timeout=300):
 
 
 def second_worker_then_kill_first(first, study, start_second):
-    """Once the first worker (the study's only one so far) runs its second trial, start
-    the second worker and SIGKILL the first: returns the second worker, the trials the
-    first finished and the one it was killed in."""
-    def second_trial_running():
+    """Once the first worker (the study's only one so far) is in the middle of its second
+    trial (its first fold reported an epoch, so the trial has sent a heartbeat and has a
+    fold to go), start the second worker and SIGKILL the first: returns the second
+    worker, the trials the first finished and the one it was killed in."""
+    def second_trial_under_way():
         assert first.poll() is None, first.communicate()[1][-3000:]
         trials = study.get_trials(deepcopy=False)
-        return len(trials) >= 2 and trials[-1].state == TrialState.RUNNING
-    wait_for(second_trial_running, "the first worker's second trial")
+        return (len(trials) >= 2 and trials[-1].state == TrialState.RUNNING
+                and bool(trials[-1].intermediate_values))
+    wait_for(second_trial_under_way, "the first worker's second trial")
     second = start_second()
     first.send_signal(signal.SIGKILL)
     first.wait(timeout=30)
@@ -140,14 +161,37 @@ def study_in(storage):
 
 
 # ------------------------------------------------------------------------ the tests
-def test_two_workers_started_at_once_share_a_postgresql_study(toon_tree, postgres_url,
+def test_processes_creating_the_tables_at_once_all_open_the_study(postgres_url):
+    import threading
+
+    from toonsklearn.tuning._storage import open_storage
+
+    # Each opens its own connection at the same moment on an empty database, where
+    # Optuna alone would fail with a duplicate table or type in all but one.
+    barrier, errors = threading.Barrier(6), []
+
+    def open_study():
+        barrier.wait()
+        try:
+            optuna.create_study(storage=open_storage(postgres_url, 60), study_name=STUDY,
+                                load_if_exists=True)
+        except Exception as exc:  # noqa: BLE001 (the test reports whatever it was)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_study) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    assert optuna.get_all_study_names(optuna_url(postgres_url)) == [STUDY]
+
+
+def test_two_workers_started_at_once_share_a_postgresql_study(start_worker, postgres_url,
                                                                tmp_path):
-    # Started together on an empty database: both create the tables and the study at
-    # once, which Optuna alone does not survive.
-    workers = [start_worker(toon_tree, postgres_url, tmp_path / f"{i}.toonsklearn", 6)
-               for i in range(2)]
+    workers = [start_worker(postgres_url, tmp_path / f"{i}.toonsklearn", 6) for i in range(2)]
     outputs = [finish(worker) for worker in workers]
-    study = study_in(postgres_url)
+    study = study_in(optuna_url(postgres_url))
     trials = study.get_trials(deepcopy=False)
     ran = [trials_run_by(output) for output in outputs]
     assert all(ran), outputs  # each worker ran trials of the shared study
@@ -161,16 +205,16 @@ def test_two_workers_started_at_once_share_a_postgresql_study(toon_tree, postgre
     assert all((tmp_path / f"{i}.toonsklearn").is_file() for i in range(2))
 
 
-def test_a_killed_workers_trial_fails_on_postgresql_and_the_study_goes_on(toon_tree,
+def test_a_killed_workers_trial_fails_on_postgresql_and_the_study_goes_on(start_worker,
                                                                          postgres_url,
                                                                          tmp_path):
     # The study and its tables are made once, before any worker starts.
-    optuna.create_study(storage=postgres_url, study_name=STUDY, direction="maximize")
-    study = study_in(postgres_url)
-    first = start_worker(toon_tree, postgres_url, tmp_path / "first.toonsklearn", 4)
+    optuna.create_study(storage=optuna_url(postgres_url), study_name=STUDY,
+                        direction="maximize")
+    study = study_in(optuna_url(postgres_url))
+    first = start_worker(postgres_url, tmp_path / "first.toonsklearn", 4)
     second, firsts, killed = second_worker_then_kill_first(
-        first, study, lambda: start_worker(toon_tree, postgres_url,
-                                           tmp_path / "second.toonsklearn", 4))
+        first, study, lambda: start_worker(postgres_url, tmp_path / "second.toonsklearn", 4))
     output = finish(second)
     trials = study.get_trials(deepcopy=False)
     states = {trial.number: trial.state for trial in trials}
@@ -182,15 +226,14 @@ def test_a_killed_workers_trial_fails_on_postgresql_and_the_study_goes_on(toon_t
     assert (tmp_path / "second.toonsklearn").is_file()
 
 
-def test_a_killed_workers_trial_stays_running_in_a_journal_until_told(toon_tree, tmp_path):
+def test_a_killed_workers_trial_stays_running_in_a_journal_until_told(start_worker, tmp_path):
     storage = tmp_path / "search.journal"
-    first = start_worker(toon_tree, storage, tmp_path / "first.toonsklearn", 4)
+    first = start_worker(storage, tmp_path / "first.toonsklearn", 4)
     wait_for(storage.exists, "the journal file")
     wait_for(lambda: STUDY in optuna.get_all_study_names(journal(storage)), "the study")
     study = study_in(journal(storage))
     second, firsts, killed = second_worker_then_kill_first(
-        first, study, lambda: start_worker(toon_tree, storage,
-                                           tmp_path / "second.toonsklearn", 4))
+        first, study, lambda: start_worker(storage, tmp_path / "second.toonsklearn", 4))
     output = finish(second)
     trials = study.get_trials(deepcopy=False)
     # A journal has no heartbeats: the killed trial is still RUNNING and does not count,

@@ -428,6 +428,8 @@ def test_a_database_url_opens_with_heartbeats_and_a_storage_object_is_used_as_gi
     fitted = search(n_trials=1, storage=url, study_name="toons", heartbeat_interval=5,
                     refit=False).fit(X, y)
     assert fitted.study_._storage.get_heartbeat_interval() == 5
+    again = pickle.loads(pickle.dumps(fitted))  # its study reopens the database
+    assert [t.number for t in again.study_.trials] == [0]
     own = optuna.storages.RDBStorage(url)  # no heartbeats: the user's choice
     joined = search(n_trials=2, storage=own, study_name="toons", refit=False)
     assert clone(joined).get_params()["storage"].url == url
@@ -453,13 +455,18 @@ def test_a_database_that_cannot_be_opened_is_named_without_its_password():
 
 @pytest.mark.parametrize("url, error, match", [
     ("nosuchdb://host/x", ValueError, "SQLAlchemy knows no database 'nosuchdb'"),
-    ("mysql://u:pw@127.0.0.1/x", ImportError, r"needs a database driver for 'mysql'"),
+    ("mssql+pymssql://u:pw@127.0.0.1/x", ImportError,
+     r"needs a database driver for 'mssql\+pymssql'"),
+    ("postgresql://toons:s3cret", ValueError, r"'postgresql://toons:\*\*\*' is neither"),
+    (" postgresql://toons:s3cret@host/x", ValueError, r"' postgresql://toons:\*\*\*@host/x'"),
+    ("postgresql://toons:p@ss@host/x", ValueError, r"written %40"),
     ("sqlite:///{tmp}/no/such/folder/x.db", ConnectionError, "folder exists"),
 ])
 def test_a_bad_database_url_says_what_to_install_or_check(tmp_path, url, error, match):
     X, y = toons(32, size=8)
-    with pytest.raises(error, match=match):
+    with pytest.raises(error, match=match) as info:
         search(storage=url.format(tmp=tmp_path), study_name="toons").fit(X, y)
+    assert not [secret for secret in ("s3cret", "pw@", "p@ss") if secret in str(info.value)]
 
 
 def test_heartbeat_interval_must_be_a_positive_number_of_seconds():
@@ -468,3 +475,12 @@ def test_heartbeat_interval_must_be_a_positive_number_of_seconds():
     X, y = toons(32, size=8)
     with pytest.raises(InvalidParameterError, match="heartbeat_interval"):
         search(heartbeat_interval=0).fit(X, y)
+
+
+def test_a_study_created_to_minimise_is_refused(tmp_path):
+    storage = tmp_path / "study.journal"
+    optuna.create_study(storage=optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(storage))), study_name="toons")
+    X, y = toons(32, size=8)
+    with pytest.raises(ValueError, match="minimises; OptunaSearchCV maximises"):
+        search(storage=storage, study_name="toons").fit(X, y)

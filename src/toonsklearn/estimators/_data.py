@@ -56,14 +56,15 @@ class ImageSource:
     def __len__(self) -> int:
         return len(self.data)
 
-    def take(self, indices: np.ndarray) -> np.ndarray:
+    def take(self, indices: np.ndarray, n_jobs: int | None = 1) -> np.ndarray:
+        """The images at ``indices``, decoded on ``n_jobs`` threads: one for a batch of
+        tf.data, which decodes several batches at once (a thread pool per batch costs
+        more than its small batch saves)."""
         size, channels = self.shape[:2], self.shape[2]
         if self.is_paths:
             mode = "grayscale" if channels == 1 else "rgb"
             try:
-                # One thread: tf.data already decodes several batches at once, and a
-                # thread pool per batch costs more than its small batch saves.
-                return read_images(self.data[indices], size, color_mode=mode, n_jobs=1)
+                return read_images(self.data[indices], size, color_mode=mode, n_jobs=n_jobs)
             except ToonsklearnError as exc:
                 self.error = self.error or exc
                 raise

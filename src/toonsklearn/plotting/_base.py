@@ -119,7 +119,7 @@ def model_images(estimator, X, indices=None, *, fitted: bool = True):
     owner = final if trained else clone(final)
     source = owner._as_source(X, reset=not trained)
     with source.our_errors():
-        return final, source.take(np.arange(len(source)))
+        return final, source.take(np.arange(len(source)), n_jobs=-1)
 
 
 def images_of(X, indices) -> list[np.ndarray]:

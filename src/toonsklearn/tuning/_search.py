@@ -4,10 +4,8 @@ and pruning the unpromising ones epoch by epoch."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
-import time
 import warnings
 from numbers import Integral, Real
 
@@ -32,6 +30,7 @@ from ..estimators._base import ImageClassifierBase, final_step
 from ..estimators._callbacks import added_callbacks
 from ._pruning import TrialReporter
 from ._space import default_search_space
+from ._storage import open_storage
 
 __all__ = ["OptunaSearchCV"]
 
@@ -99,8 +98,8 @@ default=None
     sampler : optuna.samplers.BaseSampler or None, default=None
         None uses a ``TPESampler`` whose draws for trial ``n`` are seeded from
         ``random_state`` and ``n``, so processes sharing a study and a ``random_state``
-        propose different candidates (a sampler passed here is used as it is: give each
-        process its own seed).
+        do not propose the same sequence of candidates (a sampler passed here is used as
+        it is: give each process its own seed).
     pruner : optuna.pruners.BasePruner or None, default=None
         None uses a ``MedianPruner``; ``optuna.pruners.NopPruner()`` prunes nothing.
     storage : str, path-like, optuna.storages.BaseStorage or None, default=None
@@ -108,14 +107,15 @@ default=None
         processes on one machine); an RDB URL (``sqlite:///search.db``,
         ``postgresql://user:password@host/database``, whose driver the ``postgres`` extra
         installs) a database that processes on several machines share, with heartbeats.
-        An Optuna storage object is used as it is.
+        An Optuna storage object is used as it is (``heartbeat_interval`` aside), and
+        ``clone`` copies it.
     study_name : str or None, default=None
         With a ``storage``, the study to create or resume: ``fit`` continues it after a
         crash. A study remembers the data, splits, metrics and search space it began
         with, and refuses others (a named study reused across outer folds of nested
         cross-validation would mix their trials). None creates a new study per ``fit``.
     heartbeat_interval : int or None, default=60
-        With an RDB URL, seconds between the heartbeats of a running trial. A trial
+        With a database URL, seconds between the heartbeats of a running trial. A trial
         silent for twice as long (its process was killed, or its machine lost) is marked
         FAIL by the next process to start a trial of the study, instead of staying
         RUNNING for ever. None sends none. A journal file has no heartbeats: see
@@ -324,14 +324,23 @@ default=None
         else:
             sampler = _TrialSeededTPE(int(check_random_state(self.random_state).randint(2**31)))
         study = optuna.create_study(
-            storage=_storage(self.storage, self.heartbeat_interval),
+            storage=open_storage(self.storage, self.heartbeat_interval),
             study_name=self.study_name, sampler=sampler, pruner=self.pruner,
             direction="maximize", load_if_exists=True,
         )
+        if study.direction != optuna.study.StudyDirection.MAXIMIZE:
+            raise ValueError(
+                f"Study {study.study_name!r} minimises; OptunaSearchCV maximises its score "
+                "(greater is better). Create the study with direction='maximize' (optuna "
+                "create-study --direction maximize), or use another study_name."
+            )
         begun = study.user_attrs.get(_IDENTITY)
         if begun is None:
             study.set_user_attr(_IDENTITY, identity)
-        elif begun != identity:
+            # Two processes starting a study at once both find it unclaimed; the stored
+            # claim is the one that counts.
+            begun = study.user_attrs.get(_IDENTITY)
+        if begun != identity:
             changed = [key for key in identity if begun.get(key) != identity[key]]
             raise ValueError(
                 f"Study {study.study_name!r} was started on other "
@@ -381,9 +390,11 @@ default=None
                      ] if self.n_trials is not None else []  # with other processes' trials
         if run.verbose:  # the user's: BaseSearchCV.fit sees one less
             callbacks.append(_print_trial)
-        run.study.optimize(objective, n_trials=None if self.n_trials is None else
-                           self.n_trials - finished, timeout=self.timeout,
-                           callbacks=callbacks, catch=(_EveryFoldFailed,))
+        with warnings.catch_warnings():  # Optuna < 4.4 calls its stale-trial check experimental
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            run.study.optimize(objective, n_trials=None if self.n_trials is None else
+                               self.n_trials - finished, timeout=self.timeout,
+                               callbacks=callbacks, catch=(_EveryFoldFailed,))
         if not run.states:
             raise ValueError(
                 "Every trial failed in every fold (see the FitFailedWarning above for "
@@ -452,95 +463,12 @@ class _Run:
         return TrialState.COMPLETE if np.isfinite(scores).all() else TrialState.FAIL
 
 
-def _storage(storage, heartbeat_interval):
-    """Optuna's storage for our ``storage`` parameter: a path is a journal file, a URL a
-    database with heartbeats."""
-    if storage is None or isinstance(storage, optuna.storages.BaseStorage):
-        return storage
-    storage = os.fspath(storage)
-    if "://" in storage:
-        return _rdb_storage(storage, heartbeat_interval)
-    _check_journal(storage)
-    backend = optuna.storages.journal.JournalFileBackend(storage)
-    return optuna.storages.JournalStorage(backend)
-
-
-def _rdb_storage(url: str, heartbeat_interval):
-    """An ``RDBStorage`` on ``url``, with errors that name the URL (never its password)
-    and say what to install or check."""
-    import sqlalchemy
-
-    try:
-        parsed = sqlalchemy.engine.make_url(url)
-    except sqlalchemy.exc.ArgumentError:
-        raise ValueError(
-            f"storage={url!r} is neither a file path nor a database URL such as "
-            "'sqlite:///search.db' or 'postgresql://user:password@host:5432/database'."
-        ) from None
-    shown = parsed.render_as_string(hide_password=True)
-    with warnings.catch_warnings():  # Optuna calls its heartbeats experimental
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        try:
-            if parsed.drivername in ("postgresql", "postgres"):
-                parsed = parsed.set(drivername="postgresql+" + _postgres_driver())
-            if parsed.drivername.startswith("postgresql") and "connect_timeout" not in parsed.query:
-                # libpq would wait for an unreachable host as long as TCP does (minutes)
-                parsed = parsed.update_query_dict({"connect_timeout": "30"})
-            return _retry_schema_race(lambda: optuna.storages.RDBStorage(
-                parsed.render_as_string(hide_password=False),
-                heartbeat_interval=heartbeat_interval))
-        except ImportError:
-            raise ImportError(
-                f"storage={shown!r} needs a database driver for {parsed.drivername!r} that "
-                "is not installed; for PostgreSQL, pip install 'toonsklearn[postgres]'."
-            ) from None
-        except sqlalchemy.exc.NoSuchModuleError:
-            raise ValueError(
-                f"storage={shown!r}: SQLAlchemy knows no database {parsed.drivername!r}; "
-                "use e.g. 'sqlite:///search.db' or 'postgresql://user@host/database'."
-            ) from None
-        except sqlalchemy.exc.OperationalError as exc:
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            check = ("that its folder exists and is writable" if parsed.drivername.startswith(
-                "sqlite") else "that the server runs and accepts this user, and that the "
-                "database exists")
-            raise ConnectionError(
-                f"Could not open the study database {shown!r}: {reason}. Check {check}."
-            ) from None
-
-
-def _postgres_driver() -> str:
-    """The installed PostgreSQL driver for a URL that names none: SQLAlchemy's default
-    changed from psycopg2 to psycopg (3) in 2.1, and the ``postgres`` extra installs the
-    latter."""
-    import importlib.util
-
-    for module in ("psycopg", "psycopg2"):
-        if importlib.util.find_spec(module) is not None:
-            return module
-    raise ImportError("no PostgreSQL driver")
-
-
-def _retry_schema_race(create, attempts: int = 5):
-    """``create()``, again while it fails because another process creates the same tables
-    at the same moment (PostgreSQL reports a duplicate; each try is one transaction,
-    rolled back, so trying again is safe)."""
-    import sqlalchemy
-
-    for attempt in range(attempts):
-        try:
-            return create()
-        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.1 * (attempt + 1))
-
-
 class _TrialSeededTPE(optuna.samplers.BaseSampler):
     """A ``TPESampler`` whose random draws for trial ``n`` come from ``(seed, n)``: one
     process repeats its search exactly, and processes sharing a study with one seed still
     propose different candidates (a plainly seeded sampler in each would propose the same
-    sequence). Constant liar keeps a running trial's candidate from being proposed again."""
+    sequence). Constant liar makes a running trial's candidate less likely to be proposed
+    again once TPE leaves its random start-up trials."""
 
     def __init__(self, seed: int):
         self.seed = seed
@@ -574,30 +502,6 @@ class _TrialSeededTPE(optuna.samplers.BaseSampler):
     def reseed_rng(self) -> None:
         self.seed = int(np.random.SeedSequence().generate_state(1)[0])
         self._current = None
-
-
-def _check_journal(path: str) -> None:
-    """Refuse a path that is not a journal file before Optuna opens it and appends to it
-    (a FIFO would hang it; a CSV given by mistake would be written into)."""
-    if not os.path.lexists(path):
-        return
-    if not os.path.isfile(path):
-        raise ValueError(
-            f"storage={path!r} is not a regular file (a folder, FIFO, device or broken "
-            "link); pass the path of an Optuna journal file, new or existing."
-        )
-    with open(path, "rb") as journal:
-        first = journal.readline(1 << 16)
-    try:
-        entry = json.loads(first) if first.strip() else {"op_code": None}
-    except ValueError:
-        entry = None
-    if not isinstance(entry, dict) or "op_code" not in entry:
-        raise ValueError(
-            f"storage={path!r} holds something other than an Optuna journal (its first line "
-            "is not a journal entry), and Optuna would append to it. Pass a new file name "
-            "or an existing journal file."
-        )
 
 
 def _metric_names(scoring):
