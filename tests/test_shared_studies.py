@@ -72,21 +72,25 @@ def postgres_server():
 @pytest.fixture
 def postgres_url(postgres_server, request):
     """The URL of a new, empty database on the server, one per test."""
-    import psycopg
+    import psycopg2
 
     host, port = postgres_server
     name = "test_" + "".join(c if c.isalnum() else "_" for c in request.node.name).lower()[:50]
-    with psycopg.connect(host=host, port=port, user="postgres", dbname="postgres",
-                         autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
+    connection = psycopg2.connect(host=host, port=port, user="postgres", dbname="postgres")
+    connection.autocommit = True  # CREATE DATABASE runs outside a transaction
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        connection.close()
     return f"postgresql://postgres@{host}:{port}/{name}"
 
 
 def optuna_url(url: str) -> str:
     """``url`` with its driver named, for Optuna itself (SQLAlchemy's default driver for
     ``postgresql://`` depends on its version; toonsklearn picks the installed one)."""
-    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return url.replace("postgresql://", "postgresql+psycopg2://", 1)
 
 
 # --------------------------------------------------------------------- the workers
