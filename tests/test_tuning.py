@@ -404,6 +404,15 @@ def test_a_storage_path_that_is_not_a_journal_is_refused_and_left_as_it_was(tmp_
         assert path.read_text() == "filename,tom\na.png,1\n"
 
 
+@pytest.mark.parametrize("storage", ["", "  "])
+def test_an_empty_storage_is_refused(storage):
+    X, y = toons(32, size=8)
+    unfitted = search(storage=storage, study_name="toons")
+    with pytest.raises(ValueError, match="is empty: pass the path of an Optuna journal"):
+        unfitted.fit(X, y)
+    assert not hasattr(unfitted, "study_")
+
+
 def test_storage_of_the_wrong_type_is_refused():
     X, y = toons(32, size=8)
     with pytest.raises(ValueError, match="storage"):

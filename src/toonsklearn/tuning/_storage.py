@@ -23,6 +23,11 @@ def open_storage(storage, heartbeat_interval: int | None):
     if storage is None or isinstance(storage, optuna.storages.BaseStorage):
         return storage
     storage = os.fspath(storage)
+    if not storage.strip():
+        raise ValueError(
+            f"storage={storage!r} is empty: pass the path of an Optuna journal file, a "
+            "database URL such as 'sqlite:///search.db', or None to keep the study in memory."
+        )
     if "://" in storage:
         return _database(storage, heartbeat_interval)
     _check_journal(storage)
