@@ -21,6 +21,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cro
 from sklearn.pipeline import make_pipeline
 from sklearn.utils import get_tags
 
+from conftest import solid, write_image
 from keras_helpers import TINY, tiny_backbone, toons
 from toonsklearn import (
     CNNClassifier,
@@ -33,6 +34,7 @@ from toonsklearn import (
 from toonsklearn.exceptions import (
     ImageDecodeError,
     MissingFileError,
+    NotRegularFileError,
     ScaledImagesWarning,
     StaleCheckpointWarning,
     TrainingDataError,
@@ -79,6 +81,42 @@ def test_path_mode_matches_array_mode(toon_tree):
                                from_arrays.predict_proba(images), rtol=1e-5, atol=1e-6)
     pd_history = from_paths.history_.reset_index(drop=True)
     np.testing.assert_allclose(pd_history["loss"], from_arrays.history_["loss"], rtol=1e-5)
+
+
+def test_path_mode_trains_at_the_size_the_files_share(toon_tree):
+    """As an array of the same files would: 16x16 drawings train at 16x16, not 128x128."""
+    data = load_image_folder(toon_tree, subset="train")
+    from_paths = small_cnn().fit(data.paths, data.target)
+    images = ImageFolderLoader(size=None).fit_transform(data.paths)  # at their own size
+    from_arrays = small_cnn().fit(images, data.target)
+    assert from_paths.image_shape_ == from_arrays.image_shape_ == (16, 16, 3)
+    np.testing.assert_allclose(from_paths.predict_proba(data.paths),
+                               from_arrays.predict_proba(images), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("sizes", [[(16, 16), (16, 20)], [(8, 140), (8, 140)]],
+                         ids=["mixed", "too-wide"])
+def test_path_mode_trains_at_the_default_size_unless_the_files_share_a_small_one(
+        tmp_path, sizes):
+    from toonsklearn.base import DEFAULT_PATH_SIZE
+
+    paths = [write_image(tmp_path / f"{i}.png", solid(*size, colour=(40 * i, 0, 0)))
+             for i, size in enumerate(sizes * 2)]
+    clf = small_cnn(epochs=1).fit(paths, [0, 0, 1, 1])
+    assert clf.image_shape_ == (*DEFAULT_PATH_SIZE, 3)
+    assert small_cnn(input_size=(8, 8), epochs=1).fit(paths, [0, 0, 1, 1]).image_shape_ == (
+        8, 8, 3)  # input_size still wins
+
+
+def test_an_unreadable_file_fails_the_fit_before_training_and_names_it(toon_tree, tmp_path):
+    data = load_image_folder(toon_tree, subset="train")
+    (tmp_path / "fake.png").write_text("not an image")
+    os.mkfifo(tmp_path / "pipe.png")
+    clf = small_cnn()
+    for bad, error in [("fake.png", ImageDecodeError), ("pipe.png", NotRegularFileError)]:
+        with pytest.raises(error, match=bad):  # from its header, without a hang
+            clf.fit([*data.paths[:6], str(tmp_path / bad)], [*data.target[:6], "a"])
+        assert not hasattr(clf, "image_shape_") and not hasattr(clf, "model_")
 
 
 def test_same_seed_same_predictions_other_seed_differs():

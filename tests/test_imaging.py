@@ -16,8 +16,8 @@ import tifffile
 from PIL import Image
 
 from conftest import solid, write_image
-from toonsklearn._imaging import _known_formats, _to_working_mode, read_image
-from toonsklearn.exceptions import ImageDecodeError
+from toonsklearn._imaging import _known_formats, _to_working_mode, read_image, read_size
+from toonsklearn.exceptions import ImageDecodeError, MissingFileError, NotRegularFileError
 
 # --- every mode Pillow can write ---------------------------------------------------------
 
@@ -193,6 +193,21 @@ def test_what_trips_pillow_becomes_a_named_error(tmp_path, name, content):
     path.write_bytes(content)
     with pytest.raises(ImageDecodeError, match=name):
         read_image(path, (8, 8))
+    with pytest.raises(ImageDecodeError, match=name):
+        read_size(path)
+
+
+def test_a_size_is_read_from_the_header_or_refused_like_a_decode(tmp_path):
+    path = write_image(tmp_path / "wide.png", solid(6, 20))
+    assert read_size(path) == (6, 20) == read_image(path).shape[:2]
+    truncated = tmp_path / "truncated.png"
+    truncated.write_bytes((tmp_path / "wide.png").read_bytes()[:-20])  # pixels cut short
+    assert read_size(truncated) == (6, 20)
+    with pytest.raises(MissingFileError, match="gone.png"):
+        read_size(tmp_path / "gone.png")
+    os.mkfifo(tmp_path / "pipe.png")
+    with pytest.raises(NotRegularFileError, match="pipe.png"):  # refused, never read
+        read_size(tmp_path / "pipe.png")
 
 
 def test_paths_may_be_bytes_or_numpy_strings(tmp_path):
@@ -260,6 +275,17 @@ def test_a_tagged_picture_decodes_as_its_upright_copy(tmp_path, fmt, orientation
             atol=1,
             err_msg=f"size={size}",
         )
+
+
+@pytest.mark.parametrize("fmt", ["png", "tif", "jpg"])
+@pytest.mark.parametrize("orientation", [3, 6])
+def test_the_size_of_a_tagged_picture_is_its_upright_size(tmp_path, fmt, orientation):
+    stored = Image.new("RGB", (30, 10)).transpose(STORE_FOR[orientation])
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    stored.save(tmp_path / f"tagged.{fmt}", exif=exif)
+    assert read_size(tmp_path / f"tagged.{fmt}") == (10, 30)
+    assert read_image(tmp_path / f"tagged.{fmt}").shape[:2] == (10, 30)
 
 
 # --- memory on big files -----------------------------------------------------------------

@@ -14,6 +14,7 @@ composited onto white at the target size.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import stat
@@ -142,17 +143,37 @@ def read_image(
     or :class:`ImageDecodeError`.
     """
     path = os.fsdecode(path)  # a plain str (also for bytes and NumPy's str_) in messages
+    with _opened(path) as img:
+        _check_pixels(img, path, max_pixels)
+        if size is not None and img.format == "JPEG":
+            stored = _stored_size(size, img.getexif().get(_EXIF_ORIENTATION))
+            img.draft("L" if color_mode == "grayscale" else "RGB", stored[::-1])
+        img.load()
+        # Read after loading: Pillow turns TIFFs upright itself and drops the tag.
+        orientation = img.getexif().get(_EXIF_ORIENTATION)
+        return _to_array(_decode(img, path, size, resize, orientation), color_mode)
+
+
+def read_size(path: str | os.PathLike) -> tuple[int, int]:
+    """``(height, width)`` of the image in ``path`` as :func:`read_image` decodes it
+    (upright), read from its header without decoding the pixels; its errors too."""
+    path = os.fsdecode(path)
+    with _opened(path) as img:
+        upright = img.format == "TIFF"  # Pillow gives a TIFF's upright size itself
+        # A PNG's EXIF may follow its pixels, which Pillow would decode to reach it.
+        late_exif = img.format == "PNG" and "exif" not in img.info
+        orientation = None if upright or late_exif else img.getexif().get(_EXIF_ORIENTATION)
+        return _stored_size((img.height, img.width), orientation)
+
+
+@contextlib.contextmanager
+def _opened(path: str):
+    """The Pillow image of the regular file ``path``, not yet decoded; any failure
+    while it is open becomes one of our errors naming the file."""
     with open_regular_file(path) as file:
         try:
             with Image.open(file, formats=_known_formats()) as img:
-                _check_pixels(img, path, max_pixels)
-                if size is not None and img.format == "JPEG":
-                    stored = _stored_size(size, img.getexif().get(_EXIF_ORIENTATION))
-                    img.draft("L" if color_mode == "grayscale" else "RGB", stored[::-1])
-                img.load()
-                # Read after loading: Pillow turns TIFFs upright itself and drops the tag.
-                orientation = img.getexif().get(_EXIF_ORIENTATION)
-                return _to_array(_decode(img, path, size, resize, orientation), color_mode)
+                yield img
         except Image.DecompressionBombError as exc:
             raise ImageTooLargeError(
                 f"Refusing to decode {path!r}: {exc} If you trust this file, raise "

@@ -22,6 +22,7 @@ from ._imaging import (
     check_size,
     is_image_file,
     read_image,
+    read_size,
 )
 from ._labels_table import check_label_values, listed_paths, read_table
 from ._progress import Progress
@@ -90,6 +91,13 @@ def read_images(
 
     _map_threads(fill, range(1, len(paths)), n_jobs)
     return out
+
+
+def shared_size(paths: Sequence[str], n_jobs: int | None = -1) -> tuple[int, int] | None:
+    """``(height, width)`` of the images in ``paths`` when they all have that one size,
+    else None; read from their headers on ``n_jobs`` threads."""
+    sizes = set(_map_threads(read_size, paths, n_jobs))
+    return sizes.pop() if len(sizes) == 1 else None
 
 
 # Why a file was skipped, most specific first, as the warning counts them.

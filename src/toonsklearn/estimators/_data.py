@@ -19,10 +19,11 @@ from sklearn.utils.validation import check_array, validate_data
 
 from .._imaging import resize_array
 from ..exceptions import ScaledImagesWarning, ToonsklearnError
-from ..loaders import read_images
+from ..loaders import read_images, shared_size
 from . import _distribute
 
-#: Model input size for file paths when neither ``input_size`` nor a backbone sets one.
+#: Model input size for file paths when neither ``input_size`` nor a backbone sets one,
+#: unless the files share a size that fits in it: then theirs, as for an image array.
 DEFAULT_PATH_SIZE = (128, 128)
 
 
@@ -97,7 +98,8 @@ class ImageInputMixin:
             if len(paths) == 0:
                 raise ValueError(f"{name} received an empty array of file paths.")
             channels = 3 if reset else self.image_shape_[2]
-            size = self._model_size(None) if reset else self.image_shape_[:2]
+            size = self._model_size(lambda: _paths_size(paths)) if reset else (
+                self.image_shape_[:2])
             if reset:
                 self.image_shape_ = (*size, channels)
             return ImageSource(paths, True, (*size, channels))
@@ -116,7 +118,8 @@ class ImageInputMixin:
                 images = images[..., np.newaxis]
             warn_if_scaled(images)
         if reset:
-            self.image_shape_ = (*self._model_size(images.shape[1:3]), images.shape[3])
+            self.image_shape_ = (*self._model_size(lambda: images.shape[1:3]),
+                                 images.shape[3])
         elif images.shape[3] != self.image_shape_[2]:
             raise ValueError(
                 f"{name} was fitted on images with {self.image_shape_[2]} channels; received "
@@ -126,13 +129,22 @@ class ImageInputMixin:
         return ImageSource(images, False, self.image_shape_)
 
     def _model_size(self, data_size) -> tuple[int, int]:
-        size = self.input_size or self._default_input_size() or data_size or DEFAULT_PATH_SIZE
+        """``input_size``, else the backbone's, else ``data_size()``: the data's own."""
+        size = self.input_size or self._default_input_size() or data_size()
         if len(size) != 2 or not all(isinstance(s, Integral) and s > 0 for s in size):
             raise ValueError(
                 f"input_size must be (height, width) of positive ints; received {size!r}."
             )
         return tuple(int(s) for s in size)
 
+
+def _paths_size(paths: np.ndarray) -> tuple[int, int]:
+    """The size the files share when it fits in :data:`DEFAULT_PATH_SIZE`, else that:
+    64x64 drawings train at 64x64, as an array of them does, not at four times their
+    pixels; large or mixed photos still train at 128x128, not at full size."""
+    size = shared_size(paths)
+    fits = size is not None and all(s <= d for s, d in zip(size, DEFAULT_PATH_SIZE, strict=True))
+    return size if fits else DEFAULT_PATH_SIZE
 
 
 def make_dataset(source: ImageSource, indices, batch_size: int, *, y=None, weights=None,

@@ -43,7 +43,8 @@ _DOCS = {
     "input_size": ("tuple of (int, int) or None", """
         ``(height, width)`` the model takes; images of another size are resized.
         None uses the backbone's default size when there is a backbone, else the
-        training images' size, or 128x128 for file paths."""),
+        training images' size: for file paths, the size they all share when it fits
+        in 128x128 (read from their headers), else 128x128."""),
     "epochs": ("int", """
         Most epochs (of the head phase, for a fine-tuned backbone); early stopping
         usually ends sooner."""),
