@@ -159,11 +159,13 @@ def read_size(path: str | os.PathLike) -> tuple[int, int]:
     (upright), read from its header without decoding the pixels; its errors too."""
     path = os.fsdecode(path)
     with _opened(path) as img:
-        upright = img.format == "TIFF"  # Pillow gives a TIFF's upright size itself
+        stored = (img.height, img.width)
+        if img.format == "TIFF":  # Pillow 10.3+ reports a TIFF's upright size; older, stored
+            stored = (img.tag_v2.get(257, img.height), img.tag_v2.get(256, img.width))
         # A PNG's EXIF may follow its pixels, which Pillow would decode to reach it.
         late_exif = img.format == "PNG" and "exif" not in img.info
-        orientation = None if upright or late_exif else img.getexif().get(_EXIF_ORIENTATION)
-        return _stored_size((img.height, img.width), orientation)
+        orientation = None if late_exif else img.getexif().get(_EXIF_ORIENTATION)
+        return _stored_size(stored, orientation)
 
 
 @contextlib.contextmanager
