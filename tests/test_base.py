@@ -138,12 +138,21 @@ def test_history_has_one_row_per_epoch_with_validation():
 
 def test_early_stopping_stops_and_keeps_the_best_epoch():
     X, y = toons()
-    clf = small_cnn(epochs=40, learning_rate=5.0, early_stopping=2,
+    clf = small_cnn(epochs=40, learning_rate=5.0, early_stopping=2, lr_schedule="constant",
                     validation_fraction=0.25).fit(X, y)
     n_epochs = len(clf.history_)
     best = int(clf.history_["val_loss"].idxmin())
     assert n_epochs < 40
     assert n_epochs == best + 3  # stopped after `patience` epochs without improvement
+
+
+def test_under_the_cosine_schedule_early_stopping_watches_from_the_middle_on():
+    X, y = toons()
+    clf = small_cnn(epochs=20, learning_rate=5.0, early_stopping=2, lr_schedule="cosine",
+                    validation_fraction=0.25).fit(X, y)
+    watched = clf.history_["val_loss"][10:]
+    assert clf.best_epoch_ == int(watched.idxmin())  # the best of the second half
+    assert len(clf.history_) in (20, clf.best_epoch_ + 3)
 
 
 def test_class_weight_moves_predictions_to_the_weighted_class():
@@ -637,3 +646,107 @@ def test_tensorflows_retracing_advice_is_dropped_and_its_other_warnings_kept():
     assert not logger.filter(record("5 out of the last 7 calls to <function f> triggered "
                                     "tf.function retracing. Tracing is expensive"))
     assert logger.filter(record("Gradients do not exist for variables"))
+
+
+class _RatesSeen(keras.callbacks.Callback):
+    """The optimizer's learning rate at the start and end of every epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.begin, self.end = [], []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.begin.append(float(self.model.optimizer.learning_rate))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.end.append(float(self.model.optimizer.learning_rate))
+
+
+def test_the_cosine_schedule_warms_up_then_decays_to_zero_at_the_last_epoch():
+    X, y = toons()  # 48 images: 6 steps of 8 an epoch, 60 in 10 epochs
+    rates = _RatesSeen()
+    small_cnn(epochs=10, lr_schedule="cosine", callbacks=[rates]).fit(X, y)
+    assert rates.begin[0] == pytest.approx(0.001)  # a tenth of learning_rate=0.01
+    assert rates.end[0] == pytest.approx(0.01)  # the warm-up is the first tenth of steps
+    assert all(np.diff(rates.end) < 0)
+    assert rates.end[-1] == pytest.approx(0.0, abs=1e-9)
+    constant = _RatesSeen()
+    small_cnn(epochs=3, lr_schedule="constant", callbacks=[constant]).fit(X, y)
+    assert constant.begin + constant.end == pytest.approx([0.01] * 6)
+
+
+def test_each_phase_of_a_fine_tuned_transfer_has_a_schedule_of_its_own():
+    X, y = toons()  # as above, the warm-up of each phase is its first epoch
+    rates = _RatesSeen()
+    TransferClassifier(tiny_backbone, preprocessing="scale", fine_tune_layers="all",
+                       fine_tune_epochs=10, fine_tune_learning_rate=1e-3, lr_schedule="cosine",
+                       callbacks=[rates], **{**TINY, "epochs": 10}).fit(X, y)
+    head, fine_tune = rates.end[:10], rates.end[10:]
+    assert len(fine_tune) == 10
+    assert head[0] == pytest.approx(0.01) and fine_tune[0] == pytest.approx(1e-3)
+    assert head[-1] == pytest.approx(0.0, abs=1e-9)
+    assert fine_tune[-1] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_resumed_fit_goes_on_along_the_schedule(tmp_path):
+    X, y = toons()
+    whole = _RatesSeen()
+    small_cnn(epochs=5, lr_schedule="cosine", callbacks=[whole]).fit(X, y)
+    with pytest.raises(KeyboardInterrupt):
+        small_cnn(epochs=5, lr_schedule="cosine", checkpoint_dir=tmp_path,
+                  callbacks=[_InterruptAt(2)]).fit(X, y)
+    resumed = _RatesSeen()
+    small_cnn(epochs=5, lr_schedule="cosine", checkpoint_dir=tmp_path,
+              callbacks=[resumed]).fit(X, y)
+    assert resumed.end == pytest.approx(whole.end[2:])  # epochs 2 to 4, not from the start
+
+
+def test_partial_fit_trains_at_the_constant_rate_after_a_scheduled_fit():
+    X, y = toons()
+    clf = small_cnn(epochs=2, lr_schedule="cosine").fit(X, y)
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.0, abs=1e-9)
+    clf.partial_fit(X, y)
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.01)
+    fresh = small_cnn(lr_schedule="cosine").partial_fit(X, y)
+    assert float(fresh.model_.optimizer.learning_rate) == pytest.approx(0.01)
+
+
+def test_a_callback_that_sets_the_rate_is_refused_with_the_cosine_schedule():
+    X, y = toons()
+    reduce = keras.callbacks.ReduceLROnPlateau(monitor="loss", patience=0, min_delta=10.0)
+    clf = small_cnn(lr_schedule="cosine", callbacks={"reduce": reduce})
+    with pytest.raises(ValueError, match=r"callbacks\['reduce'\] is a ReduceLROnPlateau.*"
+                                         "lr_schedule='constant'"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "model_")
+    clf.set_params(lr_schedule="constant").fit(X, y)  # the callback sets the rate instead
+    assert float(clf.model_.optimizer.learning_rate) < 0.01
+
+
+def test_label_smoothing_keeps_the_outputs_from_full_confidence():
+    colours = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
+    X = np.stack([solid(8, 8, colours[i % 3]) for i in range(48)])
+    y = np.array(["red", "green", "blue"])[np.arange(48) % 3]
+    params = dict(filters=(4,), dense_units=None, dropout=0.0, lr_schedule="constant",
+                  **{**TINY, "epochs": 40, "learning_rate": 0.05})
+    plain = CNNClassifier(label_smoothing=0.0, **params).fit(X, y)
+    smoothed = CNNClassifier(label_smoothing=0.3, **params).fit(X, y)
+    assert (plain.predict(X) == y).all() and (smoothed.predict(X) == y).all()
+    assert plain.predict_proba(X).max(axis=1).min() > 0.95
+    # each target is 1 - 0.3 + 0.3 / 3 = 0.8 for the true class: the outputs settle there
+    np.testing.assert_allclose(smoothed.predict_proba(X).max(axis=1), 0.8, atol=0.05)
+    labels = MultiLabelCNN(label_smoothing=0.2, **params).fit(X, [(c,) for c in y])
+    # per label, 1 - 0.2 + 0.2 / 2 = 0.9 for a label the image has and 0.1 for the others
+    proba = labels.predict_proba(X)
+    np.testing.assert_allclose(np.sort(proba, axis=1), [[0.1, 0.1, 0.9]] * len(X), atol=0.05)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"lr_schedule": "linear"}, "'lr_schedule' parameter .*'cosine'.*Got 'linear'"),
+    ({"label_smoothing": 1.0}, "'label_smoothing' parameter .* range"),
+    ({"label_smoothing": -0.1}, "'label_smoothing' parameter .* range"),
+])
+def test_a_bad_schedule_or_smoothing_is_refused_by_name(params, message):
+    X, y = toons()
+    with pytest.raises(ValueError, match=message):
+        small_cnn(**params).fit(X, y)

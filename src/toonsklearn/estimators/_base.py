@@ -120,6 +120,8 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [str, keras.optimizers.Optimizer, type],
+        "lr_schedule": [StrOptions({"constant", "cosine"})],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "augment": [None, StrOptions({"light", "strong"}), dict],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "early_stopping": [Interval(Integral, 1, None, closed="left"), None, "boolean"],
@@ -139,6 +141,8 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         batch_size=Shared.batch_size,
         learning_rate=Shared.learning_rate,
         optimizer=Shared.optimizer,
+        lr_schedule=Shared.lr_schedule,
+        label_smoothing=Shared.label_smoothing,
         augment=Shared.augment,
         validation_fraction=Shared.validation_fraction,
         early_stopping=Shared.early_stopping,
@@ -154,6 +158,8 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.optimizer = optimizer
+        self.lr_schedule = lr_schedule
+        self.label_smoothing = label_smoothing
         self.augment = augment
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
@@ -263,6 +269,9 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one more epoch on ``(X, y)``, building the model on the first call.
 
+        The rate is the constant ``learning_rate`` whatever ``lr_schedule`` says: after a
+        ``fit`` whose schedule ran down, the model goes on with a new optimizer.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, height, width, channels) or (n_samples,)
@@ -302,7 +311,7 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
                 self._compile(self.learning_rate)
             else:
                 source, y_model, weights = self._prepare_fit(X, y, sample_weight, reset=False)
-                if not self.model_.compiled:  # a head trained on features leaves it uncompiled
+                if self._needs_compiling(self.model_):
                     self._compile(self.learning_rate)
             everything = np.arange(len(source))
             self._fit_model(self.model_, source, y_model, weights, everything, everything[:0],

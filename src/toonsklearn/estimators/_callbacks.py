@@ -64,10 +64,20 @@ def _defaults(est, has_validation: bool, phase: str) -> dict:
         callbacks["early_stopping"] = keras.callbacks.EarlyStopping(
             monitor="val_loss" if has_validation else "loss",
             patience=patience, restore_best_weights=True,
+            start_from_epoch=_settling_epochs(est, phase),
         )
     if plain_progress(est.verbose):
         callbacks["progress"] = PlainProgress()
     return callbacks
+
+
+def _settling_epochs(est, phase: str) -> int:
+    """Epochs early stopping lets pass before it watches: under ``lr_schedule="cosine"``
+    the first half of the phase, whose high rates make the validation loss jump from
+    epoch to epoch (the best of those epochs is rarely the best of the fit); else none."""
+    if est.lr_schedule != "cosine":
+        return 0
+    return (est.fine_tune_epochs if phase == "fine_tune" else est.epochs) // 2
 
 
 def check_callbacks(callbacks) -> None:

@@ -94,6 +94,16 @@ class CNNClassifier(ImageClassifierBase):
     batches from disk, so memory does not grow with n), or a 2-D matrix, read as
     ``n_features`` x 1 single-channel images.
 
+    Three defaults differ from the other estimators', each measured on real
+    drawings (``benchmarks/bench_defaults_openmoji.py``, five paired splits of
+    each OpenMoji task): ``lr_schedule="cosine"`` (under which early stopping
+    watches the second half of the epochs), ``label_smoothing=0.1`` and
+    ``dropout=0.1``. Together they took its accuracy on the 7 illustrators (575
+    drawings) from 1.1 to 4.6 points (standard error 1.5) above the seed
+    notebooks' plain Keras CNN, and put it 4.3 points (1.2) above it on the 9
+    emoji groups (1,914 drawings), where with dropout 0.3 the network still
+    underfit after 30 epochs.
+
     Examples
     --------
     >>> from toonsklearn import CNNClassifier
@@ -114,7 +124,7 @@ class CNNClassifier(ImageClassifierBase):
         kernel_size=3,
         convs_per_block=2,
         dense_units=None,
-        dropout=0.3,
+        dropout=0.1,
         l2=0.0,
         pooling="avg",
         input_size=Shared.input_size,
@@ -122,6 +132,8 @@ class CNNClassifier(ImageClassifierBase):
         batch_size=Shared.batch_size,
         learning_rate=Shared.learning_rate,
         optimizer=Shared.optimizer,
+        lr_schedule="cosine",
+        label_smoothing=0.1,
         augment=Shared.augment,
         validation_fraction=Shared.validation_fraction,
         early_stopping=Shared.early_stopping,

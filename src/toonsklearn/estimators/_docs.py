@@ -3,6 +3,8 @@ written once and filled into the three estimators' signatures and docstrings."""
 
 from __future__ import annotations
 
+import inspect
+import string
 import textwrap
 
 
@@ -20,6 +22,11 @@ class Shared:
     (30, 32)
     >>> CNNClassifier().epochs == TransferClassifier().epochs == Shared.epochs
     True
+
+    An estimator may set a default of its own (each docstring shows its own):
+
+    >>> Shared.lr_schedule, CNNClassifier().lr_schedule
+    ('constant', 'cosine')
     """
 
     input_size = None
@@ -27,6 +34,8 @@ class Shared:
     batch_size = 32
     learning_rate = 1e-3
     optimizer = "adam"
+    lr_schedule = "constant"
+    label_smoothing = 0.0
     augment = None
     validation_fraction = 0.1
     early_stopping = 10
@@ -38,7 +47,7 @@ class Shared:
     distribution_strategy = None
 
 
-# name -> (type, what it does); the default comes from Shared.
+# name -> (type, what it does); the default comes from the estimator's signature.
 _DOCS = {
     "input_size": ("tuple of (int, int) or None", """
         ``(height, width)`` the model takes; images of another size are resized.
@@ -51,12 +60,26 @@ _DOCS = {
     "batch_size": ("int", """
         Images per training step, and per batch when predicting."""),
     "learning_rate": ("float", """
-        Of the optimizer (of the head phase, for a fine-tuned backbone)."""),
+        Of the optimizer (of the head phase, for a fine-tuned backbone); the peak
+        rate when ``lr_schedule="cosine"``."""),
     "optimizer": ("str or keras.optimizers.Optimizer", """
         A Keras optimizer name (``"adam"``, ``"sgd"``, ``"rmsprop"``, ``"adamw"``...),
         an optimizer, or an optimizer class. Each fit builds a new optimizer of that
         class and settings, with ``learning_rate`` as its rate; an optimizer given is
         never used itself."""),
+    "lr_schedule": ('{"constant", "cosine"}', """
+        How the rate moves during each ``fit`` (and each phase of one): ``"constant"``
+        keeps ``learning_rate``; ``"cosine"`` warms up from a tenth of it to it over
+        the first tenth of the steps that ``epochs`` allow, then decays along a
+        cosine to 0 at the last one: large steps once the weights have a direction,
+        small ones to settle. ``partial_fit`` and :func:`~toonsklearn.tuning.lr_find`
+        train at constant rates."""),
+    "label_smoothing": ("float", """
+        In [0, 1): the share of a uniform distribution mixed into the targets the
+        loss compares with, ``1 - s + s / k`` for the true one of ``k`` classes and
+        ``s / k`` for the others (``k = 2`` per label for two classes and
+        multi-label targets), so the network is not pushed to ever more confident
+        outputs on the training images. 0 trains on the labels as they are."""),
     "augment": ('{"light", "strong"} or dict or None', """
         Random flips, rotations, zooms... applied per batch during ``fit`` only
         (see :func:`toonsklearn.augment.augmentation_layers`)."""),
@@ -64,7 +87,8 @@ _DOCS = {
         Held out (stratified) to monitor ``val_loss``; 0 monitors the training loss."""),
     "early_stopping": ("int or bool or None", """
         Patience in epochs; the best weights are restored. None or False trains
-        all ``epochs``."""),
+        all ``epochs``. Under ``lr_schedule="cosine"`` it watches from the middle of
+        the schedule on: the high rates before make the validation loss jump."""),
     "class_weight": ('dict or "balanced" or None', """
         Weights of the classes, multiplied into the sample weights: ``{class: weight}``,
         or ``"balanced"`` for weights inversely proportional to the class frequencies
@@ -107,11 +131,13 @@ def shared(values: dict) -> dict:
     return {name: values[name] for name in _DOCS}
 
 
-def shared_parameters_doc() -> str:
-    """The numpydoc entries of the shared parameters, indented for a class docstring."""
+def shared_parameters_doc(cls) -> str:
+    """The numpydoc entries of the shared parameters, with the defaults of ``cls``'s
+    signature, indented for a class docstring."""
+    signature = inspect.signature(cls.__init__).parameters
     entries = []
     for name, (kind, text) in _DOCS.items():
-        default = getattr(Shared, name)
+        default = signature[name].default
         shown = f'"{default}"' if isinstance(default, str) else repr(default)
         entries.append(f"    {name} : {kind}, default={shown}")
         if text.strip():
@@ -120,7 +146,7 @@ def shared_parameters_doc() -> str:
 
 
 #: Entries of parameters that some estimators share, filled in where a docstring says
-#: ``%(name)s``.
+#: ``%(name)s``; ``$parameter`` stands for the estimator's default of that parameter.
 _SOME = {
     "memory": """memory : str or path-like or joblib.Memory or None, default=None
         A folder (as ``Pipeline(memory=)``) where the frozen backbone's features
@@ -145,7 +171,7 @@ _SOME = {
         its max pooling.
     dense_units : int or tuple of int or None, default=None
         Dense layers before the output; None adds none (or a preset's own).
-    dropout : float, default=0.3
+    dropout : float, default=$dropout
         Dropout after every block, and before every dense layer and the output.
     l2 : float, default=0.0
         L2 penalty on the kernels of the convolutions and dense layers.
@@ -159,5 +185,9 @@ _SOME = {
 def fill_doc(cls):
     """Put the shared parameters where the class docstring says ``%(shared_parameters)s``,
     and the entries of ``_SOME`` where it names them."""
-    cls.__doc__ = cls.__doc__ % {"shared_parameters": shared_parameters_doc(), **_SOME}
+    defaults = {name: repr(parameter.default) for name, parameter
+                in inspect.signature(cls.__init__).parameters.items()}
+    some = {name: string.Template(text).safe_substitute(defaults)
+            for name, text in _SOME.items()}
+    cls.__doc__ = cls.__doc__ % {"shared_parameters": shared_parameters_doc(cls), **some}
     return cls

@@ -116,6 +116,8 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
         batch_size=Shared.batch_size,
         learning_rate=Shared.learning_rate,
         optimizer=Shared.optimizer,
+        lr_schedule=Shared.lr_schedule,
+        label_smoothing=Shared.label_smoothing,
         augment=Shared.augment,
         validation_fraction=Shared.validation_fraction,
         early_stopping=Shared.early_stopping,

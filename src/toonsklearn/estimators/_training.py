@@ -22,6 +22,7 @@ from tensorflow.python.framework import config as tf_config  # op determinism sw
 
 from ..augment import augmentation_layers
 from ..exceptions import TrainingDataError
+from ..losses import training_loss
 from ._callbacks import PlainProgress, callbacks_for, plain_progress
 from ._checkpoint import Checkpoint
 from ._data import ImageSource, make_dataset
@@ -93,7 +94,7 @@ class TrainingMixin:
             x = layer(x)
         return inputs, x
 
-    def _make_optimizer(self, learning_rate: float) -> keras.optimizers.Optimizer:
+    def _make_optimizer(self, learning_rate) -> keras.optimizers.Optimizer:
         spec = self.optimizer
         try:
             optimizer = spec() if isinstance(spec, type) else keras.optimizers.get(spec)
@@ -107,11 +108,38 @@ class TrainingMixin:
         return type(optimizer).from_config(config)
 
     def _compile(self, learning_rate: float, model: keras.Model | None = None,
-                 steps_per_execution: int = 1) -> None:
+                 steps_per_execution: int = 1, *, n_train: int | None = None,
+                 epochs: int | None = None) -> None:
+        """Compile with a new optimizer and the loss of the fitted target. A fit phase
+        gives how many images and epochs it trains on, so that ``lr_schedule`` can plan
+        its steps; without them the rate stays constant (``partial_fit``, ``lr_find``)."""
         _, _, loss, metrics = self._output_spec()
-        (model or self.model_).compile(optimizer=self._make_optimizer(learning_rate),
-                                       loss=loss, metrics=metrics,
-                                       steps_per_execution=steps_per_execution)
+        if n_train is not None and self.lr_schedule == "cosine":
+            learning_rate = self._cosine_schedule(learning_rate,
+                                                  math.ceil(n_train / self.batch_size) * epochs)
+        (model or self.model_).compile(
+            optimizer=self._make_optimizer(learning_rate),
+            loss=training_loss(loss, self.label_smoothing), metrics=metrics,
+            steps_per_execution=steps_per_execution)
+
+    @staticmethod
+    def _needs_compiling(model: keras.Model) -> bool:
+        """Whether ``partial_fit`` must compile ``model`` afresh: when it has no optimizer
+        (a head trained on features leaves it uncompiled) or a scheduled one, whose rate
+        has run down to 0 by the end of the fit; ``partial_fit`` trains at the constant
+        ``learning_rate``."""
+        rate = getattr(model.optimizer, "_learning_rate", None) if model.compiled else None
+        return not model.compiled or isinstance(
+            rate, keras.optimizers.schedules.LearningRateSchedule)
+
+    def _cosine_schedule(self, peak: float, steps: int):
+        """Warm up linearly from ``peak / 10`` over the first tenth of ``steps``, then
+        decay along a cosine to 0 at the last step."""
+        _refuse_rate_callbacks(self.callbacks)
+        warmup = steps // 10
+        return keras.optimizers.schedules.CosineDecay(
+            peak / 10, max(steps - warmup, 1), alpha=0.0, warmup_target=peak,
+            warmup_steps=warmup)
 
     def _callbacks(self, has_validation: bool, phase: str = "train") -> list:
         """The named default callbacks of one training phase, then the user's."""
@@ -134,7 +162,7 @@ class TrainingMixin:
 
     def _train(self, source, y_model, weights, train_idx, val_idx) -> None:
         """Compile ``model_`` and fit it; sets ``history_``."""
-        self._compile(self.learning_rate)
+        self._compile(self.learning_rate, n_train=len(train_idx), epochs=self.epochs)
         self._fit_model(self.model_, source, y_model, weights, train_idx, val_idx, self.epochs)
 
     def _fit_model(self, model, source, y_model, weights, train_idx, val_idx, epochs,
@@ -184,6 +212,20 @@ class TrainingMixin:
     def _dataset(self, source: ImageSource, indices, y=None, weights=None, *, shuffle=False):
         return make_dataset(source, indices, self.batch_size, y=y, weights=weights,
                             shuffle=shuffle, seed=self._random_state)
+
+
+def _refuse_rate_callbacks(callbacks) -> None:
+    """A callback that sets the rate cannot run while ``lr_schedule`` sets it: Keras would
+    fail when it first fires, epochs into the fit."""
+    items = callbacks.items() if isinstance(callbacks, dict) else enumerate(callbacks or [])
+    for name, callback in items:
+        if isinstance(callback, (keras.callbacks.ReduceLROnPlateau,
+                                 keras.callbacks.LearningRateScheduler)):
+            raise ValueError(
+                f"callbacks[{name!r}] is a {type(callback).__name__}, which sets the "
+                "learning rate, while lr_schedule='cosine' sets it too; pass "
+                "lr_schedule='constant' to let the callback set it."
+            )
 
 
 def _check_room_for_every_class(labels, n_train: int, validation_fraction: float) -> None:

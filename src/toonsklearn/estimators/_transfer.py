@@ -127,7 +127,8 @@ class FeaturesOnceMixin:
         # (Keras' multi-step loop fails on a distributed dataset's last, partial call).
         one_step = any(map(_watches_batches, callbacks)) or tf.distribute.has_strategy()
         self._compile(self.learning_rate, model=head,
-                      steps_per_execution=1 if one_step else _HEAD_STEPS_PER_CALL)
+                      steps_per_execution=1 if one_step else _HEAD_STEPS_PER_CALL,
+                      n_train=len(train_idx), epochs=self.epochs)
 
         def batches(idx, shuffle=False):
             return array_batches(features[idx], y_model[idx], weights[idx],
@@ -298,6 +299,8 @@ class TransferClassifier(FeaturesOnceMixin, ImageClassifierBase):
         batch_size=Shared.batch_size,
         learning_rate=Shared.learning_rate,
         optimizer=Shared.optimizer,
+        lr_schedule=Shared.lr_schedule,
+        label_smoothing=Shared.label_smoothing,
         augment=Shared.augment,
         validation_fraction=Shared.validation_fraction,
         early_stopping=Shared.early_stopping,
@@ -350,6 +353,7 @@ class TransferClassifier(FeaturesOnceMixin, ImageClassifierBase):
         for i, layer in enumerate(layers):
             is_bn = isinstance(layer, keras.layers.BatchNormalization)
             layer.trainable = i >= n_frozen and not is_bn
-        self._compile(self.fine_tune_learning_rate)
+        self._compile(self.fine_tune_learning_rate, n_train=len(train_idx),
+                      epochs=self.fine_tune_epochs)
         self._fit_model(self.model_, source, y_model, weights, train_idx, val_idx,
                         self.fine_tune_epochs, phase="fine_tune")
