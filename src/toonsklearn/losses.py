@@ -20,8 +20,9 @@ __all__ = ["SparseLabelSmoothingCrossentropy"]
 
 @keras.saving.register_keras_serializable(package="toonsklearn")
 class SparseLabelSmoothingCrossentropy(keras.losses.Loss):
-    """Categorical cross-entropy of softmax outputs against integer labels, each
-    one-hot target smoothed towards the uniform distribution.
+    """Categorical cross-entropy against integer labels, with label smoothing.
+
+    Each label becomes a one-hot target smoothed towards the uniform distribution.
 
     With ``label_smoothing=s`` over ``k`` classes the true class's target is
     ``1 - s + s / k`` and every other class's ``s / k``: the network is not pushed to
@@ -33,6 +34,8 @@ class SparseLabelSmoothingCrossentropy(keras.losses.Loss):
         In [0, 1); 0 is plain sparse categorical cross-entropy.
     name : str, default="sparse_label_smoothing_crossentropy"
         The loss's name in Keras.
+    **kwargs
+        Passed on to ``keras.losses.Loss`` (``reduction``, ``dtype``).
 
     Examples
     --------
