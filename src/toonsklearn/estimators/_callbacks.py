@@ -80,11 +80,15 @@ def _settling_epochs(est, phase: str) -> int:
     return (est.fine_tune_epochs if phase == "fine_tune" else est.epochs) // 2
 
 
+def _named(callbacks):
+    """``(name, callback)`` pairs of a ``callbacks`` value: a dict's keys, a list's indices."""
+    return callbacks.items() if isinstance(callbacks, dict) else enumerate(callbacks or [])
+
+
 def check_callbacks(callbacks) -> None:
     """Refuse a ``callbacks`` value that is not a list of callbacks, or a dict of names to
     a callback or None."""
-    items = callbacks.items() if isinstance(callbacks, dict) else enumerate(callbacks or [])
-    for name, callback in items:
+    for name, callback in _named(callbacks):
         if callback is None and isinstance(callbacks, dict):
             if name not in DEFAULT_CALLBACKS:
                 raise ValueError(
@@ -95,6 +99,19 @@ def check_callbacks(callbacks) -> None:
             raise TypeError(
                 f"callbacks[{name!r}] must be a keras.callbacks.Callback"
                 f"{' or None' if isinstance(callbacks, dict) else ''}; received {callback!r}."
+            )
+
+
+def refuse_rate_callbacks(callbacks) -> None:
+    """A callback that sets the rate cannot run while ``lr_schedule`` sets it: Keras would
+    fail when it first fires, epochs into the fit."""
+    for name, callback in _named(callbacks):
+        if isinstance(callback, (keras.callbacks.ReduceLROnPlateau,
+                                 keras.callbacks.LearningRateScheduler)):
+            raise ValueError(
+                f"callbacks[{name!r}] is a {type(callback).__name__}, which sets the "
+                "learning rate, while lr_schedule='cosine' sets it too; pass "
+                "lr_schedule='constant' to let the callback set it."
             )
 
 

@@ -23,7 +23,7 @@ from tensorflow.python.framework import config as tf_config  # op determinism sw
 from ..augment import augmentation_layers
 from ..exceptions import TrainingDataError
 from ..losses import training_loss
-from ._callbacks import PlainProgress, callbacks_for, plain_progress
+from ._callbacks import PlainProgress, callbacks_for, plain_progress, refuse_rate_callbacks
 from ._checkpoint import Checkpoint
 from ._data import ImageSource, make_dataset
 
@@ -128,14 +128,15 @@ class TrainingMixin:
         (a head trained on features leaves it uncompiled) or a scheduled one, whose rate
         has run down to 0 by the end of the fit; ``partial_fit`` trains at the constant
         ``learning_rate``."""
-        rate = getattr(model.optimizer, "_learning_rate", None) if model.compiled else None
-        return not model.compiled or isinstance(
-            rate, keras.optimizers.schedules.LearningRateSchedule)
+        if not model.compiled:
+            return True
+        return isinstance(getattr(model.optimizer, "_learning_rate", None),
+                          keras.optimizers.schedules.LearningRateSchedule)
 
     def _cosine_schedule(self, peak: float, steps: int):
         """Warm up linearly from ``peak / 10`` over the first tenth of ``steps``, then
         decay along a cosine to 0 at the last step."""
-        _refuse_rate_callbacks(self.callbacks)
+        refuse_rate_callbacks(self.callbacks)
         warmup = steps // 10
         return keras.optimizers.schedules.CosineDecay(
             peak / 10, max(steps - warmup, 1), alpha=0.0, warmup_target=peak,
@@ -212,20 +213,6 @@ class TrainingMixin:
     def _dataset(self, source: ImageSource, indices, y=None, weights=None, *, shuffle=False):
         return make_dataset(source, indices, self.batch_size, y=y, weights=weights,
                             shuffle=shuffle, seed=self._random_state)
-
-
-def _refuse_rate_callbacks(callbacks) -> None:
-    """A callback that sets the rate cannot run while ``lr_schedule`` sets it: Keras would
-    fail when it first fires, epochs into the fit."""
-    items = callbacks.items() if isinstance(callbacks, dict) else enumerate(callbacks or [])
-    for name, callback in items:
-        if isinstance(callback, (keras.callbacks.ReduceLROnPlateau,
-                                 keras.callbacks.LearningRateScheduler)):
-            raise ValueError(
-                f"callbacks[{name!r}] is a {type(callback).__name__}, which sets the "
-                "learning rate, while lr_schedule='cosine' sets it too; pass "
-                "lr_schedule='constant' to let the callback set it."
-            )
 
 
 def _check_room_for_every_class(labels, n_train: int, validation_fraction: float) -> None:
