@@ -741,6 +741,18 @@ def test_label_smoothing_keeps_the_outputs_from_full_confidence():
     np.testing.assert_allclose(np.sort(proba, axis=1), [[0.1, 0.1, 0.9]] * len(X), atol=0.05)
 
 
+@pytest.mark.parametrize("network", [dict(filters=(4,), convs_per_block=1),
+                                     dict(backbone=tiny_backbone, preprocessing="scale")],
+                         ids=["scratch", "frozen backbone"])
+def test_multilabel_trains_along_the_cosine_schedule_by_default(network):
+    X, Y = toons(task="multilabel")  # 48 images: 6 steps of 8 an epoch, as above
+    rates = _RatesSeen()
+    MultiLabelCNN(callbacks=[rates], **network, **{**TINY, "epochs": 10}).fit(X, Y)
+    assert rates.end[0] == pytest.approx(0.01)  # warmed up over the first epoch
+    assert all(np.diff(rates.end) < 0)
+    assert rates.end[-1] == pytest.approx(0.0, abs=1e-9)
+
+
 @pytest.mark.parametrize("params, message", [
     ({"lr_schedule": "linear"}, "'lr_schedule' parameter .*'cosine'.*Got 'linear'"),
     ({"label_smoothing": 1.0}, "'label_smoothing' parameter .* range"),

@@ -94,7 +94,7 @@ class CNNClassifier(ImageClassifierBase):
     batches from disk, so memory does not grow with n), or a 2-D matrix, read as
     ``n_features`` x 1 single-channel images.
 
-    Three defaults differ from the other estimators', each measured on real
+    Three defaults differ from TransferClassifier's, each measured on real
     drawings (``benchmarks/bench_defaults_openmoji.py``, five paired splits of
     each OpenMoji task): ``lr_schedule="cosine"`` (under which early stopping
     watches the second half of the epochs), ``label_smoothing=0.1`` and

@@ -77,6 +77,16 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
     matrix over ``classes_``. Plain 1-D labels make it a single-label classifier
     exactly like :class:`CNNClassifier`.
 
+    It trains as :class:`CNNClassifier` does, with ``lr_schedule="cosine"``,
+    ``label_smoothing=0.1`` and ``dropout=0.1`` (were a constant rate, no smoothing
+    and 0.3). On five OpenMoji tags (1,914 drawings, 3 paired splits,
+    ``benchmarks/bench_multilabel_openmoji.py``) they took the scratch network's
+    macro-F1 from 0.664 to 0.775 (with a constant rate and dropout 0.3 one of the
+    three fits stopped early, at 0.484). A frozen backbone does better on tags such
+    as "face" and "animal": ``backbone="efficientnet_lite0"`` through
+    :func:`~toonsklearn.tuning.tune_thresholds` scores 1.0 points (standard error
+    0.3) above a tuned one-vs-rest logistic regression on the same features.
+
     Examples
     --------
     >>> from toonsklearn import MultiLabelCNN
@@ -108,7 +118,7 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
         kernel_size=3,
         convs_per_block=2,
         dense_units=None,
-        dropout=0.3,
+        dropout=0.1,
         l2=0.0,
         pooling="avg",
         input_size=Shared.input_size,
@@ -116,8 +126,8 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
         batch_size=Shared.batch_size,
         learning_rate=Shared.learning_rate,
         optimizer=Shared.optimizer,
-        lr_schedule=Shared.lr_schedule,
-        label_smoothing=Shared.label_smoothing,
+        lr_schedule="cosine",
+        label_smoothing=0.1,
         augment=Shared.augment,
         validation_fraction=Shared.validation_fraction,
         early_stopping=Shared.early_stopping,
