@@ -12,7 +12,7 @@ HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 SAFE_KERAS = tuple(int(part) for part in version("keras").split(".")[:2]) >= (3, 14)
 
 # The plotting doctests draw with matplotlib, an optional extra: without it they are not
-# collected (tests/test_plotting_optional.py checks what a user without it is told).
+# collected (tests/plotting/test_optional_matplotlib.py checks what a user without it is told).
 collect_ignore_glob = [] if HAS_MATPLOTLIB else ["src/toonsklearn/plotting/*.py"]
 
 # Build scripts and generated pages in docs/, not documentation to test.

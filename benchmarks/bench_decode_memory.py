@@ -40,7 +40,7 @@ DECODE = textwrap.dedent("""
     import json, resource, sys, warnings
     import numpy as np
     from PIL import Image
-    from toonsklearn._imaging import read_image
+    from toonsklearn._utils.imaging import read_image
 
     def status(field):
         with open("/proc/self/status") as lines:

@@ -126,7 +126,7 @@ numpydoc_validation_exclude = {
     r"^toonsklearn\.datasets\.CAST$",
     r"^toonsklearn\.datasets\.VEHICLES$",
     r"^toonsklearn\.datasets\.MULTILABEL_NAMES$",
-    r"^toonsklearn\.base\.DEFAULT_PATH_SIZE$",
+    r"^toonsklearn\.estimators\.DEFAULT_PATH_SIZE$",
 }
 
 # --- intersphinx: local inventories, never the network --------------------------------

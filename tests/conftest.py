@@ -13,6 +13,10 @@ from PIL import Image
 
 from toonsklearn.datasets import make_toons
 
+#: The checkout's root, where ``tests`` is a package: a fresh Python that imports from
+#: ``tests`` (or unpickles what a test defined there) needs it on ``sys.path``.
+REPO_ROOT = str(Path(__file__).resolve().parents[1])
+
 
 def write_image(path, array, **save_kwargs):
     """Write ``array`` (h, w, c) or (h, w) as an image file; return the path as str."""

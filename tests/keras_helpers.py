@@ -1,8 +1,10 @@
-"""Tiny models and data shared by the estimator tests (importing this imports Keras)."""
+"""Tiny models, data and callbacks shared by the estimator tests (importing this imports
+Keras)."""
 
 import keras
 import numpy as np
 
+from toonsklearn import CNNClassifier, MultiLabelCNN
 from toonsklearn.datasets import make_toons
 
 
@@ -36,6 +38,19 @@ TINY = dict(epochs=3, batch_size=8, learning_rate=0.01, validation_fraction=0.0,
 
 def toons(n=48, size=16, task="binary", seed=0):
     return make_toons(n, task=task, image_size=size, random_state=seed)
+
+
+def small_cnn(**params):
+    """A two-block ``CNNClassifier`` with the ``TINY`` settings, ``params`` over them."""
+    return CNNClassifier(filters=(4, 8), convs_per_block=1, **{**TINY, **params})
+
+
+def tiny_multilabel(**params):
+    """A one-block ``MultiLabelCNN`` with small but real settings, ``params`` over them."""
+    return MultiLabelCNN(**{"filters": (4,), "convs_per_block": 1, "epochs": 3,
+                            "batch_size": 8, "learning_rate": 0.01,
+                            "validation_fraction": 0.0, "early_stopping": None,
+                            "random_state": 0, **params})
 
 
 def as_float(array):
@@ -95,3 +110,28 @@ def images_computed(log) -> dict:
             counts[pid] = counts.get(pid, 0) + n
     return counts
 
+
+class InterruptAt(keras.callbacks.Callback):
+    """Raises ``KeyboardInterrupt`` as epoch ``epoch`` begins, as Ctrl-C would."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+class RatesSeen(keras.callbacks.Callback):
+    """The optimizer's learning rate at the start and end of every epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.begin, self.end = [], []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.begin.append(float(self.model.optimizer.learning_rate))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.end.append(float(self.model.optimizer.learning_rate))

@@ -14,8 +14,8 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils._param_validation import InvalidParameterError
 
-from conftest import write_image
-from keras_helpers import TINY, tiny_backbone, toons
+from tests.conftest import REPO_ROOT, write_image
+from tests.keras_helpers import TINY, tiny_backbone, toons
 from toonsklearn import MultiLabelCNN, TransferClassifier
 from toonsklearn.exceptions import FeatureCacheWarning, ImageDecodeError
 from toonsklearn.features import FOLDER, extractor_key, image_keys
@@ -116,12 +116,11 @@ def test_pickling_an_estimator_leaves_the_extractor_key_as_it_was():
     process that has saved an estimator must find the entries a fresh worker writes."""
     import subprocess
     import sys
-    from pathlib import Path
 
     code = """
 import pickle, sys, keras
 sys.path.insert(0, sys.argv[1])
-from keras_helpers import TINY, tiny_backbone, toons
+from tests.keras_helpers import TINY, tiny_backbone, toons
 from toonsklearn import TransferClassifier
 from toonsklearn.features import extractor_key
 X, y = toons(n=16, size=16)
@@ -132,7 +131,7 @@ before = extractor_key(extractor)
 pickle.dumps(est)
 print(before == extractor_key(extractor))
 """
-    out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)],
+    out = subprocess.run([sys.executable, "-c", code, REPO_ROOT],
                          capture_output=True, text=True, timeout=180, check=True)
     assert out.stdout.strip().splitlines()[-1] == "True"
 
@@ -421,29 +420,3 @@ def test_a_model_fitted_before_set_params_predicts_from_its_own_network(tmp_path
     clf.set_params(backbone=tiny_backbone, memory=tmp_path)  # not refitted
     np.testing.assert_allclose(clf.predict_proba(X), expected)
     assert not tmp_path.joinpath(FOLDER).exists()
-
-
-def test_many_head_steps_per_call_train_exactly_as_one(data):
-    X, y = data
-
-    class EveryBatch(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            pass
-
-    many = transfer(validation_fraction=0.25).fit(X, y)
-    one = transfer(validation_fraction=0.25, callbacks=[EveryBatch()]).fit(X, y)
-    np.testing.assert_allclose(many.history_["val_loss"], one.history_["val_loss"], rtol=1e-5)
-    np.testing.assert_allclose(many.predict_proba(X), one.predict_proba(X), atol=1e-6)
-
-
-def test_user_callbacks_see_every_batch_of_the_head_phase(data):
-    X, y = data
-
-    class Batches(keras.callbacks.Callback):
-        seen = 0
-
-        def on_train_batch_end(self, batch, logs=None):
-            Batches.seen += 1
-
-    transfer(callbacks=[Batches()], batch_size=8).fit(X, y)
-    assert Batches.seen == TINY["epochs"] * 5  # 40 images in batches of 8

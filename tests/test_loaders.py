@@ -1,3 +1,7 @@
+"""``load_image_folder``, ``ImageFolderLoader`` and ``load_labels_csv``
+(toonsklearn/loaders.py): real folders, messy and hostile ones, decoding, scikit-learn
+behaviour, and labels CSV files."""
+
 import os
 import pickle
 import socket
@@ -21,7 +25,7 @@ from sklearn.utils.estimator_checks import (
     check_set_params,
 )
 
-from conftest import run_forked, solid, unprivileged_user, write_image
+from tests.conftest import run_forked, solid, unprivileged_user, write_image
 from toonsklearn import ImageFolderLoader, ImageTransformer, load_image_folder, load_labels_csv
 from toonsklearn.exceptions import (
     ImageDecodeError,

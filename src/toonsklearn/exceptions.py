@@ -39,21 +39,6 @@ __all__ = [
 ]
 
 
-# The two parameters every error takes, written once and filled into each error's
-# docstring where it says %(error_parameters)s.
-_ERROR_PARAMETERS = """message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute."""
-
-
-def _fill_error_parameters(cls):
-    if cls.__doc__:  # None under ``python -OO``
-        cls.__doc__ = cls.__doc__.replace("%(error_parameters)s", _ERROR_PARAMETERS)
-    return cls
-
-
-@_fill_error_parameters
 class ToonsklearnError(Exception):
     """Base class of every error raised by toonsklearn.
 
@@ -61,7 +46,10 @@ class ToonsklearnError(Exception):
 
     Parameters
     ----------
-    %(error_parameters)s
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
 
     Examples
     --------
@@ -69,10 +57,6 @@ class ToonsklearnError(Exception):
     >>> issubclass(ImageDecodeError, ToonsklearnError)
     True
     """
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        _fill_error_parameters(cls)
 
     def __init__(self, message: str, *, path: str | None = None):
         super().__init__(message)
@@ -97,7 +81,10 @@ class ImageDecodeError(ToonsklearnError, ValueError):
 
     Parameters
     ----------
-    %(error_parameters)s
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
 
     Examples
     --------
@@ -115,11 +102,14 @@ class NotRegularFileError(ImageDecodeError):
 
     Parameters
     ----------
-    %(error_parameters)s
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
 
     Examples
     --------
-    >>> from toonsklearn._imaging import read_image
+    >>> from toonsklearn._utils.imaging import read_image
     >>> from toonsklearn.exceptions import NotRegularFileError
     >>> try:
     ...     read_image("/dev/zero")
@@ -136,7 +126,10 @@ class ImageTooLargeError(ImageDecodeError):
 
     Parameters
     ----------
-    %(error_parameters)s
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
 
     Examples
     --------
@@ -151,7 +144,10 @@ class MissingFileError(ToonsklearnError, FileNotFoundError):
 
     Parameters
     ----------
-    %(error_parameters)s
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
 
     Examples
     --------
@@ -170,7 +166,10 @@ class UnreadableFileError(ToonsklearnError, PermissionError):
 
     Parameters
     ----------
-    %(error_parameters)s
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
 
     Examples
     --------
@@ -188,7 +187,10 @@ class LabelsFileError(ToonsklearnError, ValueError):
 
     Parameters
     ----------
-    %(error_parameters)s
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
     row : int or None, default=None
         The row at fault (the header is row 1), kept as the ``row`` attribute; None
         when the whole file is.
@@ -212,7 +214,10 @@ class TrainingDataError(ToonsklearnError, ValueError):
 
     Parameters
     ----------
-    %(error_parameters)s
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
 
     Examples
     --------
@@ -227,7 +232,10 @@ class WeightsFileError(ToonsklearnError, ValueError):
 
     Parameters
     ----------
-    %(error_parameters)s
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
 
     Examples
     --------
@@ -252,7 +260,10 @@ class UnsafeCheckpointError(WeightsFileError, pickle.UnpicklingError):
 
     Parameters
     ----------
-    %(error_parameters)s
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
 
     Examples
     --------
@@ -271,7 +282,10 @@ class ModelFileError(ToonsklearnError, ValueError):
 
     Parameters
     ----------
-    %(error_parameters)s
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
 
     Examples
     --------
@@ -289,7 +303,10 @@ class UntrustedTypeError(ModelFileError):
 
     Parameters
     ----------
-    %(error_parameters)s
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
     types : iterable of str, default=()
         The names of the untrusted types, kept as the ``types`` attribute (a list).
 
@@ -313,7 +330,10 @@ class NotSavableError(ToonsklearnError, TypeError):
 
     Parameters
     ----------
-    %(error_parameters)s
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
 
     Examples
     --------

@@ -36,7 +36,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import __version__
-from ._imaging import open_regular_file
+from ._utils.imaging import open_regular_file
 from .exceptions import FeatureCacheWarning, ToonsklearnError, user_stacklevel
 
 __all__ = ["cached_features", "cache_folder", "extractor_key", "image_keys"]

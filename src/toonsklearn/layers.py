@@ -6,7 +6,7 @@ layers load with ``keras.saving.load_model`` and unpickle in a fresh process.
 
 from __future__ import annotations
 
-from . import _tensorflow  # noqa: F401 (first: TensorFlow without its INFO lines)
+from ._utils import quiet_tensorflow  # noqa: F401 (first: TensorFlow without its INFO lines)
 
 # isort: split
 import keras

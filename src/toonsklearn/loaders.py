@@ -4,28 +4,28 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from numbers import Integral
 from pathlib import Path
 
 import numpy as np
-from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._imaging import (
+from ._utils.imaging import (
     COLOR_MODES,
     RESIZE_MODES,
     check_max_pixels,
     check_size,
-    is_image_file,
+    image_files,
+    map_threads,
     read_image,
-    read_size,
+    read_images,
 )
-from ._labels_table import check_label_values, listed_paths, read_table
-from ._progress import Progress
+from ._utils.labels_table import check_label_values, listed_paths, read_table
+from ._utils.progress import Progress
+from ._utils.validation import as_path_array
 from .exceptions import (
     ImageDecodeError,
     ImageTooLargeError,
@@ -40,64 +40,6 @@ __all__ = ["ImageFolderLoader", "load_image_folder", "load_labels_csv"]
 
 SPLIT_NAMES = ("train", "validation", "test")
 _CHECK_SIZE = (8, 8)  # decoding to 8x8 reads every byte of a file but costs little
-
-
-def _map_threads(func: Callable, items: Sequence, n_jobs: int | None,
-                 progress: Progress | None = None) -> list:
-    """``[func(x) for x in items]`` on a thread pool; Pillow releases the GIL while decoding.
-    Each item done advances ``progress``."""
-    if progress is not None:
-        def func(item, func=func):
-            result = func(item)
-            progress.advance()
-            return result
-    workers = min(effective_n_jobs(n_jobs), len(items))
-    if workers <= 1:
-        return [func(item) for item in items]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(func, items))
-
-
-def read_images(
-    paths: Sequence[str],
-    size: tuple[int, int] | None,
-    resize: str = "stretch",
-    color_mode: str = "rgb",
-    n_jobs: int | None = -1,
-    *,
-    max_pixels: int | None = None,
-) -> np.ndarray:
-    """Decode ``paths`` into one uint8 array ``(n, h, w, c)`` using ``n_jobs`` threads."""
-
-    def read(path: str) -> np.ndarray:
-        return read_image(path, size, resize, color_mode, max_pixels=max_pixels)
-
-    if len(paths) == 0:
-        channels = 1 if color_mode == "grayscale" else 3
-        return np.empty((0, *(size or (0, 0)), channels), dtype=np.uint8)
-    first = read(paths[0])
-    out = np.empty((len(paths), *first.shape), dtype=np.uint8)  # filled in place: one copy
-    out[0] = first
-
-    def fill(index: int) -> None:
-        image = read(paths[index])
-        if image.shape != first.shape:
-            raise ValueError(
-                f"'{paths[index]}' is {image.shape[1]}x{image.shape[0]} pixels but "
-                f"'{paths[0]}' is {first.shape[1]}x{first.shape[0]}, so they cannot be "
-                "stacked into one array. Pass size=(height, width) to resize them."
-            )
-        out[index] = image
-
-    _map_threads(fill, range(1, len(paths)), n_jobs)
-    return out
-
-
-def shared_size(paths: Sequence[str], n_jobs: int | None = -1) -> tuple[int, int] | None:
-    """``(height, width)`` of the images in ``paths`` when they all have that one size,
-    else None; read from their headers on ``n_jobs`` threads."""
-    sizes = set(_map_threads(read_size, paths, n_jobs))
-    return sizes.pop() if len(sizes) == 1 else None
 
 
 # Why a file was skipped, most specific first, as the warning counts them.
@@ -123,7 +65,7 @@ def _check_files(
         return None
 
     with Progress("Checking images", len(paths), enabled=verbose) as progress:
-        return _map_threads(check, paths, n_jobs, progress)
+        return map_threads(check, paths, n_jobs, progress)
 
 
 def _warn_skipped(
@@ -150,30 +92,6 @@ def _warn_skipped(
 def _check_on_error(on_error: str) -> None:
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip'; received on_error={on_error!r}.")
-
-
-def _image_files(folder: Path, unreadable: list) -> list[str]:
-    """Image files anywhere under ``folder``, hidden files and folders left out, sorted.
-
-    Folders that cannot be listed are appended to ``unreadable`` as errors rather than
-    silently left out, as ``os.walk`` would.
-    """
-
-    def refuse(exc: OSError) -> None:
-        unreadable.append(
-            UnreadableFileError(
-                f"Cannot list the folder '{exc.filename}' ({exc.strerror}), so its images are "
-                "not loaded. Change its permissions (chmod a+rx), or pass on_error='skip' to "
-                "load the rest.",
-                path=str(exc.filename),
-            )
-        )
-
-    found = []
-    for current, dirs, files in os.walk(folder, onerror=refuse):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(os.path.join(current, f) for f in sorted(files) if is_image_file(f))
-    return found
 
 
 def load_image_folder(
@@ -278,7 +196,7 @@ def load_image_folder(
         raise ValueError(f"'{root}' has no class sub-folders; expected '{root}/<class>/<image>'.")
     paths, target, unreadable = [], [], []
     for index, class_dir in enumerate(class_dirs):
-        files = _image_files(class_dir, unreadable)
+        files = image_files(class_dir, unreadable)
         if not files:
             warnings.warn(
                 f"Class folder '{class_dir}' holds no images; class {class_dir.name!r} gets "
@@ -401,25 +319,6 @@ def load_labels_csv(
         target_names=[str(c) for c in label_columns],
         frame=frame[keep].reset_index(drop=True),
     )
-
-
-def as_path_array(X: Iterable, owner: str) -> np.ndarray:
-    """Validate ``X`` as a 1-D sequence of file paths (a column vector is accepted too)."""
-    if isinstance(X, (str, os.PathLike)):
-        raise TypeError(
-            f"{owner} expects a sequence of file paths; received the single path {X!r}. "
-            "Wrap it in a list."
-        )
-    array = np.asarray(X.to_numpy() if hasattr(X, "to_numpy") else X, dtype=object)
-    if array.ndim == 2 and array.shape[1] == 1:
-        array = array[:, 0]
-    if array.ndim != 1 or not all(isinstance(p, (str, os.PathLike)) for p in array):
-        raise ValueError(
-            f"{owner} expects a 1-D array of file paths; received an array of shape "
-            f"{array.shape} and dtype {np.asarray(X).dtype}. Image arrays need no loader: "
-            "pass them to ImageTransformer or to an estimator directly."
-        )
-    return np.asarray([os.fspath(p) for p in array], dtype=str)
 
 
 class ImageFolderLoader(TransformerMixin, BaseEstimator):

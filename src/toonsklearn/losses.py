@@ -9,7 +9,7 @@ module imports Keras; the registration makes a model compiled with it load with
 
 from __future__ import annotations
 
-from . import _tensorflow  # noqa: F401 (first: TensorFlow without its INFO lines)
+from ._utils import quiet_tensorflow  # noqa: F401 (first: TensorFlow without its INFO lines)
 
 # isort: split
 import keras

@@ -10,37 +10,12 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._imaging import COLOR_MODES, RESIZE_MODES, check_size, resize_array
+from ._utils.imaging import COLOR_MODES, RESIZE_MODES, check_size, resize_array
+from ._utils.validation import as_image_array
 
 __all__ = ["ImageTransformer"]
 
 _LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R 601, as Pillow's convert("L")
-
-
-def as_image_array(X, owner: str) -> np.ndarray:
-    """Validate ``X`` as images ``(n, h, w)`` or ``(n, h, w, c)``; return them 4-D."""
-    array = np.asarray(X)
-    if array.dtype.kind not in "uif" or array.ndim not in (3, 4):
-        hint = (
-            " For file paths, put ImageFolderLoader first in the Pipeline."
-            if array.dtype.kind in "OUS"
-            else ""
-        )
-        raise ValueError(
-            f"{owner} expects images of shape (n_samples, height, width) or (n_samples, "
-            f"height, width, channels) with a numeric dtype; received shape {array.shape} "
-            f"and dtype {array.dtype}.{hint}"
-        )
-    if array.ndim == 3:
-        array = array[..., np.newaxis]
-    if array.shape[-1] not in (1, 3):
-        raise ValueError(
-            f"{owner} expects 1 (greyscale) or 3 (RGB) channels in the last axis; received "
-            f"shape {array.shape}."
-        )
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
-        raise ValueError(f"{owner} received images containing NaN or infinity.")
-    return array
 
 
 class ImageTransformer(TransformerMixin, BaseEstimator):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from functools import partial
 
-from . import BackboneSpec, register_backbone
+from ._registry import BackboneSpec, register_backbone
 
 
 def _build(constructor: str, weights=None, include_top=False, input_shape=None, **extra):
-    from .. import _tensorflow  # noqa: F401 (first: TensorFlow without its INFO lines)
+    from .._utils import quiet_tensorflow  # noqa: F401 (first: TensorFlow without its INFO lines)
     # isort: split
     import keras
 

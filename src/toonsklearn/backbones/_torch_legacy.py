@@ -23,7 +23,7 @@ import reprlib
 
 import numpy as np
 
-from .._imaging import open_regular_file
+from .._utils.imaging import open_regular_file
 from ..exceptions import NotRegularFileError, UnsafeCheckpointError, WeightsFileError
 
 __all__ = ["UnsafeCheckpointError", "WeightsFileError", "load_legacy_state_dict"]

@@ -13,6 +13,9 @@ import importlib.util
 import math
 import os
 import re
+from functools import partial
+
+from ._registry import BackboneSpec, register_backbone
 
 __all__ = ["build_efficientnet_lite", "checkpoint_path", "load_lite_weights"]
 
@@ -81,7 +84,7 @@ def build_efficientnet_lite(name: str = "efficientnet_lite0", weights=None,
     >>> model.output_shape
     (None, 7, 7, 1280)
     """
-    from .. import _tensorflow  # noqa: F401 (first: TensorFlow without its INFO lines)
+    from .._utils import quiet_tensorflow  # noqa: F401 (first: TensorFlow without its INFO lines)
     # isort: split
     import keras
     from keras import layers
@@ -205,3 +208,9 @@ def _copy_weights(model, state: dict, include_top: bool) -> None:
     unused = {k for k in state if not k.endswith("num_batches_tracked")} - used
     if unused:
         raise ValueError(f"it has tensors the model does not use: {sorted(unused)[:5]}")
+
+
+for _name, (_width, _depth, _size, _package) in VARIANTS.items():
+    register_backbone(BackboneSpec(_name, partial(build_efficientnet_lite, _name), (_size, _size),
+                                   32, "lite", offline=True,
+                                   weights_path=partial(installed_checkpoint, _name)))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._replace import replacing
+from .._utils.replace import replacing
 from ._data import (
     CommandError,
     check_found,

@@ -63,14 +63,13 @@ def single_labels(labels, where: str) -> np.ndarray:
 
 def image_paths(items: list[str]) -> np.ndarray:
     """The image files named, and those anywhere under the folders named, in order."""
-    from .._imaging import is_image_file
-    from ..loaders import _image_files
+    from .._utils.imaging import image_files, is_image_file
 
     paths = []
     for item in items:
         if os.path.isdir(item):
             unreadable = []
-            found = _image_files(Path(item), unreadable)
+            found = image_files(Path(item), unreadable)
             if unreadable:
                 raise unreadable[0]
             if not found:

@@ -10,7 +10,6 @@ How the model trains lives in :mod:`._training`, where the images come from in
 from __future__ import annotations
 
 import contextlib
-import inspect
 import os
 from numbers import Integral, Real
 
@@ -34,10 +33,10 @@ from . import _checkpoint as checkpoint
 from ._callbacks import announce_fit, check_callbacks
 from ._data import ImageInputMixin
 from ._distribute import strategy_scope
-from ._docs import Shared, fill_doc
+from ._shared import Shared, document_parameters
 from ._training import TrainingMixin
 
-__all__ = ["ImageClassifierBase", "Shared", "final_step"]
+__all__ = ["ImageClassifierBase", "final_step"]
 
 
 def final_step(estimator) -> tuple[str, object]:
@@ -66,17 +65,23 @@ class _MixinsBeforeBase(type):
         return order
 
 
-@fill_doc
+@document_parameters
 class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
                           metaclass=_MixinsBeforeBase):
-    """Shared machinery of the toonsklearn Keras estimators; not used directly.
+    """The base of every toonsklearn Keras estimator: subclass it to write your own.
 
-    Subclasses implement ``_keras_build_fn(meta)`` returning an uncompiled
-    ``keras.Model`` that takes ``meta["image_shape_"]`` pixels in 0-255 and
-    returns ``meta["n_outputs_model_"]`` outputs (one sigmoid for two classes,
-    else a softmax over the classes), and may override ``_train`` (how the model
-    is fitted) and the target handling methods. The shared parameters' defaults
-    are in :class:`~toonsklearn.base.Shared`.
+    It brings what :class:`~toonsklearn.CNNClassifier` and the others have: the shared
+    parameters, arrays or file paths as ``X`` (path mode), seeded fits, the named
+    callbacks, checkpoints, several devices, ``clone``, pickling and
+    :func:`toonsklearn.io.save`. A subclass implements ``_keras_build_fn(meta)``,
+    returning an uncompiled ``keras.Model`` that takes ``meta["image_shape_"]``
+    pixels in 0-255 and returns ``meta["n_outputs_model_"]`` outputs (one sigmoid for
+    two classes, else a softmax over the classes); it may override ``_train`` (how
+    the model is fitted) and the target handling methods. A subclass with
+    parameters of its own names them and every shared parameter in its ``__init__``
+    (with the defaults in :class:`~toonsklearn.estimators.Shared`), stores its own and
+    hands the shared ones on, as :class:`~toonsklearn.CNNClassifier` does: scikit-learn
+    reads the parameters from the signature.
 
     Parameters
     ----------
@@ -85,8 +90,9 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
     Examples
     --------
     >>> import keras
-    >>> from toonsklearn.base import ImageClassifierBase
+    >>> from sklearn.base import clone
     >>> from toonsklearn.datasets import make_toons
+    >>> from toonsklearn.estimators import ImageClassifierBase, Shared
     >>> class PooledColours(ImageClassifierBase):  # each image's mean colour -> classes
     ...     def _keras_build_fn(self, meta):
     ...         inputs = keras.Input(meta["image_shape_"])
@@ -100,6 +106,8 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
     >>> clf = PooledColours(epochs=1, random_state=0).fit(X, y)
     >>> clf.predict(X[:3]).shape, clf.model_.output_shape
     ((3,), (None, 1))
+    >>> clone(clf).epochs, Shared.epochs  # the shared parameters, and their defaults
+    (1, 30)
     """
 
     # scikeras' old-style tags claim multi-output and multi-label support. scikit-learn
@@ -172,14 +180,6 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
 
     __repr__ = BaseEstimator.__repr__
     score = ClassifierMixin.score
-
-    def __setstate__(self, state):
-        """Unpickle; a parameter added since the pickle was written takes its default,
-        so ``get_params``, ``clone`` and ``predict`` work on estimators saved before."""
-        super().__setstate__(state)
-        for name, parameter in inspect.signature(type(self).__init__).parameters.items():
-            if name != "self" and name not in self.__dict__:
-                setattr(self, name, parameter.default)
 
     # ---------------------------------------------------------------- target
     def _encode_target(self, y, *, reset: bool) -> np.ndarray:

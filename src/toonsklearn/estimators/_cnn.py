@@ -11,12 +11,13 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ..architectures import ARCHITECTURES, ConvBlock, build_conv_stack, build_head
 from ..layers import ImagePreprocessing
 from ._base import ImageClassifierBase
-from ._docs import Shared, fill_doc, shared
+from ._shared import Scratch, Shared, document_parameters, shared
 
 __all__ = ["CNNClassifier"]
 
-_CNN_DEFAULTS = {"filters": (32, 64, 128), "kernel_size": 3, "convs_per_block": 2,
-                 "pooling": "avg"}
+# What a preset architecture fixes: a change to any of these is refused with one.
+_CNN_DEFAULTS = {name: getattr(Scratch, name)
+                 for name in ("filters", "kernel_size", "convs_per_block", "pooling")}
 CNN_CONSTRAINTS = {
     "architecture": [StrOptions(set(ARCHITECTURES)), None],
     "filters": [tuple, list],
@@ -56,7 +57,7 @@ def scratch_network(est, inputs, x, n_outputs, activation):
     return keras.Model(inputs, outputs, name=type(est).__name__)
 
 
-@fill_doc
+@document_parameters
 class CNNClassifier(ImageClassifierBase):
     """A convolutional network trained from scratch, as a scikit-learn classifier.
 
@@ -94,15 +95,12 @@ class CNNClassifier(ImageClassifierBase):
     batches from disk, so memory does not grow with n), or a 2-D matrix, read as
     ``n_features`` x 1 single-channel images.
 
-    Three defaults differ from TransferClassifier's, each measured on real
-    drawings (``benchmarks/bench_defaults_openmoji.py``, five paired splits of
-    each OpenMoji task): ``lr_schedule="cosine"`` (under which early stopping
-    watches the second half of the epochs), ``label_smoothing=0.1`` and
-    ``dropout=0.1``. Together they took its accuracy on the 7 illustrators (575
-    drawings) from 1.1 to 4.6 points (standard error 1.5) above the seed
-    notebooks' plain Keras CNN, and put it 4.3 points (1.2) above it on the 9
-    emoji groups (1,914 drawings), where with dropout 0.3 the network still
-    underfit after 30 epochs.
+    Three defaults differ from TransferClassifier's (see
+    :class:`~toonsklearn.estimators.Scratch`): ``lr_schedule="cosine"`` (under which
+    early stopping watches the second half of the epochs), ``label_smoothing=0.1``
+    and ``dropout=0.1``: a network that learns its features from few drawings needs
+    them not to overfit; ``benchmarks/bench_defaults_openmoji.py`` compares them
+    with the baselines people write.
 
     Examples
     --------
@@ -118,22 +116,22 @@ class CNNClassifier(ImageClassifierBase):
 
     def __init__(
         self,
-        architecture=None,
+        architecture=Scratch.architecture,
         *,
-        filters=(32, 64, 128),
-        kernel_size=3,
-        convs_per_block=2,
-        dense_units=None,
-        dropout=0.1,
-        l2=0.0,
-        pooling="avg",
+        filters=Scratch.filters,
+        kernel_size=Scratch.kernel_size,
+        convs_per_block=Scratch.convs_per_block,
+        dense_units=Scratch.dense_units,
+        dropout=Scratch.dropout,
+        l2=Scratch.l2,
+        pooling=Scratch.pooling,
         input_size=Shared.input_size,
         epochs=Shared.epochs,
         batch_size=Shared.batch_size,
         learning_rate=Shared.learning_rate,
         optimizer=Shared.optimizer,
-        lr_schedule="cosine",
-        label_smoothing=0.1,
+        lr_schedule=Scratch.lr_schedule,
+        label_smoothing=Scratch.label_smoothing,
         augment=Shared.augment,
         validation_fraction=Shared.validation_fraction,
         early_stopping=Shared.early_stopping,

@@ -8,22 +8,20 @@ file paths stream in bounded memory and give the same batches as the decoded arr
 from __future__ import annotations
 
 import contextlib
-import os
 import warnings
 from numbers import Integral
 
 import numpy as np
 import scipy.sparse
 import tensorflow as tf
-from sklearn.utils.validation import check_array, validate_data
+from sklearn.utils.validation import validate_data
 
-from .._imaging import resize_array
+from .._utils.imaging import read_images, resize_array, shared_size
+from .._utils.validation import as_image_array, as_path_array
 from ..exceptions import ScaledImagesWarning, ToonsklearnError
-from ..loaders import read_images, shared_size
 from . import _distribute
 
-#: Model input size for file paths when neither ``input_size`` nor a backbone sets one,
-#: unless the files share a size that fits in it: then theirs, as for an image array.
+# The public DEFAULT_PATH_SIZE (documented in the package's __init__).
 DEFAULT_PATH_SIZE = (128, 128)
 
 
@@ -94,7 +92,7 @@ class ImageInputMixin:
             )
         array = np.asarray(X) if not hasattr(X, "iloc") else X
         if np.asarray(array).ndim == 1 and np.asarray(array).dtype.kind in "OUS":
-            paths = np.asarray([os.fspath(p) for p in np.asarray(array)], dtype=str)
+            paths = as_path_array(array, name)
             if len(paths) == 0:
                 raise ValueError(f"{name} received an empty array of file paths.")
             channels = 3 if reset else self.image_shape_[2]
@@ -103,19 +101,11 @@ class ImageInputMixin:
             if reset:
                 self.image_shape_ = (*size, channels)
             return ImageSource(paths, True, (*size, channels))
-        if np.asarray(array).ndim == 2:
+        if np.asarray(array).ndim <= 2:  # a 1-D one gets scikit-learn's "Reshape your data"
             images = validate_data(self, X, reset=reset, dtype="numeric")
             images = images[:, :, np.newaxis, np.newaxis]  # f features -> an f x 1 image
         else:
-            images = check_array(array, allow_nd=True, dtype="numeric")
-            if images.ndim == 1 or images.ndim > 4:
-                raise ValueError(
-                    f"{name} expects images (n_samples, height, width[, channels]), a 2-D "
-                    f"feature matrix, or a 1-D array of file paths; received shape "
-                    f"{images.shape}."
-                )
-            if images.ndim == 3:
-                images = images[..., np.newaxis]
+            images = as_image_array(array, name)
             warn_if_scaled(images)
         if reset:
             self.image_shape_ = (*self._model_size(lambda: images.shape[1:3]),

@@ -10,10 +10,10 @@ from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.class_weight import compute_sample_weight
 
-from .._targets import check_thresholds, multilabel_kind
+from .._utils.targets import check_thresholds, multilabel_kind
 from ._base import ImageClassifierBase
 from ._cnn import CNN_CONSTRAINTS, scratch_network
-from ._docs import Shared, fill_doc, shared
+from ._shared import Scratch, Shared, document_parameters, shared
 from ._transfer import (
     TRANSFER_CONSTRAINTS,
     FeaturesOnceMixin,
@@ -24,7 +24,7 @@ from ._transfer import (
 __all__ = ["MultiLabelCNN"]
 
 
-@fill_doc
+@document_parameters
 class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
     """Multi-label image classification: any number of labels per image.
 
@@ -77,15 +77,11 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
     matrix over ``classes_``. Plain 1-D labels make it a single-label classifier
     exactly like :class:`CNNClassifier`.
 
-    It trains as :class:`CNNClassifier` does, with ``lr_schedule="cosine"``,
-    ``label_smoothing=0.1`` and ``dropout=0.1`` (were a constant rate, no smoothing
-    and 0.3). On five OpenMoji tags (1,914 drawings, 3 paired splits,
-    ``benchmarks/bench_multilabel_openmoji.py``) they took the scratch network's
-    macro-F1 from 0.664 to 0.775 (with a constant rate and dropout 0.3 one of the
-    three fits stopped early, at 0.484). A frozen backbone does better on tags such
-    as "face" and "animal": ``backbone="efficientnet_lite0"`` through
-    :func:`~toonsklearn.tuning.tune_thresholds` scores 1.0 points (standard error
-    0.3) above a tuned one-vs-rest logistic regression on the same features.
+    The scratch network trains as :class:`CNNClassifier`'s does (see
+    :class:`~toonsklearn.estimators.Scratch`). A frozen backbone usually finds tags
+    such as "face" or "animal" better than a network learnt from a few hundred
+    images: pass ``backbone=``, and pick per-label thresholds with
+    :func:`~toonsklearn.tuning.tune_thresholds`.
 
     Examples
     --------
@@ -113,21 +109,21 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
         weights="imagenet",
         preprocessing=None,
         memory=None,
-        architecture=None,
-        filters=(32, 64, 128),
-        kernel_size=3,
-        convs_per_block=2,
-        dense_units=None,
-        dropout=0.1,
-        l2=0.0,
-        pooling="avg",
+        architecture=Scratch.architecture,
+        filters=Scratch.filters,
+        kernel_size=Scratch.kernel_size,
+        convs_per_block=Scratch.convs_per_block,
+        dense_units=Scratch.dense_units,
+        dropout=Scratch.dropout,
+        l2=Scratch.l2,
+        pooling=Scratch.pooling,
         input_size=Shared.input_size,
         epochs=Shared.epochs,
         batch_size=Shared.batch_size,
         learning_rate=Shared.learning_rate,
         optimizer=Shared.optimizer,
-        lr_schedule="cosine",
-        label_smoothing=0.1,
+        lr_schedule=Scratch.lr_schedule,
+        label_smoothing=Scratch.label_smoothing,
         augment=Shared.augment,
         validation_fraction=Shared.validation_fraction,
         early_stopping=Shared.early_stopping,

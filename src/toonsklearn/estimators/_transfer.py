@@ -21,7 +21,7 @@ from ._checkpoint import Checkpoint
 from ._cnn import CNN_CONSTRAINTS, units
 from ._data import array_batches
 from ._distribute import strategy_scope
-from ._docs import Shared, fill_doc, shared
+from ._shared import Shared, document_parameters, shared
 
 __all__ = ["TransferClassifier"]
 
@@ -204,7 +204,7 @@ def _watches_batches(callback) -> bool:
                for hook in _BATCH_HOOKS)
 
 
-@fill_doc
+@document_parameters
 class TransferClassifier(FeaturesOnceMixin, ImageClassifierBase):
     """Transfer learning from a pretrained backbone, as a scikit-learn classifier.
 

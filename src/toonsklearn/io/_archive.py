@@ -14,7 +14,7 @@ import os
 import stat
 import zipfile
 
-from .._replace import replacing
+from .._utils.replace import replacing
 from ..exceptions import MissingFileError, ModelFileError
 
 __all__ = ["MANIFEST", "SKOPS", "Archive", "check_nested", "check_skops", "write"]

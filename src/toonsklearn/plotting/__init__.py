@@ -10,11 +10,13 @@ draws: ``pip install "toonsklearn[plot]"``. Importing this module imports neithe
 matplotlib nor TensorFlow.
 """
 
+from ._augmentation import AugmentationDisplay
 from ._confusion import ConfusionDisplay
 from ._gradcam import GradCAMDisplay, grad_cam
 from ._history import HistoryDisplay
-from ._images import AugmentationDisplay, MisclassifiedDisplay
-from ._tuning import LRFinderDisplay, ThresholdDisplay
+from ._lr_finder import LRFinderDisplay
+from ._misclassified import MisclassifiedDisplay
+from ._thresholds import ThresholdDisplay
 
 __all__ = [
     "AugmentationDisplay",

@@ -125,7 +125,7 @@ def model_images(estimator, X, indices=None, *, fitted: bool = True):
 def images_of(X, indices) -> list[np.ndarray]:
     """``X[indices]`` as images: rows of an image array, or files decoded at their own size
     (only those shown are read)."""
-    from .._imaging import read_image
+    from .._utils.imaging import read_image
 
     array = np.asarray(X) if not hasattr(X, "iloc") else X.to_numpy()
     if array.ndim == 1:
@@ -158,5 +158,11 @@ def check_labels(display_labels, n: int, what: str) -> np.ndarray:
     return labels
 
 
-__all__ = ["INSTALL_HINT", "axes_grid", "check_labels", "check_rows", "images_of",
-           "model_images", "pyplot", "show_image"]
+def check_count(name: str, value) -> None:
+    """Refuse anything but a positive int for a count of images or draws."""
+    if isinstance(value, bool) or not (isinstance(value, (int, np.integer)) and value >= 1):
+        raise ValueError(f"{name} must be a positive int; received {value!r}.")
+
+
+__all__ = ["INSTALL_HINT", "axes_grid", "check_count", "check_labels", "check_rows",
+           "images_of", "model_images", "pyplot", "show_image"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._targets import indicator_matrix, multilabel_kind
+from .._utils.targets import indicator_matrix, multilabel_kind
 from ._base import axes_grid, check_labels, check_rows, pyplot
 
 _NORMALIZE = (None, "true", "pred", "all")

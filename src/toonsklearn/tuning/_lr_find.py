@@ -39,12 +39,10 @@ class LRFinderResult:
     suggestion : float
         A tenth of the rate at the lowest smoothed loss: large, yet safely below the
         rates where the loss turns up.
-    figure_, ax_ : matplotlib Figure and Axes
-        Set by :meth:`~toonsklearn.tuning.LRFinderResult.plot`.
 
     See Also
     --------
-    toonsklearn.plotting.LRFinderDisplay : The same curve as a Display.
+    toonsklearn.plotting.LRFinderDisplay : Draws it: ``LRFinderDisplay.from_result(result)``.
 
     Examples
     --------
@@ -65,34 +63,6 @@ class LRFinderResult:
     def __repr__(self) -> str:
         return (f"LRFinderResult(suggestion={self.suggestion:.3g}, "
                 f"{len(self.learning_rates)} steps)")
-
-    def plot(self, ax=None):
-        """Loss against learning rate (log scale), the suggestion marked.
-
-        Parameters
-        ----------
-        ax : matplotlib Axes or None, default=None
-            Where to draw; None makes a new figure.
-
-        Returns
-        -------
-        self : LRFinderResult
-            With ``figure_`` and ``ax_`` set.
-
-        Examples
-        --------
-        >>> import matplotlib
-        >>> matplotlib.use("Agg")
-        >>> from toonsklearn.tuning import LRFinderResult
-        >>> result = LRFinderResult([1e-4, 1e-3, 1e-2], [0.9, 0.6, 1.2], 1e-4).plot()
-        >>> result.ax_.get_xscale(), result.ax_.get_xlabel()
-        ('log', 'learning rate')
-        """
-        from ..plotting import LRFinderDisplay
-
-        display = LRFinderDisplay.from_result(self, ax=ax)
-        self.ax_, self.figure_ = display.ax_, display.figure_
-        return self
 
 
 class _Ramp(keras.callbacks.Callback):

@@ -29,6 +29,7 @@ from sklearn.utils._param_validation import Interval
 from ..estimators._base import ImageClassifierBase, final_step
 from ..estimators._callbacks import added_callbacks
 from ._pruning import TrialReporter
+from ._sampler import TrialSeededTPE
 from ._space import default_search_space
 from ._storage import open_storage
 
@@ -322,7 +323,7 @@ default=None
         if self.sampler is not None:
             sampler = self.sampler
         else:
-            sampler = _TrialSeededTPE(int(check_random_state(self.random_state).randint(2**31)))
+            sampler = TrialSeededTPE(int(check_random_state(self.random_state).randint(2**31)))
         study = optuna.create_study(
             storage=open_storage(self.storage, self.heartbeat_interval),
             study_name=self.study_name, sampler=sampler, pruner=self.pruner,
@@ -461,47 +462,6 @@ class _Run:
             self.metric = self.refit
             scores = [s[self.refit] for s in scores]
         return TrialState.COMPLETE if np.isfinite(scores).all() else TrialState.FAIL
-
-
-class _TrialSeededTPE(optuna.samplers.BaseSampler):
-    """A ``TPESampler`` whose random draws for trial ``n`` come from ``(seed, n)``: one
-    process repeats its search exactly, and processes sharing a study with one seed still
-    propose different candidates (a plainly seeded sampler in each would propose the same
-    sequence). Constant liar makes a running trial's candidate less likely to be proposed
-    again once TPE leaves its random start-up trials."""
-
-    def __init__(self, seed: int):
-        self.seed = seed
-        self._current: tuple[int, optuna.samplers.TPESampler] | None = None
-
-    def _for(self, trial) -> optuna.samplers.TPESampler:
-        if self._current is None or self._current[0] != trial.number:
-            seed = int(np.random.SeedSequence([self.seed, trial.number]).generate_state(1)[0])
-            with warnings.catch_warnings():  # constant_liar was experimental before 5.0
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                sampler = optuna.samplers.TPESampler(seed=seed, constant_liar=True)
-            self._current = (trial.number, sampler)
-        return self._current[1]
-
-    def infer_relative_search_space(self, study, trial):
-        return self._for(trial).infer_relative_search_space(study, trial)
-
-    def sample_relative(self, study, trial, search_space):
-        return self._for(trial).sample_relative(study, trial, search_space)
-
-    def sample_independent(self, study, trial, param_name, param_distribution):
-        return self._for(trial).sample_independent(study, trial, param_name,
-                                                   param_distribution)
-
-    def before_trial(self, study, trial):
-        self._for(trial).before_trial(study, trial)
-
-    def after_trial(self, study, trial, state, values):
-        self._for(trial).after_trial(study, trial, state, values)
-
-    def reseed_rng(self) -> None:
-        self.seed = int(np.random.SeedSequence().generate_state(1)[0])
-        self._current = None
 
 
 def _metric_names(scoring):

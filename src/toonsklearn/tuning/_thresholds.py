@@ -9,7 +9,7 @@ from sklearn.model_selection import check_cv
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils import _safe_indexing
 
-from .._targets import best_threshold, metric_function, multilabel_kind, threshold_scores
+from .._utils.targets import best_threshold, metric_function, multilabel_kind, threshold_scores
 from ..estimators import MultiLabelCNN
 from ..estimators._base import final_step
 

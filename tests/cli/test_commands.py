@@ -1,0 +1,169 @@
+"""The commands (toonsklearn/cli/_commands.py), each run as a user runs it: ``train``,
+``predict``, ``evaluate``, ``tune`` and ``backbones``, on single-label and multi-label
+models."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from tests.cli.conftest import error_line, needs_safe_keras, run_cli
+from toonsklearn.cli import main
+
+
+def test_train_prints_progress_and_a_validation_report_in_plain_text(trained):
+    model, out = trained
+    assert "Checking images: 42/42 done" in out and "Epoch 2/2" in out
+    assert "Validation report (9 images)" in out and "jerry" in out and "tom" in out
+    assert f"Saved the model to {model}" in out and model.is_file()
+    assert "\r" not in out and "\x1b" not in out  # a pipe gets lines, not a redrawn bar
+
+
+def test_transfer_training_reports_feature_extraction(toon_tree, tmp_path, capsys):
+    assert main(["train", str(toon_tree), "--estimator", "transfer", "--weights", "none",
+                 "--input-size", "32", "32", "--epochs", "1", "--validation-fraction", "0",
+                 "--out", str(tmp_path / "tl.toonsklearn")]) == 0
+    out = capsys.readouterr().out
+    assert "Training TransferClassifier on 42 images" in out
+    assert "step" in out and "Epoch 1/1" in out  # the backbone's pass, then the head's epoch
+
+
+@needs_safe_keras
+def test_a_label_every_positive_of_which_is_held_out_is_still_learned(multilabel_tree,
+                                                                      tmp_path):
+    from toonsklearn.io import load
+
+    train = Path(multilabel_tree) / "train"
+    table = pd.read_csv(train / "ground_truth.csv")
+    table["spike"] = 0
+    table.loc[0, "spike"] = 1  # one image: a held-out split may take it
+    table.to_csv(tmp_path / "labels.csv", index=False)
+    assert main(["train", str(train), "--estimator", "multilabel", "--labels-csv",
+                 str(tmp_path / "labels.csv"), "--epochs", "1", "--input-size", "16", "16",
+                 "--validation-fraction", "0.5", "--out", str(tmp_path / "m")]) == 0
+    assert list(load(tmp_path / "m").classes_) == ["tom", "jerry", "spike"]
+
+
+@needs_safe_keras
+def test_predict_prints_one_line_per_image_with_class_names(trained, toon_tree):
+    model, _ = trained
+    done = run_cli("predict", model, Path(toon_tree) / "test", cwd=model.parent)
+    assert done.returncode == 0, done.stderr
+    lines = [line.split("\t") for line in done.stdout.strip().splitlines()]
+    expected = sorted(str(p) for p in (Path(toon_tree) / "test").rglob("*.png"))
+    assert [line[0] for line in lines] == expected
+    assert {line[1] for line in lines} <= {"jerry", "tom"}
+    assert all(0.5 <= float(line[2]) <= 1 for line in lines)
+
+
+@needs_safe_keras
+def test_predict_writes_every_probability_to_a_csv(trained, toon_tree, tmp_path, capsys):
+    model, _ = trained
+    images = sorted((Path(toon_tree) / "test" / "tom").glob("*.png"))[:3]
+    out = tmp_path / "predictions.csv"
+    assert main(["predict", str(model), *map(str, images), "--proba", "--csv", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["path", "label", "jerry", "tom"]
+    assert table["path"].tolist() == [str(p) for p in images]
+    np.testing.assert_allclose(table[["jerry", "tom"]].sum(axis=1), 1, atol=2e-4)
+    assert (table["label"] == np.where(table["tom"] >= table["jerry"], "tom", "jerry")).all()
+    assert "Wrote 3 predictions" in capsys.readouterr().out
+
+
+@needs_safe_keras
+def test_predict_keeps_one_line_per_image_whatever_the_file_names(trained, toon_tree,
+                                                                 tmp_path, capsys):
+    source = sorted((Path(toon_tree) / "test" / "tom").glob("*.png"))[0]
+    names = ["tab\there.png", "new\nline.png", "back\\slash.png", "plain.png"]
+    for name in names:
+        (tmp_path / name).write_bytes(source.read_bytes())
+    assert main(["predict", str(trained[0]), str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.strip().split("\n")
+    assert len(lines) == len(names) and all(line.count("\t") == 2 for line in lines)
+    printed = sorted(line.split("\t")[0] for line in lines)
+    escaped = sorted(str(tmp_path / name).replace("\\", "\\\\").replace("\t", "\\t")
+                     .replace("\n", "\\n") for name in names)
+    assert printed == escaped
+
+
+def test_predict_refuses_a_csv_target_that_is_a_fifo_or_the_model(trained, toon_tree,
+                                                                  tmp_path, capsys):
+    fifo = tmp_path / "out.csv"
+    os.mkfifo(fifo)
+    image = str(sorted((Path(toon_tree) / "test" / "tom").glob("*.png"))[0])
+    assert main(["predict", str(trained[0]), image, "--csv", str(fifo)]) == 1
+    assert "is not a regular file" in error_line(capsys)  # refused: opening it would block
+    assert main(["predict", str(trained[0]), image, "--csv", str(trained[0])]) == 1
+    assert "is the model itself" in error_line(capsys)
+
+
+@needs_safe_keras
+def test_evaluate_reports_on_the_test_folder_and_saves_three_figures(trained, toon_tree,
+                                                                     tmp_path):
+    model, _ = trained
+    done = run_cli("evaluate", model, toon_tree, "--report-dir", tmp_path / "report",
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"9 images from {Path(toon_tree) / 'test'}" in done.stdout
+    assert "precision" in done.stdout and "accuracy" in done.stdout
+    for name in ("confusion_matrix.png", "learning_curves.png", "misclassified.png"):
+        with Image.open(tmp_path / "report" / name) as image:
+            assert image.format == "PNG" and min(image.size) > 100
+
+
+@needs_safe_keras
+def test_a_multilabel_model_trains_from_a_csv_and_predicts_label_sets(multilabel_model,
+                                                                      multilabel_tree,
+                                                                      tmp_path, capsys):
+    root = Path(multilabel_tree)
+    model, out = multilabel_model
+    assert "samples avg" in out
+    assert main(["predict", str(model), str(root / "test")]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.strip().splitlines()]
+    assert len(rows) == len(list((root / "test").glob("*.png")))
+    for _, labels, probabilities in rows:
+        names = labels.split(";") if labels else []
+        assert set(names) <= {"tom", "jerry"}
+        assert len(probabilities.split(";") if probabilities else []) == len(names)
+    assert main(["evaluate", str(model), str(root / "test"), "--labels-csv",
+                 str(root / "test" / "ground_truth.csv"), "--report-dir",
+                 str(tmp_path / "report")]) == 0
+    assert "samples avg" in capsys.readouterr().out
+    assert (tmp_path / "report" / "misclassified.png").is_file()
+
+
+@needs_safe_keras
+def test_a_multilabel_model_is_evaluated_on_class_folders_one_label_each(multilabel_model,
+                                                                         toon_tree, capsys):
+    assert main(["evaluate", str(multilabel_model[0]), str(toon_tree)]) == 0
+    report = capsys.readouterr().out
+    assert "jerry" in report and "tom" in report and "support" in report
+
+
+def test_tune_resumes_a_study_from_its_storage(toon_tree, tmp_path, capsys):
+    import optuna
+
+    journal = tmp_path / "search.journal"
+    common = [str(toon_tree), "--epochs", "1", "--input-size", "16", "16", "--cv", "2",
+              "--storage", str(journal), "--study-name", "toons", "--out",
+              str(tmp_path / "best.toonsklearn")]
+    assert main(["tune", *common, "--trials", "1"]) == 0
+    assert "[OptunaSearchCV] trial 0" in capsys.readouterr().out
+    assert main(["tune", *common, "--trials", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "trial 1" in out and "trial 0 " not in out
+    study = optuna.load_study(study_name="toons",
+                              storage=optuna.storages.JournalStorage(
+                                  optuna.storages.journal.JournalFileBackend(str(journal))))
+    assert len(study.trials) == 2
+    assert (tmp_path / "best.toonsklearn").is_file()
+
+
+def test_backbones_lists_the_registry_without_tensorflow(tmp_path):
+    done = run_cli("backbones", cwd=tmp_path, script=True)
+    assert done.returncode == 0, done.stderr
+    rows = {line.split()[0]: line.split() for line in done.stdout.splitlines()[1:] if line}
+    assert rows["efficientnet_lite0"] == ["efficientnet_lite0", "224x224", "yes", "yes"]
+    assert rows["vgg16"][1:3] == ["224x224", "no"]
