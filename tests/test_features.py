@@ -66,7 +66,7 @@ def test_a_cached_fit_predicts_as_an_uncached_one_and_stores_each_image_once(tmp
     twice = np.concatenate([X, X[:5]])  # five images twice: computed and stored once
     proba = cached.set_params(memory=tmp_path / "again").predict_proba(twice)
     assert len(entries(tmp_path / "again")) == 40
-    np.testing.assert_allclose(proba[40:], proba[:5])
+    np.testing.assert_allclose(proba[40:], proba[:5], atol=1e-6)  # float32: batches differ
 
 
 def test_other_folds_and_predictions_read_the_entries_instead_of_computing_them(tmp_path, data):

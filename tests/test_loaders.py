@@ -492,6 +492,8 @@ def labelled(tmp_path):
         ("filename,tom,jerry\na.png,1,0\nb.png,0,\n", 3, "row 3, column 'jerry' holds an empty"),
         ("filename,tom\na.png,2\n", 2, "row 2, column 'tom' holds 2"),
         ("filename,tom\na.png,1,\nb.png,yes,\n", 3, "row 3, column 'tom' holds 'yes'"),
+        ("filename,tom,jerry\na.png,1,0\nb.png,1,1,1\n", 3,
+         "Row 3 .* has 4 fields but the header names 3"),
     ],
 )
 def test_malformed_labels_name_the_file_and_row(labelled, text, row, words):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from numbers import Real
 
+from sklearn.utils._param_validation import InvalidParameterError
+
 __all__ = ["POLICIES", "augmentation_layers"]
 
 #: The named policies ``augment=`` takes, each mapped to the dict spec it stands for
@@ -32,7 +34,7 @@ def _validate(augment) -> dict:
         return {}
     if isinstance(augment, str):
         if augment not in POLICIES:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"Unknown augment policy {augment!r}; use one of {sorted(POLICIES)}, a dict "
                 f"with keys from {_KNOWN}, or None."
             )
@@ -40,11 +42,12 @@ def _validate(augment) -> dict:
     if isinstance(augment, dict):
         unknown = sorted(set(augment) - set(_KNOWN))
         if unknown:
-            raise ValueError(f"Unknown augment keys {unknown}; known keys are {_KNOWN}.")
+            raise InvalidParameterError(f"Unknown augment keys {unknown}; known keys are {_KNOWN}.")
         for key, value in augment.items():
             _check_value(key, value)
         return augment
-    raise TypeError(f"augment must be None, a policy name or a dict; received {augment!r}.")
+    raise InvalidParameterError(
+        f"augment must be None, a policy name or a dict; received {augment!r}.")
 
 
 def _check_value(key: str, value) -> None:
@@ -53,13 +56,13 @@ def _check_value(key: str, value) -> None:
         return
     if key == "flip":
         if value not in _FLIPS:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"augment['flip'] must be one of {list(_FLIPS)}, or None to turn it off; "
                 f"received {value!r}."
             )
     elif not _is_factor(value, _FACTORS[key][1]):
         meaning, low = _FACTORS[key]
-        raise ValueError(
+        raise InvalidParameterError(
             f"augment[{key!r}] must be a factor in [{low:g}, 1] (a fraction of {meaning}) "
             f"or a (lower, upper) pair of them, as Keras takes it, or None to turn it off; "
             f"received {value!r}."

@@ -16,8 +16,13 @@ import os
 import pickle
 import sys
 
+from sklearn.exceptions import FitFailedWarning
+
 __all__ = [
+    "DataFolderError",
+    "EmptyClassWarning",
     "FeatureCacheWarning",
+    "ImageInputError",
     "ImageDecodeError",
     "MissingFileError",
     "NotRegularFileError",
@@ -26,12 +31,17 @@ __all__ = [
     "ModelFileError",
     "ModelVersionWarning",
     "NotSavableError",
+    "NotWritableError",
     "ScaledImagesWarning",
     "SkippedImagesWarning",
     "StaleCheckpointWarning",
+    "StorageAccessError",
+    "StorageError",
+    "TargetError",
     "ToonsklearnError",
     "ToonsklearnWarning",
     "TrainingDataError",
+    "TrialFailedWarning",
     "UnreadableFileError",
     "UnsafeCheckpointError",
     "UntrustedTypeError",
@@ -179,6 +189,24 @@ class UnreadableFileError(ToonsklearnError, PermissionError):
     """
 
 
+class NotWritableError(ToonsklearnError, PermissionError):
+    """This process may not write a file or create files in a folder, named in ``path``.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import NotWritableError
+    >>> issubclass(NotWritableError, PermissionError)
+    True
+    """
+
+
 class LabelsFileError(ToonsklearnError, ValueError):
     """A labels table (CSV) is empty or malformed.
 
@@ -205,6 +233,114 @@ class LabelsFileError(ToonsklearnError, ValueError):
     def __init__(self, message: str, *, path: str | None = None, row: int | None = None):
         super().__init__(message, path=path)
         self.row = row
+
+
+class ImageInputError(ToonsklearnError, ValueError, TypeError):
+    """``X`` is not images (or file paths) as the method takes them.
+
+    The wrong number of dimensions or channels, a dtype that is not numeric, NaN or
+    infinite pixels, images of another size or channel count than the fitted ones, or
+    a single path where a sequence of paths is due. Subclasses ``ValueError`` and
+    ``TypeError``, which scikit-learn's own input checks raise for the same faults.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from toonsklearn import ImageTransformer
+    >>> from toonsklearn.exceptions import ImageInputError
+    >>> try:
+    ...     ImageTransformer().fit(np.zeros((2, 8, 8, 4)))
+    ... except ImageInputError as error:
+    ...     print(error)
+    ImageTransformer expects 1 (greyscale) or 3 (RGB) channels ...
+    """
+
+
+class DataFolderError(ToonsklearnError, ValueError):
+    """A folder of images is not laid out as a loader reads it.
+
+    No class sub-folders, or split folders where class folders were expected; the
+    folder is in ``path``.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import DataFolderError
+    >>> DataFolderError("'toons' has no class sub-folders.", path="toons").path
+    'toons'
+    """
+
+
+class TargetError(ToonsklearnError, ValueError):
+    """``y`` does not fit the model's labels: other columns, or a label it does not know.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import TargetError
+    >>> issubclass(TargetError, ValueError)
+    True
+    """
+
+
+class StorageError(ToonsklearnError, ValueError):
+    """An Optuna storage cannot hold the search as asked.
+
+    Not a journal or database, a corrupt journal, or a study begun by another search;
+    a storage file is in ``path``.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import StorageError
+    >>> StorageError("'study.journal' is not a journal.", path="study.journal").path
+    'study.journal'
+    """
+
+
+class StorageAccessError(ToonsklearnError, ConnectionError, PermissionError):
+    """An Optuna storage database cannot be reached or used by this user.
+
+    Subclasses ``ConnectionError`` and ``PermissionError``.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import StorageAccessError
+    >>> issubclass(StorageAccessError, ConnectionError)
+    True
+    """
 
 
 class TrainingDataError(ToonsklearnError, ValueError):
@@ -322,11 +458,11 @@ class UntrustedTypeError(ModelFileError):
         self.types = list(types)
 
 
-class NotSavableError(ToonsklearnError, TypeError):
+class NotSavableError(ToonsklearnError, TypeError, ValueError):
     """:func:`toonsklearn.io.save` met something a safe file cannot hold.
 
-    That is a Keras callback, a lambda or a class, say; the message names the
-    attribute and what to do.
+    That is a Keras callback, a lambda or a class, say, or a file name the file system
+    does not take; the message names the attribute, layer or name and what to do.
 
     Parameters
     ----------
@@ -367,6 +503,31 @@ class SkippedImagesWarning(ToonsklearnWarning):
     --------
     >>> from toonsklearn.exceptions import SkippedImagesWarning, ToonsklearnWarning
     >>> issubclass(SkippedImagesWarning, ToonsklearnWarning)
+    True
+    """
+
+
+class EmptyClassWarning(ToonsklearnWarning):
+    """A class folder holds no images, so the class gets no samples.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import EmptyClassWarning, ToonsklearnWarning
+    >>> issubclass(EmptyClassWarning, ToonsklearnWarning)
+    True
+    """
+
+
+class TrialFailedWarning(ToonsklearnWarning, FitFailedWarning):
+    """A trial failed in every fold, or was failed by another worker; the search goes on.
+
+    Issued by :class:`~toonsklearn.tuning.OptunaSearchCV`; also a ``FitFailedWarning``.
+
+    Examples
+    --------
+    >>> from sklearn.exceptions import FitFailedWarning
+    >>> from toonsklearn.exceptions import TrialFailedWarning
+    >>> issubclass(TrialFailedWarning, FitFailedWarning)
     True
     """
 

@@ -14,6 +14,12 @@ once per candidate and fold. Each image's features are one small ``.npy`` file i
   an image file (so a copy of the data set on another machine shares the entries).
 
 So the images of one fold hit the entries that another fold, trial or process filled.
+Beside them, ``<memory>/toonsklearn_features/recipes/`` remembers which extractor key a
+recipe (a description of how an estimator builds its extractor, e.g. a registry name,
+its weights and input size) gave: a fit whose images are all cached then trains its
+head without building the backbone (``remembered_extractor``,
+``read_cached_features``); the estimator checks the key again when it builds the
+backbone after all.
 Entries are written whole (a temporary file, then a rename), so a reader never sees half
 of one. An entry that does not read back as the features expected (truncated, foreign,
 not a regular file) counts as missing: it is computed again and replaced. Anyone who
@@ -34,12 +40,15 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
+from sklearn.utils._param_validation import InvalidParameterError
 
 from . import __version__
 from ._utils.imaging import open_regular_file
 from .exceptions import FeatureCacheWarning, ToonsklearnError, user_stacklevel
 
-__all__ = ["cached_features", "cache_folder", "extractor_key", "image_keys"]
+__all__ = ["cached_features", "cache_folder", "extractor_key", "forget_extractor",
+           "image_keys", "read_cached_features", "remember_extractor",
+           "remembered_extractor"]
 
 FOLDER = "toonsklearn_features"
 _FORMAT = 1  # bump when what an entry holds changes
@@ -63,8 +72,8 @@ def cache_folder(memory) -> str | None:
 
     Raises
     ------
-    TypeError
-        ``memory`` is none of these.
+    sklearn.utils._param_validation.InvalidParameterError
+        ``memory`` is none of these (a ``TypeError`` too).
 
     Examples
     --------
@@ -75,7 +84,7 @@ def cache_folder(memory) -> str | None:
     if memory is None or isinstance(memory, (str, os.PathLike)):
         return None if memory is None else os.fspath(memory)
     if not hasattr(memory, "location"):
-        raise TypeError(
+        raise InvalidParameterError(
             f"memory must be None, a folder path or a joblib.Memory; received {memory!r}."
         )
     location = memory.location
@@ -83,7 +92,8 @@ def cache_folder(memory) -> str | None:
 
 
 def cached_features(memory, extractor, data: np.ndarray, is_paths: bool,
-                    compute: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+                    compute: Callable[[np.ndarray], np.ndarray], *,
+                    key: str | None = None) -> np.ndarray:
     """Compute or read from the cache the features of every image in ``data``, in order.
 
     Read from the cache in ``memory`` where it has them; the others (each distinct image
@@ -108,6 +118,8 @@ def cached_features(memory, extractor, data: np.ndarray, is_paths: bool,
     compute : callable
         ``compute(indices)`` returns the features of ``data[indices]``, an array of
         shape ``(len(indices), *extractor.output_shape[1:])``.
+    key : str or None, default=None
+        ``extractor_key(extractor)``, when the caller has it already.
 
     Returns
     -------
@@ -135,7 +147,7 @@ def cached_features(memory, extractor, data: np.ndarray, is_paths: bool,
     folder = cache_folder(memory)
     if folder is None:
         return compute(np.arange(len(data)))
-    key = extractor_key(extractor)
+    key = extractor_key(extractor) if key is None else key
     if key is None:
         warnings.warn(
             "The feature extractor has a layer without a complete get_config(), so its "
@@ -167,6 +179,154 @@ def cached_features(memory, extractor, data: np.ndarray, is_paths: bool,
         features[i] = features[j]
     store.warn_failures()
     return features
+
+
+def read_cached_features(memory, key: str, shape: tuple, data: np.ndarray,
+                         is_paths: bool) -> np.ndarray | None:
+    """Read the features of every image of ``data`` from the cache, or None when any is
+    missing: without the extractor, whose ``key`` and output ``shape`` the caller knows
+    (from :func:`remembered_extractor`).
+
+    Parameters
+    ----------
+    memory : str or path-like or joblib.Memory or None
+        The cache folder; None caches nothing (so gives None).
+    key : str
+        The extractor's :func:`~toonsklearn.features.extractor_key`.
+    shape : tuple of int
+        The shape of one image's features.
+    data : ndarray of shape (n_samples, ...) or (n_samples,)
+        The images, or file paths.
+    is_paths : bool
+        Whether ``data`` holds file paths.
+
+    Returns
+    -------
+    features : ndarray of shape (n_samples, ...) or None
+        Every image's features, float32; None when the cache lacks one.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import keras, numpy as np
+    >>> from toonsklearn.features import cached_features, extractor_key, read_cached_features
+    >>> inputs = keras.Input((8, 8, 3))
+    >>> extractor = keras.Model(inputs, keras.layers.GlobalAveragePooling2D()(inputs))
+    >>> X = np.random.default_rng(0).integers(0, 256, (4, 8, 8, 3), dtype=np.uint8)
+    >>> folder, key = tempfile.mkdtemp(), extractor_key(extractor)
+    >>> read_cached_features(folder, key, (3,), X, False) is None  # nothing cached yet
+    True
+    >>> _ = cached_features(folder, extractor, X, False,
+    ...                     lambda rows: extractor.predict(X[rows], verbose=0))
+    >>> read_cached_features(folder, key, (3,), X, False).shape
+    (4, 3)
+    """
+    folder = cache_folder(memory)
+    if folder is None:
+        return None
+    store = _Store(os.path.join(folder, FOLDER, key), tuple(shape))
+    features = np.empty((len(data), *store.shape), dtype=np.float32)
+    for i, image in enumerate(image_keys(data, is_paths)):
+        row = None if image is None else store.read(image)
+        if row is None:
+            return None
+        features[i] = row
+    return features
+
+
+def _recipe_path(folder: str, recipe: str) -> str:
+    digest = hashlib.sha256(f"{_FORMAT}\0{__version__}\0{recipe}".encode()).hexdigest()
+    return os.path.join(folder, FOLDER, "recipes", digest[:32] + ".json")
+
+
+def remembered_extractor(memory, recipe: str) -> tuple[str, tuple] | None:
+    """The extractor key and feature shape that :func:`remember_extractor` stored for
+    ``recipe``, or None.
+
+    Parameters
+    ----------
+    memory : str or path-like or joblib.Memory or None
+        The cache folder.
+    recipe : str
+        A description of how the extractor is built, complete enough that the same
+        description always builds the same extractor.
+
+    Returns
+    -------
+    remembered : tuple of (str, tuple of int) or None
+        The extractor's key and the shape of one image's features; None when the
+        recipe is new to the folder (or its entry does not read back).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from toonsklearn.features import remember_extractor, remembered_extractor
+    >>> folder = tempfile.mkdtemp()
+    >>> remembered_extractor(folder, "tiny, seed 0") is None
+    True
+    >>> remember_extractor(folder, "tiny, seed 0", "0" * 32, (3,))
+    >>> remembered_extractor(folder, "tiny, seed 0")
+    ('00000000000000000000000000000000', (3,))
+    """
+    folder = cache_folder(memory)
+    if folder is None:
+        return None
+    try:
+        with open_regular_file(_recipe_path(folder, recipe)) as entry:
+            found = json.loads(entry.read(_HEADER_ROOM))
+        key, shape = found["key"], tuple(int(s) for s in found["shape"])
+    except Exception:  # noqa: BLE001 (missing, truncated, foreign: as if never stored)
+        return None
+    if not (isinstance(key, str) and len(key) == 32 and all(c in "0123456789abcdef"
+                                                             for c in key)):
+        return None
+    return key, shape
+
+
+def remember_extractor(memory, recipe: str, key: str, shape: tuple) -> None:
+    """Store which extractor ``recipe`` builds (its key and feature shape), whole or
+    not at all; a folder that cannot be written keeps nothing, silently (the features
+    themselves warn).
+
+    Parameters
+    ----------
+    memory : str or path-like or joblib.Memory or None
+        The cache folder; None stores nothing.
+    recipe : str
+        A description of how the extractor is built.
+    key : str
+        Its :func:`~toonsklearn.features.extractor_key`.
+    shape : tuple of int
+        The shape of one image's features.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from toonsklearn.features import remember_extractor, remembered_extractor
+    >>> folder = tempfile.mkdtemp()
+    >>> remember_extractor(folder, "tiny, seed 0", "0" * 32, (3,))
+    >>> remembered_extractor(folder, "tiny, seed 0")[1]
+    (3,)
+    """
+    folder = cache_folder(memory)
+    if folder is None:
+        return
+    path = _recipe_path(folder, recipe)
+    temporary = f"{path}.{secrets.token_hex(6)}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(temporary, "x") as entry:
+            json.dump({"key": key, "shape": [int(s) for s in shape]}, entry)
+        os.replace(temporary, path)
+    except OSError:
+        _remove(temporary)
+
+
+def forget_extractor(memory, recipe: str) -> None:
+    """Remove what :func:`remember_extractor` stored for ``recipe`` (a stale entry)."""
+    folder = cache_folder(memory)
+    if folder is not None:
+        _remove(_recipe_path(folder, recipe))
 
 
 def image_keys(data: np.ndarray, is_paths: bool) -> list[str | None]:

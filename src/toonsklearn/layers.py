@@ -6,6 +6,8 @@ layers load with ``keras.saving.load_model`` and unpickle in a fresh process.
 
 from __future__ import annotations
 
+from sklearn.utils._param_validation import InvalidParameterError
+
 from ._utils import quiet_tensorflow  # noqa: F401 (first: TensorFlow without its INFO lines)
 
 # isort: split
@@ -52,7 +54,8 @@ class ImagePreprocessing(keras.layers.Layer):
     def __init__(self, mode: str = "scale", rgb: bool = False, **kwargs):
         super().__init__(**kwargs)
         if mode not in PREPROCESSING_MODES:
-            raise ValueError(f"mode must be one of {PREPROCESSING_MODES}; received mode={mode!r}.")
+            raise InvalidParameterError(
+                f"mode must be one of {PREPROCESSING_MODES}; received mode={mode!r}.")
         self.mode = mode
         self.rgb = rgb
 

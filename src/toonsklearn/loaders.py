@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
 from ._utils.imaging import (
     COLOR_MODES,
@@ -27,6 +27,8 @@ from ._utils.labels_table import check_label_values, listed_paths, read_table
 from ._utils.progress import Progress
 from ._utils.validation import as_path_array
 from .exceptions import (
+    DataFolderError,
+    EmptyClassWarning,
     ImageDecodeError,
     ImageTooLargeError,
     MissingFileError,
@@ -91,7 +93,8 @@ def _warn_skipped(
 
 def _check_on_error(on_error: str) -> None:
     if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error must be 'raise' or 'skip'; received on_error={on_error!r}.")
+        raise InvalidParameterError(
+            f"on_error must be 'raise' or 'skip'; received on_error={on_error!r}.")
 
 
 def load_image_folder(
@@ -169,7 +172,8 @@ def load_image_folder(
     root = Path(root)
     if subset is not None:
         if subset not in SPLIT_NAMES:
-            raise ValueError(f"subset must be one of {SPLIT_NAMES} or None; received {subset!r}.")
+            raise InvalidParameterError(
+                f"subset must be one of {SPLIT_NAMES} or None; received {subset!r}.")
         root = root / subset
     if not root.is_dir():
         what = "is not a folder" if os.path.lexists(root) else "does not exist"
@@ -188,12 +192,17 @@ def load_image_folder(
         and {p.name for p in class_dirs} & set(SPLIT_NAMES) == {p.name for p in class_dirs}
         and class_dirs
     ):
-        raise ValueError(
+        raise DataFolderError(
             f"'{root}' holds split folders ({', '.join(p.name for p in class_dirs)}), not class "
-            "folders. Pass subset='train' (or 'validation', 'test') to read one split."
+            "folders. Pass subset='train' (or 'validation', 'test') to read one split.",
+            path=str(root),
         )
     if not class_dirs:
-        raise ValueError(f"'{root}' has no class sub-folders; expected '{root}/<class>/<image>'.")
+        raise DataFolderError(
+            f"'{root}' has no class sub-folders; expected '{root}/<class>/<image>'. Put each "
+            "class's images in a sub-folder named after the class.",
+            path=str(root),
+        )
     paths, target, unreadable = [], [], []
     for index, class_dir in enumerate(class_dirs):
         files = image_files(class_dir, unreadable)
@@ -201,7 +210,7 @@ def load_image_folder(
             warnings.warn(
                 f"Class folder '{class_dir}' holds no images; class {class_dir.name!r} gets "
                 "no samples.",
-                UserWarning,
+                EmptyClassWarning,
                 stacklevel=2,
             )
         paths.extend(files)

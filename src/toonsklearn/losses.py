@@ -9,6 +9,8 @@ module imports Keras; the registration makes a model compiled with it load with
 
 from __future__ import annotations
 
+from sklearn.utils._param_validation import InvalidParameterError
+
 from ._utils import quiet_tensorflow  # noqa: F401 (first: TensorFlow without its INFO lines)
 
 # isort: split
@@ -51,7 +53,8 @@ class SparseLabelSmoothingCrossentropy(keras.losses.Loss):
     def __init__(self, label_smoothing=0.1, name="sparse_label_smoothing_crossentropy",
                  **kwargs):
         if not 0 <= label_smoothing < 1:
-            raise ValueError(f"label_smoothing must be in [0, 1); got {label_smoothing!r}.")
+            raise InvalidParameterError(
+                f"label_smoothing must be in [0, 1); got {label_smoothing!r}.")
         super().__init__(name=name, **kwargs)
         self.label_smoothing = float(label_smoothing)
 
@@ -75,4 +78,4 @@ def training_loss(name: str, label_smoothing: float):
         return keras.losses.BinaryCrossentropy(label_smoothing=label_smoothing)
     if name == "sparse_categorical_crossentropy":
         return SparseLabelSmoothingCrossentropy(label_smoothing=label_smoothing)
-    raise ValueError(f"no label-smoothing form of the loss {name!r}")
+    raise InvalidParameterError(f"no label-smoothing form of the loss {name!r}")

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._utils.imaging import COLOR_MODES, RESIZE_MODES, check_size, resize_array
 from ._utils.validation import as_image_array
+from .exceptions import ImageInputError
 
 __all__ = ["ImageTransformer"]
 
@@ -173,13 +174,13 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "image_shape_")
         images = as_image_array(X, type(self).__name__)
         if images.shape[3] != self.image_shape_[2] and self.color_mode is None:
-            raise ValueError(
+            raise ImageInputError(
                 f"{type(self).__name__} was fitted on images with {self.image_shape_[2]} "
                 f"channels; received {images.shape[3]} (shape {images.shape}). "
                 "Set color_mode= to convert them."
             )
         if images.shape[1:3] != self.image_shape_[:2] and self.size is None:
-            raise ValueError(
+            raise ImageInputError(
                 f"{type(self).__name__} was fitted on images of shape {self.image_shape_}; "
                 f"received shape {images.shape[1:]}. Set size=(height, width) to resize them."
             )
@@ -218,7 +219,7 @@ class ImageTransformer(TransformerMixin, BaseEstimator):
         if isinstance(self.center_crop, tuple):
             crop_h, crop_w = self.center_crop
             if crop_h > height or crop_w > width:
-                raise ValueError(
+                raise ImageInputError(
                     f"center_crop={self.center_crop} is larger than the images "
                     f"({height}, {width}); resize first with size= or crop less."
                 )

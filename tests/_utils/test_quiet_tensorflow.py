@@ -50,6 +50,8 @@ def test_a_log_level_the_user_chose_is_kept():
 def test_tensorflows_retracing_advice_is_dropped_and_its_other_warnings_kept():
     import logging
 
+    import toonsklearn._utils.quiet_tensorflow  # noqa: F401 (the module under test)
+
     logger = logging.getLogger("tensorflow")
 
     def record(message):
@@ -58,3 +60,22 @@ def test_tensorflows_retracing_advice_is_dropped_and_its_other_warnings_kept():
     assert not logger.filter(record("5 out of the last 7 calls to <function f> triggered "
                                     "tf.function retracing. Tracing is expensive"))
     assert logger.filter(record("Gradients do not exist for variables"))
+
+
+def test_keras_saving_warns_nothing_about_numpy_copy_semantics():
+    # NumPy 2's DeprecationWarning about __array__'s copy keyword, raised by Keras once
+    # per weight on every save (keras-team/keras#21288), is the one Keras warning hidden.
+    code = textwrap.dedent("""
+        import pickle
+        from toonsklearn import CNNClassifier
+        from toonsklearn.datasets import make_toons
+        X, y = make_toons(16, image_size=8, random_state=0)
+        clf = CNNClassifier(filters=(4,), epochs=1, random_state=0).fit(X, y)
+        pickle.dumps(clf)   # saves the Keras model, weight by weight
+        print("saved")
+    """)
+    done = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning:keras.src.backend.tensorflow.core",
+         "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "saved"

@@ -88,6 +88,19 @@ def test_predict_keeps_one_line_per_image_whatever_the_file_names(trained, toon_
     assert printed == escaped
 
 
+@needs_safe_keras
+def test_predict_prints_a_file_name_that_is_not_utf8_as_its_own_bytes(trained, toon_tree,
+                                                                      tmp_path, capfdbinary):
+    source = sorted((Path(toon_tree) / "test" / "tom").glob("*.png"))[0]
+    name = os.path.join(os.fsencode(tmp_path), b"caf\xe9 \xff.png")  # Latin-1: not UTF-8
+    with open(name, "wb") as image:
+        image.write(source.read_bytes())
+    assert main(["predict", str(trained[0]), os.fsdecode(name)]) == 0
+    line = capfdbinary.readouterr().out.strip()
+    assert line.split(b"\t")[0] == name  # as ls prints it: a shell pipeline finds the file
+    assert line.split(b"\t")[1] in (b"jerry", b"tom")
+
+
 def test_predict_refuses_a_csv_target_that_is_a_fifo_or_the_model(trained, toon_tree,
                                                                   tmp_path, capsys):
     fifo = tmp_path / "out.csv"

@@ -46,3 +46,16 @@ def test_a_model_without_probabilities_is_refused_by_predict(toon_tree, tmp_path
     save(model, tmp_path / "svc.toonsklearn")
     assert main(["predict", str(tmp_path / "svc.toonsklearn"), str(toon_tree)]) == 1
     assert "RidgeClassifier, which gives no probabilities" in error_line(capsys)
+
+
+def test_the_commands_errors_about_files_are_the_librarys_and_name_the_file(tmp_path):
+    import pytest
+
+    from toonsklearn.cli._data import CommandError, image_paths
+    from toonsklearn.exceptions import ToonsklearnError
+
+    missing = str(tmp_path / "no-such-image.png")
+    with pytest.raises(ToonsklearnError, match="does not exist") as caught:
+        image_paths([missing])
+    assert isinstance(caught.value, CommandError) and isinstance(caught.value, ValueError)
+    assert caught.value.path == missing

@@ -52,7 +52,7 @@ def test_bad_input_in_a_fresh_process_is_one_line_and_no_traceback(toon_tree, tm
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         f"toonsklearn predict: error: '{not_a_model}' is not a toonsklearn model file: it is "
-        "not a zip archive, or it was cut short."]
+        "not a zip archive, or it was cut short or altered."]
 
 
 def empty_classes(tmp_path):

@@ -153,3 +153,48 @@ def test_a_bad_schedule_or_smoothing_is_refused_by_name(params, message):
     X, y = toons()
     with pytest.raises(ValueError, match=message):
         small_cnn(**params).fit(X, y)
+
+
+def test_errors_about_the_data_are_ours_and_bad_parameters_are_scikit_learns(tmp_path):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from toonsklearn import CNNClassifier
+    from toonsklearn.exceptions import (
+        ImageInputError,
+        TargetError,
+        ToonsklearnError,
+        TrainingDataError,
+    )
+
+    X, y = toons(16, size=8)
+    with pytest.raises(TrainingDataError, match="only one class \\('tom'\\)"):
+        small_cnn().fit(X, ["tom"] * len(X))
+    with pytest.raises(TrainingDataError, match="only one class has a nonzero weight"):
+        small_cnn().fit(X, y, sample_weight=(y == "tom").astype(float))
+    nan = X.astype(float)
+    nan[0, 0, 0, 0] = np.nan
+    with pytest.raises(ToonsklearnError, match="NaN"):
+        small_cnn().fit(nan, y)
+    clf = small_cnn(epochs=1).fit(X, y)
+    with pytest.raises(ImageInputError, match="3 channels"):
+        clf.predict(X[..., :1])
+    with pytest.raises(ImageInputError, match="empty array of file paths"):
+        small_cnn().fit(np.array([], dtype=str), [])
+    labels = np.c_[y == "tom", y == "jerry"].astype(int)
+    multi = MultiLabelCNN(filters=(4,), **TINY).partial_fit(X, labels)
+    with pytest.raises(TargetError, match="shape \\(n_samples, 2\\)"):
+        multi.partial_fit(X, np.c_[labels, labels])
+    bad_parameters = [
+        small_cnn(optimizer="adamm"), CNNClassifier("simple", filters=(4,), **TINY),
+        small_cnn(distribution_strategy="mirorred"), small_cnn(input_size=(0, 8)),
+        small_cnn(callbacks={"no_such_callback": None}), small_cnn(callbacks=["not one"]),
+        small_cnn(lr_schedule="cosine", callbacks=[keras.callbacks.ReduceLROnPlateau()]),
+        TransferClassifier(lambda shape: "not a model", **TINY),
+    ]
+    for estimator in bad_parameters:
+        with pytest.raises(InvalidParameterError):
+            estimator.fit(X, y)
+    with pytest.raises(InvalidParameterError, match="routed"):
+        small_cnn().set_params(optimizer__momentum=0.9)
+    with pytest.raises(InvalidParameterError, match="per label"):
+        MultiLabelCNN(threshold=[0.5, 0.5], **TINY).fit(X, y)

@@ -19,7 +19,7 @@ from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
 
 from tests.conftest import REPO_ROOT
-from tests.keras_helpers import TINY, toons
+from tests.keras_helpers import TINY, tiny_backbone, toons
 from toonsklearn import CNNClassifier, MultiLabelCNN, TransferClassifier
 from toonsklearn.estimators._distribute import _covering_sizes, _shared_sizes
 from toonsklearn.exceptions import TrainingDataError
@@ -188,3 +188,27 @@ def test_shared_batches_cover_every_image_and_split_evenly_first(replicas):
         if n % replicas:
             with pytest.raises(TrainingDataError, match=f"{n} images"):
                 _shared_sizes(n, 32, replicas)
+
+
+def test_partial_fit_trains_under_the_strategy_the_parameter_names_now():
+    X, y = toons(n=24, size=8)
+    kw = dict(filters=(4,), **{**TINY, "batch_size": 24})
+
+    def strategy(clf):
+        return type(getattr(clf.model_, "_distribute_strategy", None)).__name__
+
+    one = CNNClassifier(**kw).fit(X, y)
+    before = one.predict_proba(X)
+    one.set_params(distribution_strategy="mirrored").partial_fit(X, y)
+    assert strategy(one) == "MirroredStrategy" and one.current_epoch == 4
+    assert np.abs(one.predict_proba(X) - before).max() > 1e-4  # it trained, from its weights
+    unpickled = pickle.loads(pickle.dumps(one))  # loads on one device
+    assert strategy(unpickled) == "NoneType"
+    assert strategy(unpickled.partial_fit(X, y)) == "MirroredStrategy"
+    assert strategy(unpickled.set_params(distribution_strategy=None).partial_fit(X, y)) \
+        == "NoneType"
+    transfer = TransferClassifier(tiny_backbone, **{**TINY, "batch_size": 24}).fit(X, y)
+    frozen = len(transfer.model_.trainable_weights)
+    transfer.set_params(distribution_strategy="mirrored").partial_fit(X, y)
+    assert strategy(transfer) == "MirroredStrategy"
+    assert len(transfer.model_.trainable_weights) == frozen  # the backbone stays frozen

@@ -112,3 +112,25 @@ def test_one_threshold_per_label_is_refused_for_one_label_per_image():
     with pytest.raises(ValueError, match="one label per image"):
         clf.fit(X, Y[:, 0])
     assert not hasattr(clf, "model_")
+
+
+def test_a_dict_class_weight_weighs_the_images_of_each_label_named():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, Y = toons(n=64, task="multilabel")
+    frame = pd.DataFrame(Y, columns=["tom", "jerry"])
+
+    def proba(**params):
+        return tiny_multilabel(epochs=6, lr_schedule="constant", label_smoothing=0.0,
+                               **params).fit(X, frame).predict_proba(X)
+
+    plain, jerry, tom = proba(), proba(class_weight={"jerry": 20.0}), proba(
+        class_weight={"tom": 20.0})
+    # A label weighted up is predicted more, on every kind of image
+    assert jerry[:, 1].mean() > plain[:, 1].mean() + 0.1
+    assert tom[:, 0].mean() > plain[:, 0].mean() + 0.1
+    assert (jerry[:, 1] >= 0.5).mean() > (plain[:, 1] >= 0.5).mean()
+    with pytest.raises(InvalidParameterError, match="'spike'.*'tom', 'jerry'"):
+        tiny_multilabel(class_weight={"spike": 2.0}).fit(X, frame)
+    with pytest.raises(InvalidParameterError, match="non-negative"):
+        tiny_multilabel(class_weight={"tom": -1.0}).fit(X, frame)

@@ -253,3 +253,27 @@ def test_label_smoothing_keeps_the_outputs_from_full_confidence():
     # per label, 1 - 0.2 + 0.2 / 2 = 0.9 for a label the image has and 0.1 for the others
     proba = labels.predict_proba(X)
     np.testing.assert_allclose(np.sort(proba, axis=1), [[0.1, 0.1, 0.9]] * len(X), atol=0.05)
+
+
+@pytest.mark.parametrize("n, validation_fraction, expected", [
+    (24, 0.0, 8), (200, 0.1, 16), (400, 0.1, 32), (4, 0.0, 8)])
+def test_the_auto_batch_size_gives_small_sets_several_steps_an_epoch(n, validation_fraction,
+                                                                     expected):
+    from toonsklearn.estimators._training import auto_batch_size
+
+    n_train = n - int(np.ceil(n * validation_fraction))
+    assert auto_batch_size(n_train) == expected
+
+
+def test_the_batch_size_used_is_recorded_and_an_int_is_kept():
+    X, y = toons(40, size=8)
+    clf = small_cnn(batch_size="auto", epochs=1, validation_fraction=0.0).fit(X, y)
+    assert clf.batch_size_ == 8  # 40 images: 5 steps an epoch, not one of 32
+    steps = []
+    counter = keras.callbacks.LambdaCallback(on_train_batch_end=lambda b, logs: steps.append(b))
+    small_cnn(batch_size="auto", epochs=1, callbacks=[counter]).fit(X, y)
+    assert len(steps) == 5
+    assert small_cnn(batch_size=16, epochs=1).fit(X, y).batch_size_ == 16
+    assert CNNClassifier().batch_size == "auto"
+    streamed = small_cnn(epochs=1, validation_fraction=0.0).set_params(batch_size="auto")
+    assert streamed.partial_fit(X, y).batch_size_ == 8

@@ -150,3 +150,47 @@ def test_user_callbacks_see_every_batch_of_the_head_phase(data):
 
     transfer(callbacks=[Batches()], batch_size=8).fit(X, y)
     assert Batches.seen == TINY["epochs"] * 5  # 40 images in batches of 8
+
+
+class _CountedBuilder:
+    """A registry builder of ``tiny_backbone`` that counts the backbones it built."""
+
+    def __init__(self):
+        self.built = 0
+
+    def __call__(self, weights=None, include_top=False, input_shape=None):
+        self.built += 1
+        return tiny_backbone(input_shape)
+
+
+def test_a_fit_on_cached_features_builds_only_the_head_and_the_network_when_asked(tmp_path):
+    import pickle
+
+    from toonsklearn.backbones import BackboneSpec, register_backbone
+    from toonsklearn.io import load, save
+
+    builder = _CountedBuilder()
+    register_backbone(BackboneSpec("tiny_counted", builder, (16, 16), 8, "scale"),
+                      overwrite=True)
+    X, y = toons()
+    kw = dict(backbone="tiny_counted", weights=None, memory=tmp_path / "cache", **TINY)
+    cold = TransferClassifier(**kw).fit(X, y)
+    assert builder.built == 1
+    warm = TransferClassifier(**kw).fit(X, y)
+    assert builder.built == 1  # every feature cached: the head trained alone
+    np.testing.assert_allclose(warm.predict_proba(X), cold.predict_proba(X), atol=1e-6)
+    assert builder.built == 1  # predicted from the cache too
+    assert list(warm.history_["phase"]) == ["head"] * TINY["epochs"]
+    new, _ = toons(n=4, seed=7)  # images the cache lacks: the network is built for them
+    np.testing.assert_allclose(warm.predict_proba(new), cold.predict_proba(new), atol=1e-6)
+    assert builder.built == 2
+    pixels = warm.model_.predict(X[:5].astype("float32"), verbose=0)  # raw pixels in
+    np.testing.assert_allclose(pixels.ravel(), cold.predict_proba(X[:5])[:, 1], atol=1e-6)
+
+    again = TransferClassifier(**kw).fit(X, y)  # pickled and saved: the whole network
+    back = pickle.loads(pickle.dumps(again))
+    assert "model_" in vars(back) and "_lazy" not in vars(back)
+    save(TransferClassifier(**kw).fit(X, y).set_params(memory=None), tmp_path / "m.toons")
+    loaded = load(tmp_path / "m.toons")
+    assert "model_" in vars(loaded)  # the file holds the whole network, not the head alone
+    np.testing.assert_allclose(loaded.predict_proba(new), cold.predict_proba(new), atol=1e-6)

@@ -6,6 +6,7 @@ import io
 import json
 import zipfile
 
+import h5py
 import joblib
 import keras
 import pytest
@@ -110,3 +111,50 @@ def walk(node):
     elif isinstance(node, list):
         for value in node:
             yield from walk(value)
+
+
+def with_keras_part(source, target, config=None, weights=None):
+    """A copy of the saved file ``source`` whose Keras model ``keras/0.keras`` has its
+    ``config.json`` changed by ``config(dict)`` and its ``model.weights.h5`` by
+    ``weights(h5py.File)``, in place; the manifest's checksums rewritten to match."""
+    with zipfile.ZipFile(source) as archive:
+        part = archive.read("keras/0.keras")
+
+    def change(name, data):
+        if name == "config.json" and config is not None:
+            edited = json.loads(data)
+            config(edited)
+            return json.dumps(edited)
+        if name == "model.weights.h5" and weights is not None:
+            buffer = io.BytesIO(data)
+            with h5py.File(buffer, "a") as h5:
+                weights(h5)
+            return buffer.getvalue()
+        return data
+
+    members = {"keras/0.keras": rewrite(io.BytesIO(part), io.BytesIO(), change).getvalue()}
+    return rewrite(source, target, lambda name, data: retarget_manifest(name, data, members))
+
+
+def flagged(archive: bytes, member: str, *, encrypted=False, bad_name=False) -> bytes:
+    """The zip ``archive`` with ``member`` flagged encrypted (bit 0x1), or renamed to
+    bytes that are not UTF-8 while flagged UTF-8 (bit 0x800), in its local header and
+    its central directory entry alike: zipfile writes neither itself."""
+    data = bytearray(archive)
+    with zipfile.ZipFile(io.BytesIO(archive)) as parsed:
+        local, start = parsed.getinfo(member).header_offset, parsed.start_dir
+    name = member.encode()
+    central = start
+    while data[central:central + 4] == b"PK\x01\x02":
+        size = 46 + sum(int.from_bytes(data[central + at:central + at + 2], "little")
+                        for at in (28, 30, 32))
+        if data[central + 46:central + 46 + len(name)] == name:
+            break
+        central += size
+    for header, flags, name_at in ((local, 6, 30), (central, 8, 46)):
+        bits = int.from_bytes(data[header + flags:header + flags + 2], "little")
+        bits |= (0x1 if encrypted else 0) | (0x800 if bad_name else 0)
+        data[header + flags:header + flags + 2] = bits.to_bytes(2, "little")
+        if bad_name:
+            data[header + name_at:header + name_at + len(name)] = b"\xff" * len(name)
+    return bytes(data)

@@ -7,6 +7,8 @@ import io
 import json
 import os
 import pickle
+import subprocess
+import sys
 import zipfile
 
 import joblib
@@ -14,7 +16,15 @@ import keras
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from tests.io.conftest import needs_safe_keras, retarget_manifest, rewrite, walk
+from tests.conftest import REPO_ROOT
+from tests.io.conftest import (
+    flagged,
+    needs_safe_keras,
+    retarget_manifest,
+    rewrite,
+    walk,
+    with_keras_part,
+)
 from toonsklearn.exceptions import ModelFileError, NotSavableError
 from toonsklearn.io import load, save
 
@@ -205,3 +215,106 @@ def test_a_saved_file_is_readable_by_others_as_the_umask_allows(tmp_path):
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def _nested(source, target, member, change):
+    """A copy of ``source`` whose nested archive ``member`` is ``change(bytes)``."""
+    with zipfile.ZipFile(source) as archive:
+        members = {member: change(archive.read(member))}
+    return rewrite(source, target, lambda name, data: retarget_manifest(name, data, members))
+
+
+@pytest.mark.parametrize("fault", ["encrypted", "bad_name"])
+@pytest.mark.parametrize("where, member", [
+    ("outer", "estimator.skops"),
+    ("estimator.skops", "schema.json"),
+    ("keras/0.keras", "config.json"),
+])
+def test_a_member_flagged_encrypted_or_named_in_broken_utf8_is_refused(saved, tmp_path,
+                                                                        where, member, fault):
+    source, path = saved["cnn"][1], tmp_path / "flagged.toonsklearn"
+    flags = {fault: True}
+    if where == "outer":
+        path.write_bytes(flagged(source.read_bytes(), member, **flags))
+    else:
+        _nested(source, path, where, lambda data: flagged(data, member, **flags))
+    with pytest.raises(ModelFileError) as caught:
+        load(path)
+    assert caught.value.path == str(path) and repr(str(path)) in str(caught.value)
+
+
+def _wide(layer, units):
+    def edit(config):
+        for node in walk(config):
+            if node.get("class_name") == "Dense" and node["config"].get("name") == layer:
+                node["config"]["units"] = units
+    return edit
+
+
+def _hollow(columns):
+    """Swap the first Dense kernel for a dataset of 4 x ``columns`` floats that stores
+    none of them (chunked, no chunk written)."""
+    def edit(h5):
+        del h5["layers/dense/vars/0"]
+        h5.create_dataset("layers/dense/vars/0", shape=(4, columns), dtype="float32",
+                          chunks=(4, 1024))
+    return edit
+
+
+def test_a_keras_config_declaring_more_weights_than_stored_is_refused_by_layer(saved,
+                                                                                 tmp_path):
+    path = with_keras_part(saved["cnn"][1], tmp_path / "wide.toonsklearn",
+                           config=_wide("predictions", 1 << 22))
+    with pytest.raises(ModelFileError, match="in its layer 'predictions', but its weights "
+                                             "file holds only .*Nothing was built"):
+        load(path)
+
+
+def test_a_weights_dataset_storing_less_than_it_declares_is_refused_by_layer(saved,
+                                                                               tmp_path):
+    path = with_keras_part(saved["cnn"][1], tmp_path / "hollow.toonsklearn",
+                           weights=_hollow(1 << 22))
+    with pytest.raises(ModelFileError, match="for layer 'layers/dense' \\(dataset "
+                                             "'layers/dense/vars/0'\\) declare 64.0 MiB but "
+                                             "store 0 bytes"):
+        load(path)
+
+
+_PEAK = """
+import json, sys
+import keras, toonsklearn.io
+
+def kib(field):
+    return next(int(line.split()[1]) for line in open("/proc/self/status")
+                if line.startswith(field))
+
+for path in sys.argv[1:]:
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")  # the peak (VmHWM) starts again from the RSS now
+    before, outcome = kib("VmRSS"), "loaded"
+    try:
+        toonsklearn.io.load(path)
+    except ValueError as exc:
+        outcome = type(exc).__name__
+    print(json.dumps({"path": path, "extra": (kib("VmHWM") - before) * 1024,
+                      "outcome": outcome}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.access("/proc/self/clear_refs", os.W_OK),
+                    reason="measures the peak RSS through Linux's /proc/self/clear_refs")
+def test_a_crafted_keras_part_is_refused_before_memory_grows_past_the_files_size(saved,
+                                                                                tmp_path):
+    # unchecked, these take 1-3 GB to refuse (2**26 units or a 1 GiB dataset take 5-7 GB)
+    files = [with_keras_part(saved["cnn"][1], tmp_path / "wide.toonsklearn",
+                             config=_wide("predictions", 1 << 24)),
+             with_keras_part(saved["cnn"][1], tmp_path / "hollow.toonsklearn",
+                             weights=_hollow(1 << 24))]
+    done = subprocess.run([sys.executable, "-c", _PEAK, *map(str, files)], check=True,
+                          capture_output=True, text=True, timeout=300, cwd=REPO_ROOT)
+    for line in done.stdout.splitlines():
+        result = json.loads(line)
+        size = os.path.getsize(result["path"])
+        assert result["outcome"] == "ModelFileError", result
+        assert result["extra"] < 2 * size + 200e6, result

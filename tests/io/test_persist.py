@@ -4,8 +4,10 @@ bypass are refused; missing and odd paths are named."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 
 import keras
 import numpy as np
@@ -15,13 +17,17 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
+from tests.conftest import REPO_ROOT, run_forked, unprivileged_user
 from tests.io.conftest import needs_safe_keras, retarget_manifest, rewrite, with_schema
-from toonsklearn import ImageTransformer
+from tests.keras_helpers import tiny_backbone
+from toonsklearn import ImageTransformer, TransferClassifier
 from toonsklearn.exceptions import (
     MissingFileError,
     ModelFileError,
     ModelVersionWarning,
     NotSavableError,
+    NotWritableError,
+    UnreadableFileError,
     UntrustedTypeError,
 )
 from toonsklearn.io import TRUSTED_TYPES, load, save, untrusted_types
@@ -169,3 +175,106 @@ def test_saving_to_an_empty_path_is_refused_before_anything_is_written(tmp_path,
     with pytest.raises(NotSavableError, match="empty path"):
         save(LogisticRegression(), "")
     assert os.listdir(tmp_path) == []
+
+
+class _Scaled(keras.layers.Layer):
+    """A user's layer that takes an array but has no get_config: Keras cannot store it."""
+
+    def __init__(self, factor, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def call(self, x):
+        return x * self.factor
+
+
+def _backbone(layer):
+    inputs = keras.Input((16, 16, 3))
+    return keras.Model(inputs, layer(tiny_backbone((16, 16, 3))(inputs)), name="backbone")
+
+
+@pytest.mark.parametrize("layer, message", [
+    (keras.layers.Lambda(lambda t: t * 2, name="doubled"),
+     "layer 'doubled' \\(Lambda\\), which runs a Python lambda"),
+    (_Scaled(np.array([3.0]), name="scaled"),
+     "layer 'scaled' \\(_Scaled\\), which has no get_config"),
+])
+def test_a_keras_layer_load_could_never_rebuild_is_refused_at_save_by_name(tmp_path, layer,
+                                                                          message):
+    path = tmp_path / "model.toonsklearn"
+    save(LogisticRegression(C=2.0), path)
+    before = path.read_bytes()
+    model = TransferClassifier(_backbone(layer), preprocessing="scale")
+    with pytest.raises(NotSavableError, match=f"TransferClassifier.backbone holds the Keras "
+                                              f"{message}"):
+        save(model, path)
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["model.toonsklearn"]
+
+
+def test_saving_into_a_folder_one_may_not_write_names_the_folder(shared_tmp):
+    shared_tmp.chmod(0o555)
+    path = shared_tmp / "model.toonsklearn"
+    with pytest.raises(NotWritableError, match="may not create or replace files") as caught:
+        run_forked(lambda: save(LogisticRegression(), path), user=unprivileged_user())
+    assert isinstance(caught.value, PermissionError) and caught.value.path == str(shared_tmp)
+
+
+def test_any_legal_file_name_saves_and_an_illegal_one_is_refused_by_name(tmp_path):
+    longest = tmp_path / ("m" * (255 - len(".toonsklearn")) + ".toonsklearn")
+    save(LogisticRegression(C=3.0), longest)
+    assert load(longest).C == 3.0 and os.listdir(tmp_path) == [longest.name]
+    with pytest.raises(NotSavableError, match="longer than this file system allows"):
+        save(LogisticRegression(), tmp_path / ("m" * 256))
+    nul = str(tmp_path / "a\0b.toonsklearn")
+    with pytest.raises(NotSavableError, match="NUL byte") as caught:
+        save(LogisticRegression(), nul)
+    assert caught.value.path == nul
+    with pytest.raises(ModelFileError, match="NUL byte"):
+        load(nul)
+
+
+def test_loading_a_file_one_may_not_read_names_it(shared_tmp):
+    path = shared_tmp / "model.toonsklearn"
+    save(LogisticRegression(), path)
+    path.chmod(0o600)
+    with pytest.raises(UnreadableFileError, match="may not read it") as caught:
+        run_forked(lambda: load(path), user=unprivileged_user())
+    assert isinstance(caught.value, PermissionError) and caught.value.path == str(path)
+
+
+_KILLED = """
+import sys, time
+from toonsklearn._utils.replace import replacing, scratch_folder
+with scratch_folder() as scratch, replacing(sys.argv[1]) as partial:
+    with open(partial, "wb") as handle:
+        handle.write(b"half a model" * 100_000)
+    print(scratch, partial, sep="\\n", flush=True)
+    time.sleep(600)
+"""
+
+
+def _saving(target):
+    """A process caught mid-save: its partial file written, its scratch folder made."""
+    process = subprocess.Popen([sys.executable, "-c", _KILLED, str(target)], cwd=REPO_ROOT,
+                               stdout=subprocess.PIPE, text=True)
+    return process, process.stdout.readline().split() + process.stdout.readline().split()
+
+
+def test_a_killed_save_leaves_nothing_that_the_next_save_does_not_remove(saved, tmp_path):
+    alive, (live_scratch, live_partial) = _saving(tmp_path / "other.toonsklearn")
+    killed, (scratch, partial) = _saving(tmp_path / "model.toonsklearn")
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    try:
+        assert os.path.isdir(scratch) and os.path.getsize(partial) > 1_000_000
+        assert os.path.dirname(scratch) == tempfile.gettempdir()
+        save(saved["cnn"][0], tmp_path / "model.toonsklearn")  # holds a Keras model: scratch
+        assert not os.path.exists(scratch) and not os.path.exists(partial)
+        assert os.path.isdir(live_scratch) and os.path.exists(live_partial)  # still saving
+        assert sorted(os.listdir(tmp_path)) == sorted(["model.toonsklearn",
+                                                       os.path.basename(live_partial)])
+    finally:
+        alive.kill()
+        alive.wait()
+        alive.stdout.close()
+        killed.stdout.close()

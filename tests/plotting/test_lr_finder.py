@@ -35,3 +35,14 @@ def test_plot_draws_the_curve_and_marks_the_suggestion():
     assert display.ax_.get_xscale() == "log"
     assert display.ax_.lines[0].get_xdata().tolist() == found.learning_rates.tolist()
     assert display.ax_.lines[1].get_xdata()[0] == found.suggestion
+
+
+def test_no_suggestion_draws_the_curve_alone_and_says_so():
+    from toonsklearn.tuning import LRFinderResult
+
+    result = LRFinderResult(np.geomspace(1e-8, 1e-6, 10), np.linspace(0.7, 0.71, 10), None)
+    display = LRFinderDisplay.from_result(result)
+    rendered(display.figure_)
+    assert display.suggestion is None
+    assert len(display.ax_.get_lines()) == 1 and display.ax_.get_legend() is None
+    assert "no suggestion" in display.ax_.get_title()

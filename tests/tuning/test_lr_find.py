@@ -9,6 +9,7 @@ from sklearn.pipeline import make_pipeline
 
 from tests.keras_helpers import toons
 from toonsklearn import CNNClassifier, ImageTransformer
+from toonsklearn.exceptions import ToonsklearnWarning
 from toonsklearn.tuning import lr_find
 
 
@@ -90,3 +91,22 @@ def test_bad_arguments_name_what_is_wrong():
         lr_find(easy_cnn(), X, y, num_steps=10**9)
     with pytest.raises(ValueError, match="batch_size"):
         lr_find(easy_cnn(batch_size=0), X, y)
+
+
+def test_a_loss_that_never_falls_gives_a_warning_and_no_suggestion():
+    X, y = toons(32, size=8)
+    with pytest.warns(ToonsklearnWarning, match="The loss never fell.*suggests no rate"):
+        found = lr_find(easy_cnn(), X, y, start_lr=1e-8, end_lr=1e-6, num_steps=20)
+    assert found.suggestion is None
+    assert repr(found) == "LRFinderResult(suggestion=None, 20 steps)"
+
+
+def test_a_falling_loss_suggests_a_rate_where_it_falls_that_trains_better():
+    X, y = toons(64, size=8)
+    found = lr_find(easy_cnn(), X, y, start_lr=1e-4, end_lr=10.0, num_steps=60)
+    lowest = int(np.argmin(found.losses))
+    at = int(np.flatnonzero(found.learning_rates == found.suggestion)[0])
+    assert 0 < at < lowest and found.losses[at] > found.losses[lowest]  # on the descent
+    suggested = easy_cnn(learning_rate=found.suggestion, epochs=3).fit(X, y)
+    bottom = easy_cnn(learning_rate=found.learning_rates[0], epochs=3).fit(X, y)
+    assert suggested.history_["loss"].iloc[-1] < bottom.history_["loss"].iloc[-1]

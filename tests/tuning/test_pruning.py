@@ -57,3 +57,17 @@ def test_nothing_reports_to_a_trial_outside_the_search():
     s = search(n_trials=2).fit(X, y)
     assert len(s.best_estimator_.history_) == 2  # the refit ran all its epochs
     assert callbacks_for(tiny_cnn(), True) == []  # no reporter left behind
+
+
+def test_the_default_pruner_spares_each_folds_first_epochs_and_tpe_gets_to_propose():
+    from toonsklearn.tuning._sampler import TrialSeededTPE
+
+    X, y = toons(40, size=8)
+    s = search(tiny_cnn(epochs=4), n_trials=7, cv=2,
+               sampler=InOrder([0.01, 0.02, 0.015, 0.012, 0.018, 50.0, 60.0])).fit(X, y)
+    pruned = [t for t in s.study_.trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert pruned  # the bad rates are pruned...
+    assert all(t.last_step % FOLD_STEPS >= 2 for t in pruned)  # ...never in a first epoch
+    default = search(n_trials=7, refit=False).fit(X, y)
+    assert isinstance(default.study_.sampler, TrialSeededTPE)
+    assert default.study_.sampler.n_startup_trials == 2  # TPE proposes trials 2 to 6

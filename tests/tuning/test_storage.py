@@ -17,6 +17,7 @@ import tempfile
 import textwrap
 import time
 
+import keras
 import numpy as np
 import optuna
 import pytest
@@ -94,6 +95,101 @@ def test_a_search_killed_mid_way_continues_with_the_trials_done(tmp_path):
     numbers = list(resumed.cv_results_["trial_number"])
     assert numbers[:len(finished)] == finished and len(numbers) == len(finished) + 1
     assert numbers[-1] > max(t.number for t in before)  # a new trial, not a re-run
+
+
+def test_a_journal_cut_mid_entry_by_a_crash_resumes_and_stays_readable(tmp_path):
+    from toonsklearn.exceptions import ToonsklearnWarning
+
+    path = tmp_path / "crash.journal"
+    X, y = toons(32, size=8)
+    search(n_trials=2, storage=path, study_name="toons", refit=False).fit(X, y)
+    whole = path.read_bytes()
+    last = whole.rstrip(b"\n").rfind(b"\n") + 1
+    path.write_bytes(whole[:last + (len(whole) - last) // 2])  # killed mid-write
+    with pytest.warns(ToonsklearnWarning, match="crash.journal' ended with an entry cut short"):
+        resumed = search(n_trials=3, storage=path, study_name="toons", refit=False).fit(X, y)
+    # The cut entry ended trial 1, which a crashed process leaves RUNNING.
+    finished = resumed.study_.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
+    assert len(finished) == 3
+    again = optuna.load_study(study_name="toons", storage=journal(path))  # Optuna's own
+    assert [t.state for t in again.trials] == [t.state for t in resumed.study_.trials]
+    assert path.read_bytes().endswith(b"\n")
+
+
+def test_a_journal_killed_while_a_real_process_writes_resumes_readable(tmp_path):
+    path = tmp_path / "killed.journal"
+    writer = textwrap.dedent("""
+        import os, sys, optuna
+        from optuna.storages.journal import JournalFileBackend
+
+        class Slow(JournalFileBackend):  # writes each entry in two parts, pausing between
+            def append_logs(self, logs):
+                text = "".join(__import__("json").dumps(log) + "\\n" for log in logs)
+                with open(self._file_path, "ab") as f:
+                    f.write(text[:len(text) // 2].encode()); f.flush()
+                    if os.path.exists(sys.argv[1] + ".go"):
+                        print("half", flush=True); sys.stdin.read()
+                    f.write(text[len(text) // 2:].encode()); f.flush()
+
+        storage = optuna.storages.JournalStorage(Slow(sys.argv[1]))
+        study = optuna.create_study(storage=storage, study_name="toons",
+                                    direction="maximize")
+        study.enqueue_trial({"x": 0.5})
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+        open(sys.argv[1] + ".go", "w").close()
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+    """)
+    child = subprocess.Popen([sys.executable, "-c", writer, str(path)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "half"
+    finally:
+        child.kill()
+        child.wait()
+    assert not path.read_bytes().endswith(b"\n")  # the child died mid-entry
+    from toonsklearn.tuning._storage import open_storage
+
+    with pytest.warns(UserWarning, match="cut short"):
+        storage = open_storage(path, None)
+    study = optuna.load_study(study_name="toons", storage=storage)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)
+    again = optuna.load_study(study_name="toons", storage=journal(path))
+    assert len([t for t in again.trials if t.state == TrialState.COMPLETE]) == 3
+
+
+def test_a_corrupt_journal_is_refused_by_name(tmp_path):
+    from toonsklearn.exceptions import ToonsklearnError
+
+    path = tmp_path / "broken.journal"
+    study = optuna.create_study(storage=journal(path), study_name="toons",
+                                direction="maximize")
+    study.set_user_attr("a", 1)
+    study.set_user_attr("b", 2)
+    first, second, *rest = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(first + second[:-10] + b"".join([second, *rest]))  # a joined line
+    before = path.read_bytes()
+    X, y = toons(32, size=8)
+    with pytest.raises(ToonsklearnError, match="broken.journal' is corrupt") as info:
+        search(storage=path, study_name="toons").fit(X, y)
+    assert isinstance(info.value, ValueError) and info.value.path == str(path)
+    assert path.read_bytes() == before
+
+
+def test_a_storage_in_a_missing_folder_or_not_a_database_is_named(tmp_path):
+    from toonsklearn.exceptions import ToonsklearnError
+
+    X, y = toons(32, size=8)
+    for storage in (tmp_path / "no" / "s.journal", f"sqlite:///{tmp_path}/no/s.db"):
+        with pytest.raises(FileNotFoundError, match="does not exist") as info:
+            search(storage=storage, study_name="toons").fit(X, y)
+        assert isinstance(info.value, ToonsklearnError)
+        assert info.value.path == str(tmp_path / "no")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database\n")
+    with pytest.raises(ValueError, match="not an SQLite database") as info:
+        search(storage=f"sqlite:///{notes}", study_name="toons").fit(X, y)
+    assert isinstance(info.value, ToonsklearnError) and info.value.path == str(notes)
+    assert notes.read_text() == "not a database\n"
 
 
 def test_a_study_created_to_minimise_is_refused(tmp_path):
@@ -179,13 +275,51 @@ def test_a_database_that_cannot_be_opened_is_named_without_its_password():
     ("postgresql://toons:s3cret", ValueError, r"'postgresql://toons:\*\*\*' is neither"),
     (" postgresql://toons:s3cret@host/x", ValueError, r"' postgresql://toons:\*\*\*@host/x'"),
     ("postgresql://toons:p@ss@host/x", ValueError, r"written %40"),
-    ("sqlite:///{tmp}/no/such/folder/x.db", ConnectionError, "folder exists"),
 ])
 def test_a_bad_database_url_says_what_to_install_or_check(tmp_path, url, error, match):
     X, y = toons(32, size=8)
     with pytest.raises(error, match=match) as info:
         search(storage=url.format(tmp=tmp_path), study_name="toons").fit(X, y)
     assert not [secret for secret in ("s3cret", "pw@", "p@ss") if secret in str(info.value)]
+
+
+class FailsTrialOneFromOutside(keras.callbacks.Callback):
+    """As another worker does when a trial's heartbeat stopped: marks trial 1 FAIL through
+    a connection of its own, while the search still runs it (after its first epoch)."""
+
+    url, done = None, False
+
+    def on_epoch_end(self, epoch, logs=None):
+        if type(self).done:
+            return
+        storage = optuna.storages.RDBStorage(type(self).url)
+        trials = optuna.load_study(study_name="toons", storage=storage).get_trials()
+        if trials[-1].number == 1 and trials[-1].state == TrialState.RUNNING:
+            storage.set_trial_state_values(trials[-1]._trial_id, TrialState.FAIL)
+            type(self).done = True
+
+
+@pytest.mark.parametrize("pruner", [None, optuna.pruners.NopPruner()])
+def test_a_live_trial_failed_by_another_worker_warns_and_the_search_goes_on(tmp_path, pruner):
+    from tests.tuning.conftest import tiny_cnn
+    from toonsklearn.exceptions import ToonsklearnWarning
+
+    FailsTrialOneFromOutside.url = f"sqlite:///{tmp_path / 'search.db'}"
+    FailsTrialOneFromOutside.done = False
+    X, y = toons(32, size=8)
+    fitted = search(tiny_cnn(callbacks=[FailsTrialOneFromOutside()]), n_trials=3,
+                    storage=FailsTrialOneFromOutside.url, study_name="toons",
+                    heartbeat_interval=1, pruner=pruner)
+    with pytest.warns(ToonsklearnWarning, match="Trial 1 was marked FAIL by another process"):
+        fitted.fit(X, y)
+    assert FailsTrialOneFromOutside.done
+    states = [t.state for t in fitted.study_.trials]
+    assert states[1] == TrialState.FAIL and len(states) == 3
+    assert TrialState.RUNNING not in states
+    assert list(fitted.cv_results_["trial_number"]) == [0, 1, 2]
+    assert fitted.cv_results_["trial_state"][1] == "FAIL"
+    assert np.isnan(fitted.cv_results_["mean_test_score"][1])
+    assert fitted.best_index_ != 1 and hasattr(fitted, "best_estimator_")
 
 
 def test_heartbeat_interval_must_be_a_positive_number_of_seconds():

@@ -28,9 +28,11 @@ from pathlib import Path
 import numpy as np
 from joblib import effective_n_jobs
 from PIL import Image
+from sklearn.utils._param_validation import InvalidParameterError
 
 from ..exceptions import (
     ImageDecodeError,
+    ImageInputError,
     ImageTooLargeError,
     MissingFileError,
     NotRegularFileError,
@@ -416,7 +418,7 @@ def check_size(size) -> None:
         and len(size) == 2
         and all(isinstance(s, Integral) and s > 0 for s in size)
     ):
-        raise ValueError(
+        raise InvalidParameterError(
             "size must be a (height, width) tuple of positive ints or None; "
             f"received size={size!r}."
         )
@@ -427,7 +429,7 @@ def check_max_pixels(max_pixels) -> None:
     if max_pixels is not None and not (
         isinstance(max_pixels, Integral) and not isinstance(max_pixels, bool) and max_pixels > 0
     ):
-        raise ValueError(
+        raise InvalidParameterError(
             f"max_pixels must be a positive int or None; received max_pixels={max_pixels!r}."
         )
 
@@ -472,10 +474,11 @@ def read_images(
     def fill(index: int) -> None:
         image = read(paths[index])
         if image.shape != first.shape:
-            raise ValueError(
+            raise ImageInputError(
                 f"'{paths[index]}' is {image.shape[1]}x{image.shape[0]} pixels but "
                 f"'{paths[0]}' is {first.shape[1]}x{first.shape[0]}, so they cannot be "
-                "stacked into one array. Pass size=(height, width) to resize them."
+                "stacked into one array. Pass size=(height, width) to resize them.",
+                path=paths[index],
             )
         out[index] = image
 

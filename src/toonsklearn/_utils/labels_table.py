@@ -6,6 +6,8 @@ Rows are numbered as a spreadsheet numbers them: the header is row 1.
 
 from __future__ import annotations
 
+import csv as _csv
+import io
 import os
 
 import numpy as np
@@ -20,27 +22,37 @@ __all__ = ["check_label_values", "listed_paths", "read_table"]
 def read_table(csv: str, filename_column: str) -> pd.DataFrame:
     """The CSV's non-blank rows, indexed by data row (0 is line 2), or a named error."""
     with open_regular_file(csv, hint="Pass the path of a CSV file of labels.") as file:
-        try:
-            frame = pd.read_csv(
-                file,
-                dtype={filename_column: str},
-                keep_default_na=False,
-                na_values=[""],
-                skip_blank_lines=False,
-                index_col=False,  # a trailing comma must not turn the names into the index
-            )
-        except pd.errors.EmptyDataError:
-            raise LabelsFileError(
-                f"'{csv}' is empty or its first line is blank. Expected a header line such "
-                "as 'filename,tom,jerry', then one row per image.",
-                path=csv,
-            ) from None
-        except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-            raise LabelsFileError(
-                f"Could not read '{csv}' as a CSV table ({exc}). Save it as comma-separated "
-                "UTF-8 text with a header line.",
-                path=csv,
-            ) from exc
+        data = file.read()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LabelsFileError(
+            f"Could not read '{csv}' as a CSV table: it is not UTF-8 text ({exc}). Save it "
+            "as comma-separated UTF-8 text with a header line.",
+            path=csv,
+        ) from None
+    _refuse_long_rows(text, csv)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype={filename_column: str},
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=False,
+            index_col=False,  # a trailing comma must not turn the names into the index
+        )
+    except pd.errors.EmptyDataError:
+        raise LabelsFileError(
+            f"'{csv}' is empty or its first line is blank. Expected a header line such "
+            "as 'filename,tom,jerry', then one row per image.",
+            path=csv,
+        ) from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise LabelsFileError(
+            f"Could not read '{csv}' as a CSV table ({exc}). Save it as comma-separated "
+            "UTF-8 text with a header line.",
+            path=csv,
+        ) from exc
     if filename_column not in frame.columns:
         raise LabelsFileError(
             f"'{csv}' has no column '{filename_column}'; its columns are "
@@ -56,6 +68,35 @@ def read_table(csv: str, filename_column: str) -> pd.DataFrame:
     if frame.empty:
         raise LabelsFileError(f"'{csv}' lists no images: it has a header and no rows.", path=csv)
     return frame
+
+
+def _refuse_long_rows(text: str, csv: str) -> None:
+    """Refuse, by its row, a row with more values than the header names: pandas would
+    drop the extra values (with ``index_col=False``) or shift the columns. Empty extra
+    fields (a trailing comma) are let through."""
+    reader = _csv.reader(io.StringIO(text))
+    row, header = 1, None
+    try:
+        for row, fields in enumerate(reader, start=1):
+            if header is None:
+                header = fields
+                if not header:  # a blank first line: pandas says so
+                    return
+            elif len(fields) > len(header) and any(f.strip() for f in fields[len(header):]):
+                raise LabelsFileError(
+                    f"Row {row} of '{csv}' has {len(fields)} fields but the header names "
+                    f"{len(header)} ({', '.join(header)}). Remove the extra values or add "
+                    "their column to the header.",
+                    path=csv,
+                    row=row,
+                )
+    except _csv.Error as exc:
+        raise LabelsFileError(
+            f"Could not read '{csv}' as a CSV table (row {row + 1}: {exc}). Save it as "
+            "comma-separated UTF-8 text with a header line.",
+            path=csv,
+            row=row + 1,
+        ) from None
 
 
 def check_label_values(labels: pd.DataFrame, lines, csv: str) -> None:

@@ -18,6 +18,9 @@ TensorFlow loads, this module takes ``OMP_NUM_THREADS`` as ``TF_NUM_INTRAOP_THRE
 and ``TF_NUM_INTEROP_THREADS``, where those are not set: set them yourself to choose
 otherwise.
 
+One warning of Keras' is hidden, exactly that one: NumPy 2's ``DeprecationWarning``
+about ``__array__``'s ``copy`` keyword, which Keras' saving raises once per weight.
+
 TensorFlow also warns that ``tf.function`` retraced "5 out of the last 7 calls", advice
 for a loop that rebuilds functions; here each fit and search trial builds a new model by
 design, so that warning alone is dropped from the ``tensorflow`` logger.
@@ -30,6 +33,7 @@ import os
 import re
 import sys
 import tempfile
+import warnings
 
 _START_UP = re.compile(
     rb"^(I\d{4} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d \d\d:\d\d:[\d.]+: I |WARNING: All log messages "
@@ -79,3 +83,11 @@ class _NoRetracingAdvice(logging.Filter):
 _threads_as_openmp()
 _import_quietly()
 logging.getLogger("tensorflow").addFilter(_NoRetracingAdvice())
+
+# Keras saves each weight through ``np.array(variable)``, and a TensorFlow variable's
+# ``__array__`` takes no ``copy`` keyword: NumPy 2 warns once per weight on every save,
+# checkpoint and pickle (keras-team/keras#21288). Only that message from that Keras
+# module is hidden; the weights are saved right.
+warnings.filterwarnings(
+    "ignore", message=r"__array__ implementation doesn't accept a copy keyword",
+    category=DeprecationWarning, module=r"keras\.src\.backend\.tensorflow\.core")

@@ -4,7 +4,10 @@ shared by the multi-label estimator, threshold tuning and the plots, without Ten
 from __future__ import annotations
 
 import numpy as np
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.multiclass import type_of_target
+
+from ..exceptions import TargetError
 
 __all__ = ["best_threshold", "check_thresholds", "indicator_matrix", "metric_function",
            "multilabel_kind", "threshold_scores"]
@@ -59,11 +62,11 @@ def indicator_matrix(y, labels) -> np.ndarray:
     names = None if labels is None else np.asarray(labels).tolist()
     if kind == "sets":
         if names is None:
-            raise ValueError("Label sets need labels= (the estimator's classes_) to be put in "
+            raise TargetError("Label sets need labels= (the estimator's classes_) to be put in "
                              "column order.")
         unknown = [label for row in y for label in row if label not in names]
         if unknown:
-            raise ValueError(
+            raise TargetError(
                 f"y holds the label {unknown[0]!r}, which is not one of {names}; pass "
                 "labels= with every label, or the labels the model was fitted on."
             )
@@ -72,7 +75,7 @@ def indicator_matrix(y, labels) -> np.ndarray:
     columns = getattr(y, "columns", None)
     if kind == "indicator" and columns is not None and names is not None:
         if sorted(map(str, columns)) != sorted(map(str, names)):
-            raise ValueError(
+            raise TargetError(
                 f"y's columns {list(columns)} are not the labels {names}; name the columns "
                 "after the model's classes_."
             )
@@ -80,7 +83,7 @@ def indicator_matrix(y, labels) -> np.ndarray:
     truth = np.asarray(y)
     if kind != "indicator" or (names is not None and truth.shape[1] != len(names)):
         n = "one per label" if names is None else f"{len(names)}"
-        raise ValueError(
+        raise TargetError(
             f"y must be an indicator matrix with {n} columns, or label sets; received "
             f"{'shape ' + str(truth.shape) if truth.ndim else repr(y)}."
         )
@@ -93,17 +96,17 @@ def check_thresholds(threshold, classes) -> np.ndarray:
     try:
         values = np.asarray(threshold, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(
+        raise InvalidParameterError(
             f"threshold must be a float or one float per label (in classes_ order: "
             f"{names}); received {threshold!r}."
         ) from None
     if values.ndim > 1 or (values.ndim == 1 and len(values) != len(names)):
-        raise ValueError(
+        raise InvalidParameterError(
             f"threshold has shape {values.shape}; give one float or one value per "
             f"label: {len(names)} for classes_ {names}."
         )
     if not ((values >= 0) & (values <= 1)).all():  # NaN too
-        raise ValueError(f"threshold values must lie in [0, 1]; received {threshold!r}.")
+        raise InvalidParameterError(f"threshold values must lie in [0, 1]; received {threshold!r}.")
     return values
 
 
@@ -113,8 +116,8 @@ def metric_function(metric):
     metrics = _metrics()
     score = metrics.get(metric) if isinstance(metric, str) else metric
     if not callable(score):
-        raise ValueError(f"metric must be one of {sorted(metrics)} or a callable; received "
-                         f"{metric!r}.")
+        raise InvalidParameterError(
+            f"metric must be one of {sorted(metrics)} or a callable; received {metric!r}.")
     return score
 
 

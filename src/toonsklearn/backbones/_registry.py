@@ -14,6 +14,10 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sklearn.utils._param_validation import InvalidParameterError
+
+from ..exceptions import ToonsklearnWarning
+
 __all__ = ["BackboneSpec", "get_backbone", "get_backbone_spec", "list_backbones",
            "register_backbone"]
 
@@ -118,12 +122,13 @@ def register_backbone(spec: BackboneSpec, *, overwrite: bool = False) -> Backbon
     ['tiny_doc']
     """
     if spec.preprocessing not in PREPROCESSING_MODES:
-        raise ValueError(
+        raise InvalidParameterError(
             f"preprocessing must be one of {PREPROCESSING_MODES}; received "
             f"preprocessing={spec.preprocessing!r}."
         )
     if spec.name in _REGISTRY and not overwrite:
-        warnings.warn(f"Overwriting the registered backbone {spec.name!r}.", stacklevel=2)
+        warnings.warn(f"Overwriting the registered backbone {spec.name!r}.", ToonsklearnWarning,
+                      stacklevel=2)
     _REGISTRY[spec.name] = spec
     return spec
 
@@ -178,7 +183,7 @@ def get_backbone_spec(name: str) -> BackboneSpec:
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):
-        raise ValueError(
+        raise InvalidParameterError(
             f"Unknown backbone {name!r}. Known backbones: {', '.join(list_backbones())}. "
             "Pass a keras.Model or a callable to use another one."
         ) from None
@@ -223,7 +228,7 @@ def get_backbone(
     weights = "imagenet" if weights == "default" else weights
     shape = input_shape or (*spec.input_size, 3)
     if min(shape[:2]) < spec.min_size:
-        raise ValueError(
+        raise InvalidParameterError(
             f"Backbone {name!r} needs images of at least {spec.min_size}x{spec.min_size}; "
             f"received input_shape={tuple(shape)}. Increase input_size."
         )

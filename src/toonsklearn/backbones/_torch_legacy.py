@@ -22,6 +22,7 @@ import pickletools
 import reprlib
 
 import numpy as np
+from sklearn.utils._param_validation import InvalidParameterError
 
 from .._utils.imaging import open_regular_file
 from ..exceptions import NotRegularFileError, UnsafeCheckpointError, WeightsFileError
@@ -153,7 +154,7 @@ def _read_exactly(file, path: str, size: int, n: int, what: str) -> bytes:
 def _check_digest(file, path: str, sha256: str) -> None:
     if not (isinstance(sha256, str) and 8 <= len(sha256) <= 64
             and all(c in "0123456789abcdef" for c in sha256.lower())):
-        raise ValueError(f"sha256 must be 8 to 64 hex digits, got {sha256!r}.")
+        raise InvalidParameterError(f"sha256 must be 8 to 64 hex digits, got {sha256!r}.")
     digest = hashlib.sha256()
     for chunk in iter(lambda: file.read(1 << 20), b""):
         digest.update(chunk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -126,18 +127,20 @@ def _check_writable(out: str, option: str = "--out", example: str = "model.toons
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
         raise CommandError(f"Cannot write {option} {out!r}: the folder {folder!r} does not "
-                           "exist. Create it first.")
+                           "exist. Create it first.", path=folder)
     if os.path.isdir(out):
         raise CommandError(f"{option} {out!r} is a folder; name a file, e.g. "
-                           f"{os.path.join(out, example)!r}.")
+                           f"{os.path.join(out, example)!r}.", path=out)
     if os.path.lexists(out) and not os.path.isfile(out):
         raise CommandError(f"{option} {out!r} exists and is not a regular file (a FIFO, "
-                           "device or broken link); name another file.")
+                           "device or broken link); name another file.", path=out)
     if model is not None and os.path.exists(out) and os.path.samefile(out, model):
-        raise CommandError(f"{option} {out!r} is the model itself; name another file.")
+        raise CommandError(f"{option} {out!r} is the model itself; name another file.",
+                           path=out)
     if not os.access(folder, os.W_OK):
         raise CommandError(f"Cannot write {option} {out!r}: the folder {folder!r} is not "
-                           "writable (read-only, or its permissions). Choose another.")
+                           "writable (read-only, or its permissions). Choose another.",
+                           path=folder)
 
 
 def _field(text: str) -> str:
@@ -169,11 +172,31 @@ def predict(args: argparse.Namespace) -> int:
         _write_csv(args.csv, header, rows)
         print(f"Wrote {len(rows)} predictions to {args.csv}.")
         return 0
-    if args.proba:
-        print("\t".join(map(_field, header)))
-    for row in rows:
-        print("\t".join(map(_field, row)))
+    lines = [header] if args.proba else []
+    _print_lines(["\t".join(map(_field, row)) for row in [*lines, *rows]])
     return 0
+
+
+def _print_lines(lines: list[str]) -> None:
+    """Print ``lines`` on standard output, a file name that is not valid UTF-8 as its own
+    bytes (as ``ls`` and ``--csv`` write it), so that a pipeline finds the file.
+
+    Python reads such a name into lone surrogates, which ``print`` cannot encode.
+    """
+    stream = sys.stdout
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a text stream of str only (io.StringIO): it holds any str
+        stream.write("".join(f"{line}\n" for line in lines))
+        return
+    stream.flush()  # what was printed before goes first
+    encoding = stream.encoding or "utf-8"
+    for line in lines:
+        try:
+            data = f"{line}\n".encode(encoding, "surrogateescape")
+        except UnicodeEncodeError:  # a label the terminal's encoding lacks
+            data = f"{line}\n".encode(encoding, "backslashreplace")
+        buffer.write(data)
+    buffer.flush()
 
 
 def _write_csv(out: str, header: list, rows: list) -> None:
@@ -224,7 +247,7 @@ def _check_report_dir(folder: str) -> None:
 
     if os.path.lexists(folder) and not os.path.isdir(folder):
         raise CommandError(f"--report-dir {folder!r} exists and is not a folder; name a "
-                           "folder for the figures.")
+                           "folder for the figures.", path=folder)
     if importlib.util.find_spec("matplotlib") is None:
         raise CommandError('--report-dir draws with matplotlib: pip install "toonsklearn[plot]".')
 

@@ -7,9 +7,15 @@ from pathlib import Path
 
 import numpy as np
 
+from ..exceptions import ToonsklearnError
 
-class CommandError(ValueError):
-    """A problem with what the command line asked for, told to the user in one line."""
+
+class CommandError(ToonsklearnError, ValueError):
+    """A problem with what the command line asked for, told to the user in one line.
+
+    An error about the user's files and folders, so one of the library's errors
+    (``path`` names the file or folder at fault, where there is one).
+    """
 
 
 def labelled_images(data_dir: str, labels_csv: str | None, split: str):
@@ -32,11 +38,12 @@ def labelled_images(data_dir: str, labels_csv: str | None, split: str):
     if not root.is_dir():
         what = "is not a folder" if root.exists() else "does not exist"
         raise CommandError(f"DATA_DIR {data_dir!r} {what}. Pass a folder with one sub-folder "
-                           "of images per class.")
+                           "of images per class.", path=data_dir)
     subset = split if (root / split).is_dir() else None
     if subset is None and (root / "train").is_dir():
         raise CommandError(f"{data_dir!r} has split folders but no {split}/ folder; put the "
-                           f"images to use in {os.path.join(data_dir, split)!r}.")
+                           f"images to use in {os.path.join(data_dir, split)!r}.",
+                           path=data_dir)
     data = load_image_folder(root, subset=subset, verbose=True)
     names = np.asarray(data.target_names, dtype=object)
     where = os.path.join(data_dir, subset) if subset else data_dir
@@ -73,13 +80,14 @@ def image_paths(items: list[str]) -> np.ndarray:
             if unreadable:
                 raise unreadable[0]
             if not found:
-                raise CommandError(f"No images found under the folder {item!r}.")
+                raise CommandError(f"No images found under the folder {item!r}.", path=item)
             paths.extend(found)
         elif not os.path.lexists(item):
-            raise CommandError(f"{item!r} does not exist. Name image files or folders of them.")
+            raise CommandError(f"{item!r} does not exist. Name image files or folders of them.",
+                               path=item)
         elif not is_image_file(item):
             raise CommandError(f"{item!r} is not an image file (by its extension); name "
-                               "image files or folders of them.")
+                               "image files or folders of them.", path=item)
         else:
             paths.append(item)
     return np.asarray(paths, dtype=str)
@@ -95,10 +103,10 @@ def load_model(path: str):
     if not hasattr(model, "predict_proba"):
         raise CommandError(f"{path!r} holds a {type(final).__name__}, which gives no "
                            "probabilities (predict_proba); the command line needs one that "
-                           "does.")
+                           "does.", path=path)
     if not hasattr(final, "classes_"):
         raise CommandError(f"{path!r} holds an unfitted {type(final).__name__}; train it "
-                           "first (toonsklearn train ... --out MODEL).")
+                           "first (toonsklearn train ... --out MODEL).", path=path)
     if "verbose" in final.get_params():
         model.set_params(**{f"{prefix}verbose": 0})
     return model, final

@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from ._data import CommandError
+
 
 def _first_per_class(target: np.ndarray, n: int) -> np.ndarray:
     """Indices of the first ``n`` samples of every class."""
     return np.concatenate([np.flatnonzero(target == c)[:n] for c in np.unique(target)])
+
+
+def _check_output(output: Path) -> None:
+    """Refuse an ``--output`` folder that cannot be created or written, creating nothing."""
+    existing = output
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise CommandError(f"Cannot use --output {str(output)!r}: {str(existing)!r} is not a "
+                           "folder. Name a folder (it is created if missing).",
+                           path=str(existing))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise CommandError(f"Cannot use --output {str(output)!r}: the folder "
+                           f"{str(existing)!r} is not writable. Choose another.",
+                           path=str(existing))
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -25,7 +43,7 @@ def demo(args: argparse.Namespace) -> int:
     from ..datasets import make_toons
 
     output = Path(args.output)
-    output.mkdir(parents=True, exist_ok=True)
+    _check_output(output)  # created only once there is something to save in it
     start = time.perf_counter()
     size = (args.image_size, args.image_size)
     with tempfile.TemporaryDirectory() as tmp:
@@ -76,6 +94,7 @@ def demo(args: argparse.Namespace) -> int:
     print("\nCNNClassifier on all training images:")
     print(classification_report(test.target, predicted, target_names=train.target_names,
                                 zero_division=0))
+    output.mkdir(parents=True, exist_ok=True)
     saved, saved_transfer = output / "toons_pipeline.joblib", output / "toons_transfer.joblib"
     joblib.dump(main_pipe, saved)
     joblib.dump(transfer_pipe, saved_transfer)

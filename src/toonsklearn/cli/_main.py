@@ -57,6 +57,22 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _at_least(minimum: int, why: str = ""):
+    """An int of at least ``minimum``, for argparse (``why`` says why that minimum)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"must be an int of at least {minimum}{why}; received {text!r}")
+        return value
+
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="toonsklearn", description="Train, tune, evaluate and use cartoon image "
@@ -65,9 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="train and evaluate on generated cartoon data")
-    demo.add_argument("--n-samples", type=int, default=2000, help="images to draw (default 2000)")
-    demo.add_argument("--image-size", type=int, default=64, help="side in pixels (default 64)")
-    demo.add_argument("--epochs", type=int, default=None,
+    demo.add_argument("--n-samples", type=_at_least(20, " (train, validation and test "
+                                                    "splits of both classes)"),
+                      default=2000, help="images to draw, at least 20 (default 2000)")
+    demo.add_argument("--image-size", type=_at_least(8, " (the network pools three times)"),
+                      default=64, help="side in pixels, at least 8 (default 64)")
+    demo.add_argument("--epochs", type=_at_least(1), default=None,
                       help="most epochs (default: the estimators', with early stopping)")
     demo.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
     demo.add_argument("--output", default="toonsklearn-demo",
@@ -88,7 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     predict = commands.add_parser(
         "predict", help="label images with a saved model",
         description="One line per image: path, label, probability, separated by tabs (a "
-        "tab, newline or backslash in a name is written \\t, \\n, \\\\).")
+        "tab, newline or backslash in a name is written \\t, \\n, \\\\; a name that is "
+        "not valid UTF-8 as its own bytes, as ls and --csv write it).")
     predict.add_argument("model", metavar="MODEL", help="a model saved by train or tune")
     predict.add_argument("images", metavar="IMAGES_OR_DIR", nargs="+",
                          help="image files, or folders searched for images")

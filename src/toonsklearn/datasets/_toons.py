@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+from sklearn.utils._param_validation import InvalidParameterError
 
 from ._painters import CAST, CHARACTERS, VEHICLES, _character, _colour
 
@@ -203,24 +204,26 @@ default="binary"
     ['green_bunny_plain', 'orange_jerry_plain', 'red_tom_plain', 'yellow_spike_plain']
     """
     if not isinstance(n_samples, Integral) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive int; received n_samples={n_samples!r}.")
+        raise InvalidParameterError(
+            f"n_samples must be a positive int; received n_samples={n_samples!r}.")
     tasks = ("binary", "multiclass", "multilabel", "vehicles", "characters")
     if task not in tasks:
-        raise ValueError(f"task must be one of {', '.join(map(repr, tasks))}; received "
+        raise InvalidParameterError(f"task must be one of {', '.join(map(repr, tasks))}; received "
                          f"task={task!r}.")
     if task in ("multiclass", "characters"):
         roster = list(CHARACTERS) if task == "multiclass" else list(CAST)
         n_classes = len(roster) if n_classes is None else n_classes
         if not isinstance(n_classes, Integral) or not 2 <= n_classes <= len(roster):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"n_classes must be an int from 2 to {len(roster)} for task={task!r}; "
                 f"received n_classes={n_classes!r}."
             )
     elif n_classes not in (None, 2):
-        raise ValueError(f"task={task!r} has 2 classes; received n_classes={n_classes!r}.")
+        raise InvalidParameterError(
+            f"task={task!r} has 2 classes; received n_classes={n_classes!r}.")
     out_size = (image_size, image_size) if isinstance(image_size, Integral) else tuple(image_size)
     if len(out_size) != 2 or not all(isinstance(s, Integral) and s > 0 for s in out_size):
-        raise ValueError(
+        raise InvalidParameterError(
             f"image_size must be a positive int or (height, width); received "
             f"image_size={image_size!r}."
         )

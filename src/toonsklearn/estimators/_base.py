@@ -20,7 +20,7 @@ from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.pipeline import Pipeline
 from sklearn.utils import column_or_1d
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -29,10 +29,11 @@ from sklearn.utils.validation import (
     check_is_fitted,
 )
 
+from ..exceptions import TrainingDataError
 from . import _checkpoint as checkpoint
 from ._callbacks import announce_fit, check_callbacks
 from ._data import ImageInputMixin
-from ._distribute import strategy_scope
+from ._distribute import follow_strategy, strategy_scope
 from ._shared import Shared, document_parameters
 from ._training import TrainingMixin
 
@@ -125,7 +126,7 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
     _parameter_constraints: dict = {
         "input_size": [tuple, None],
         "epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [str, keras.optimizers.Optimizer, type],
         "lr_schedule": [StrOptions({"constant", "cosine"})],
@@ -191,9 +192,12 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
             self.target_encoder_ = self.target_encoder.fit(y)
             vars(self).update(self.target_encoder_.get_metadata())
             if len(self.classes_) < 2:
-                raise ValueError(
-                    f"y has only one class ({self.classes_[0]!r}); a classifier needs at "
-                    "least two."
+                only = self.classes_[0]
+                only = only.item() if isinstance(only, np.generic) else only
+                raise TrainingDataError(
+                    f"y has only one class ({only!r}); a classifier needs at least two. "
+                    "Add images of another class (partial_fit takes a batch of one class "
+                    "when classes= names them all)."
                 )
         return np.asarray(self.target_encoder_.transform(y), dtype=np.float32).reshape(len(y), -1)
 
@@ -246,8 +250,8 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
             self._backup_dir = None if self.checkpoint_dir is None else checkpoint.claim(
                 self.checkpoint_dir, checkpoint.fingerprint(self, source, y_model))
             train_idx, val_idx = self._split(len(source), y)
-            self.model_ = self._build_keras_model()
-            self._train(source, y_model, weights, train_idx, val_idx)
+            self._set_batch_size(len(train_idx), reset=True)
+            self._build_and_train(source, y_model, weights, train_idx, val_idx)
         return self
 
     @contextlib.contextmanager
@@ -270,7 +274,10 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         """Train for one more epoch on ``(X, y)``, building the model on the first call.
 
         The rate is the constant ``learning_rate`` whatever ``lr_schedule`` says: after a
-        ``fit`` whose schedule ran down, the model goes on with a new optimizer.
+        ``fit`` whose schedule ran down, the model goes on with a new optimizer. It trains
+        under the ``distribution_strategy`` set now: a model built under another (one
+        unpickled, or fitted before ``set_params`` changed the parameter) is rebuilt
+        under it with its weights, and goes on with a new optimizer.
 
         Parameters
         ----------
@@ -300,8 +307,11 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         first = not hasattr(self, "model_")
         if first:
             self._validate_params()
-        with (self._all_or_nothing(), self._seeded(),
-              strategy_scope(self, None if first else self.model_)):
+        with self._all_or_nothing(), self._seeded(), contextlib.ExitStack() as scope:
+            moved = None if first else follow_strategy(self, self.model_)
+            if moved is not None:
+                self.model_ = moved
+            scope.enter_context(strategy_scope(self, None if first else self.model_))
             if first:
                 if classes is not None:
                     self._encode_target(np.asarray(classes), reset=True)
@@ -329,6 +339,7 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         source = self._as_source(X, reset=reset)
         check_consistent_length(source.data, y)
         y_model = self._encode_target(y, reset=reset and reset_target)
+        self._set_batch_size(len(source), reset=reset)
         weights = _check_sample_weight(sample_weight, source.data, dtype=np.float64)
         weights = self._sample_weights(y, y_model, weights)
         if reset and reset_target:
@@ -344,7 +355,7 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
     def _check_weighted_classes(self, y, weights) -> None:
         y = column_or_1d(y)
         if len(np.unique(y[weights > 0])) < 2:
-            raise ValueError(
+            raise TrainingDataError(
                 "After sample_weight and class_weight, only one class has a nonzero weight; "
                 "a classifier needs at least two."
             )
@@ -412,7 +423,7 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         """Set parameters, as in scikit-learn; routed ``prefix__name`` keys are refused."""
         routed = sorted(key for key in params if "__" in key)
         if routed:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{type(self).__name__} takes no routed parameters such as {routed[0]!r}: "
                 "get_params and clone would drop them, and GridSearchCV with them. Pass the "
                 "object instead, e.g. optimizer=keras.optimizers.SGD(momentum=0.9), or "

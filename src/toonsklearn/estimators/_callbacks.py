@@ -22,6 +22,7 @@ import sys
 import time
 
 import keras
+from sklearn.utils._param_validation import InvalidParameterError
 
 from ._checkpoint import Checkpoint
 
@@ -91,12 +92,12 @@ def check_callbacks(callbacks) -> None:
     for name, callback in _named(callbacks):
         if callback is None and isinstance(callbacks, dict):
             if name not in DEFAULT_CALLBACKS:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"callbacks={{{name!r}: None}} turns off no callback: the default ones "
                     f"are named {list(DEFAULT_CALLBACKS)}."
                 )
         elif not isinstance(callback, keras.callbacks.Callback):
-            raise TypeError(
+            raise InvalidParameterError(
                 f"callbacks[{name!r}] must be a keras.callbacks.Callback"
                 f"{' or None' if isinstance(callbacks, dict) else ''}; received {callback!r}."
             )
@@ -108,7 +109,7 @@ def refuse_rate_callbacks(callbacks) -> None:
     for name, callback in _named(callbacks):
         if isinstance(callback, (keras.callbacks.ReduceLROnPlateau,
                                  keras.callbacks.LearningRateScheduler)):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"callbacks[{name!r}] is a {type(callback).__name__}, which sets the "
                 "learning rate, while lr_schedule='cosine' sets it too; pass "
                 "lr_schedule='constant' to let the callback set it."

@@ -6,7 +6,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import keras
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
 from ..architectures import ARCHITECTURES, ConvBlock, build_conv_stack, build_head
 from ..layers import ImagePreprocessing
@@ -44,7 +44,7 @@ def scratch_network(est, inputs, x, n_outputs, activation):
     else:
         changed = [k for k, v in _CNN_DEFAULTS.items() if getattr(est, k) != v]
         if changed:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{changed} cannot be set together with architecture={est.architecture!r}, "
                 "which fixes its own blocks; use architecture=None for a custom network."
             )
@@ -82,6 +82,9 @@ class CNNClassifier(ImageClassifierBase):
         were kept, and a ``phase`` column (``"train"``).
     image_shape_ : tuple of int
         ``(height, width, channels)`` the model takes.
+    batch_size_ : int
+        Images per training step of the last fit: ``batch_size``, or the size
+        ``batch_size="auto"`` picked for the training images.
     n_features_in_ : int
         Number of features, when fitted on a 2-D matrix.
 

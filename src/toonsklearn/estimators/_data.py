@@ -14,11 +14,12 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse
 import tensorflow as tf
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import validate_data
 
 from .._utils.imaging import read_images, resize_array, shared_size
 from .._utils.validation import as_image_array, as_path_array
-from ..exceptions import ScaledImagesWarning, ToonsklearnError
+from ..exceptions import ImageInputError, ScaledImagesWarning, ToonsklearnError
 from . import _distribute
 
 # The public DEFAULT_PATH_SIZE (documented in the package's __init__).
@@ -94,7 +95,8 @@ class ImageInputMixin:
         if np.asarray(array).ndim == 1 and np.asarray(array).dtype.kind in "OUS":
             paths = as_path_array(array, name)
             if len(paths) == 0:
-                raise ValueError(f"{name} received an empty array of file paths.")
+                raise ImageInputError(f"{name} received an empty array of file paths; pass "
+                                      "at least one image.")
             channels = 3 if reset else self.image_shape_[2]
             size = self._model_size(lambda: _paths_size(paths)) if reset else (
                 self.image_shape_[:2])
@@ -111,7 +113,7 @@ class ImageInputMixin:
             self.image_shape_ = (*self._model_size(lambda: images.shape[1:3]),
                                  images.shape[3])
         elif images.shape[3] != self.image_shape_[2]:
-            raise ValueError(
+            raise ImageInputError(
                 f"{name} was fitted on images with {self.image_shape_[2]} channels; received "
                 f"shape {images.shape}. Expected (n_samples, height, width, "
                 f"{self.image_shape_[2]})."
@@ -122,7 +124,7 @@ class ImageInputMixin:
         """``input_size``, else the backbone's, else ``data_size()``: the data's own."""
         size = self.input_size or self._default_input_size() or data_size()
         if len(size) != 2 or not all(isinstance(s, Integral) and s > 0 for s in size):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"input_size must be (height, width) of positive ints; received {size!r}."
             )
         return tuple(int(s) for s in size)

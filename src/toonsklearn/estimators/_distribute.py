@@ -4,8 +4,11 @@ The parameter is a name or a zero-argument callable, never a ``tf.distribute.Str
 itself: a strategy holds devices and threads, so it neither pickles nor clones, and
 estimator parameters must do both. Each ``fit`` builds its strategy and creates the
 model, optimizer and metrics under its scope; Keras then splits every ``tf.data`` batch
-across the replicas. The fitted model keeps its strategy for the rest of the process
-(``partial_fit`` trains on in it); pickled, it loads and predicts on one device.
+across the replicas. The fitted model keeps its strategy for the rest of the process;
+pickled, it loads and predicts on one device. ``partial_fit`` trains under the strategy
+the parameter names at the time: a model built under another (on one device after
+unpickling, or before ``set_params(distribution_strategy=...)``) is rebuilt under it
+with its weights, and a new optimizer (see :func:`follow_strategy`).
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ from __future__ import annotations
 import contextlib
 import functools
 
+import keras
 import tensorflow as tf
+from sklearn.utils._param_validation import InvalidParameterError
 
 from ..exceptions import TrainingDataError
 
-__all__ = ["STRATEGIES", "batch", "strategy_scope"]
+__all__ = ["STRATEGIES", "batch", "follow_strategy", "strategy_scope"]
 
 #: The names ``distribution_strategy`` takes, and what each builds.
 STRATEGIES = {"mirrored": "tf.distribute.MirroredStrategy over every GPU, else every CPU "
@@ -46,16 +51,16 @@ def _build(spec, owner: str) -> tf.distribute.Strategy:
     """The strategy that ``spec`` (a name or a zero-argument callable) stands for."""
     if isinstance(spec, str):
         if spec.lower().replace("_", "").removesuffix("strategy") == "multiworkermirrored":
-            raise ValueError(_MULTI_WORKER)
+            raise InvalidParameterError(_MULTI_WORKER)
         if spec not in STRATEGIES:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{owner}: unknown distribution_strategy {spec!r}; use None (one device), "
                 f"{', '.join(map(repr, STRATEGIES))}, or a zero-argument callable that "
                 "returns a tf.distribute.Strategy."
             )
         return _mirrored()
     if isinstance(spec, tf.distribute.Strategy):
-        raise TypeError(
+        raise InvalidParameterError(
             f"{owner}: distribution_strategy must be a name or a zero-argument callable, "
             f"not a {type(spec).__name__} instance, which cannot be pickled or cloned. "
             "Pass distribution_strategy='mirrored', or e.g. functools.partial("
@@ -63,12 +68,12 @@ def _build(spec, owner: str) -> tf.distribute.Strategy:
         )
     target = spec.func if isinstance(spec, functools.partial) else spec
     if isinstance(target, type) and issubclass(target, tf.distribute.MultiWorkerMirroredStrategy):
-        raise ValueError(_MULTI_WORKER)  # before building one, which sets up a cluster
+        raise InvalidParameterError(_MULTI_WORKER)  # before building one, which sets up a cluster
     strategy = spec()
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        raise ValueError(_MULTI_WORKER)
+        raise InvalidParameterError(_MULTI_WORKER)
     if not isinstance(strategy, tf.distribute.Strategy):
-        raise TypeError(
+        raise InvalidParameterError(
             f"{owner}: distribution_strategy() returned {strategy!r}; it must return a "
             "tf.distribute.Strategy."
         )
@@ -89,6 +94,30 @@ def strategy_scope(est, model=None):
         return contextlib.nullcontext()
     return _build(spec, type(est).__name__).scope()
 
+
+def follow_strategy(est, model):
+    """``model`` rebuilt with its weights under the strategy ``est.distribution_strategy``
+    names, when it was built under another; None when it needs no move.
+
+    A model built under a strategy of a callable stays under it: each call of the
+    callable builds a new strategy, which cannot be told from the old one. The rebuilt
+    model is not compiled: its optimizer's state (Adam's moments) starts afresh.
+    """
+    built = getattr(model, "_distribute_strategy", None)
+    spec = getattr(est, "distribution_strategy", None)
+    if spec is None:
+        if built is None:
+            return None
+        scope = contextlib.nullcontext()
+    else:
+        strategy = _build(spec, type(est).__name__)
+        if built is strategy or (built is not None and not isinstance(spec, str)):
+            return None
+        scope = strategy.scope()
+    with scope:
+        moved = keras.models.clone_model(model)
+        moved.set_weights(model.get_weights())
+    return moved
 
 
 def batch(dataset: tf.data.Dataset, n: int, batch_size: int, *,

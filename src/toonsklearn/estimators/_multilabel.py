@@ -7,10 +7,11 @@ from numbers import Real
 import keras
 import numpy as np
 from sklearn.preprocessing import MultiLabelBinarizer
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 from sklearn.utils.class_weight import compute_sample_weight
 
 from .._utils.targets import check_thresholds, multilabel_kind
+from ..exceptions import TargetError
 from ._base import ImageClassifierBase
 from ._cnn import CNN_CONSTRAINTS, scratch_network
 from ._shared import Scratch, Shared, document_parameters, shared
@@ -65,6 +66,9 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
         frozen-backbone features, else ``"train"``).
     image_shape_ : tuple of int
         ``(height, width, channels)`` the model takes.
+    batch_size_ : int
+        Images per training step of the last fit: ``batch_size``, or the size
+        ``batch_size="auto"`` picked for the training images.
 
     See Also
     --------
@@ -172,7 +176,7 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
             if self.target_kind_ != "labels":
                 self._thresholds()  # refuse a bad threshold before training
             elif np.ndim(self.threshold) != 0:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"threshold={self.threshold!r} gives one value per label, but y holds "
                     "one label per image, which predict picks by the highest probability. "
                     "Pass multi-label targets (an indicator matrix or label sets), or "
@@ -184,7 +188,7 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
             return self.label_binarizer_.transform(y).astype(np.float32)
         indicator = np.asarray(y, dtype=np.float32)
         if indicator.ndim != 2 or indicator.shape[1] != len(self.classes_):
-            raise ValueError(
+            raise TargetError(
                 f"y must be an indicator matrix of shape (n_samples, {len(self.classes_)}); "
                 f"received shape {indicator.shape}."
             )
@@ -254,11 +258,40 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
             super()._check_weighted_classes(y, weights)
 
     def _sample_weights(self, y, y_model, weights):
+        """For multi-label targets, ``"balanced"`` balances each label's positives and
+        negatives, and a dict ``{label: weight}`` weighs each image by the product of
+        the weights of the labels it has (1 for a label not named), as
+        :func:`~sklearn.utils.class_weight.compute_sample_weight` does for one
+        ``{0: 1, 1: weight}`` per label; both multiply into ``sample_weight``."""
         if self.target_kind_ == "labels":
             return super()._sample_weights(y, y_model, weights)
+        if isinstance(self.class_weight, dict):
+            return weights * self._label_weights(y_model)
         if self.class_weight is not None:
             weights = weights * compute_sample_weight(self.class_weight, y_model)
         return weights
+
+    def _label_weights(self, y_model: np.ndarray) -> np.ndarray:
+        """Each image's product of the ``class_weight`` weights of its labels."""
+        labels = [label.item() if isinstance(label, np.generic) else label
+                  for label in self.classes_]
+        unknown = [key for key in self.class_weight if key not in labels]
+        if unknown:
+            raise InvalidParameterError(
+                f"class_weight names {unknown[0]!r}, which is not one of the labels "
+                f"{', '.join(map(repr, labels))}; a dict class_weight gives multi-label "
+                "targets a weight per label name."
+            )
+        product = np.ones(len(y_model))
+        for column, label in enumerate(labels):
+            weight = self.class_weight.get(label, 1.0)
+            if not isinstance(weight, Real) or not weight >= 0:
+                raise InvalidParameterError(
+                    f"class_weight[{label!r}] must be a non-negative number; received "
+                    f"{weight!r}."
+                )
+            product[y_model[:, column] > 0.5] *= weight
+        return product
 
     _tags = {"multilabel": True, "multioutput": True}  # for scikit-learn 1.6, see base.py
 

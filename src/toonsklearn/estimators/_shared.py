@@ -21,7 +21,7 @@ class Shared:
     >>> from toonsklearn import CNNClassifier, TransferClassifier
     >>> from toonsklearn.estimators import Shared
     >>> Shared.epochs, Shared.batch_size
-    (30, 32)
+    (30, 'auto')
     >>> CNNClassifier().epochs == TransferClassifier().epochs == Shared.epochs
     True
 
@@ -33,7 +33,7 @@ class Shared:
 
     input_size = None
     epochs = 30
-    batch_size = 32
+    batch_size = "auto"
     learning_rate = 1e-3
     optimizer = "adam"
     lr_schedule = "constant"
@@ -90,8 +90,12 @@ _DOCS = {
     "epochs": ("int", """
         Most epochs (of the head phase, for a fine-tuned backbone); early stopping
         usually ends sooner."""),
-    "batch_size": ("int", """
-        Images per training step, and per batch when predicting."""),
+    "batch_size": ('int or "auto"', """
+        Images per training step, and per batch when predicting. ``"auto"`` takes the
+        largest of 8, 16 and 32 that gives at least 10 steps an epoch over the
+        training images (8 below 160 of them, 32 from 320 on): a small data set then
+        gets ten or more updates an epoch, not one of 32. ``batch_size_`` holds the
+        size a fit used."""),
     "learning_rate": ("float", """
         Of the optimizer (of the head phase, for a fine-tuned backbone); the peak
         rate when ``lr_schedule="cosine"``."""),
@@ -125,9 +129,11 @@ _DOCS = {
     "class_weight": ('dict or "balanced" or None', """
         Weights of the classes, multiplied into the sample weights: ``{class: weight}``,
         or ``"balanced"`` for weights inversely proportional to the class frequencies
-        (as :func:`sklearn.utils.class_weight.compute_sample_weight` computes them; per
-        label, for multi-label targets, which take only ``"balanced"``). None weighs
-        every class the same."""),
+        (as :func:`sklearn.utils.class_weight.compute_sample_weight` computes them). For
+        multi-label targets, ``"balanced"`` balances each label's positives and
+        negatives, and ``{label: weight}`` weighs each image by the product of the
+        weights of the labels it has (1 for a label not named), so that a label
+        weighted up is predicted more. None weighs every class the same."""),
     "random_state": ("int, RandomState or None", """
         Seeds weights, shuffling and augmentation: two fits with the same int give
         identical predictions."""),

@@ -17,6 +17,7 @@ from keras.src.backend.common import global_state  # Keras' global seed generato
 from keras.src.random import seed_generator as keras_seeds  # layers' default seeds
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils._param_validation import InvalidParameterError
 from tensorflow.python.eager import context as tf_context  # the global seed, to restore
 from tensorflow.python.framework import config as tf_config  # op determinism switches
 
@@ -26,6 +27,22 @@ from ..losses import training_loss
 from ._callbacks import PlainProgress, callbacks_for, plain_progress, refuse_rate_callbacks
 from ._checkpoint import Checkpoint
 from ._data import ImageSource, make_dataset
+
+#: The batch sizes ``batch_size="auto"`` picks from, and the steps an epoch it aims for.
+AUTO_BATCH_SIZES = (8, 16, 32)
+AUTO_STEPS = 10
+
+
+def auto_batch_size(n_train: int) -> int:
+    """The batch size of ``batch_size="auto"`` for ``n_train`` training images.
+
+    The largest of 8, 16 and 32 that still gives :data:`AUTO_STEPS` steps an epoch, and
+    8 when none does: a few hundred drawings then train on ten or more updates an
+    epoch, not one or two of 32, and BatchNorm still sees 8 images a batch. From 320
+    images on it is 32, Keras' own default.
+    """
+    fitting = [size for size in AUTO_BATCH_SIZES if n_train // size >= AUTO_STEPS]
+    return max(fitting, default=AUTO_BATCH_SIZES[0])
 
 
 class TrainingMixin:
@@ -49,6 +66,23 @@ class TrainingMixin:
     def _stratify(self, y):
         """Labels to stratify the validation split by, or None."""
         return column_or_1d(y)
+
+    def _set_batch_size(self, n_train: int, *, reset: bool) -> None:
+        """Record in ``batch_size_`` the images a batch of this fit: ``batch_size``, or
+        for ``"auto"`` the size :func:`auto_batch_size` picks for ``n_train`` training
+        images (later ``partial_fit`` calls keep the size the first one picked)."""
+        if self.batch_size != "auto":
+            self.batch_size_ = int(self.batch_size)
+        elif reset or getattr(self, "batch_size_", None) is None:
+            self.batch_size_ = auto_batch_size(n_train)
+
+    def _batch_images(self) -> int:
+        """Images a batch: ``batch_size_`` once fitted (a model fitted before the
+        attribute existed: ``batch_size``)."""
+        fitted = getattr(self, "batch_size_", None)
+        if fitted is not None:
+            return fitted
+        return self.batch_size if isinstance(self.batch_size, Integral) else AUTO_BATCH_SIZES[-1]
 
     def _split(self, n: int, y) -> tuple[np.ndarray, np.ndarray]:
         """Indices for training and for validation: stratified when the classes allow it,
@@ -99,7 +133,7 @@ class TrainingMixin:
         try:
             optimizer = spec() if isinstance(spec, type) else keras.optimizers.get(spec)
         except ValueError:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"Unknown optimizer {spec!r}; use a Keras optimizer name such as 'adam', "
                 "'sgd', 'rmsprop' or 'adamw', or a keras.optimizers.Optimizer."
             ) from None
@@ -115,8 +149,8 @@ class TrainingMixin:
         its steps; without them the rate stays constant (``partial_fit``, ``lr_find``)."""
         _, _, loss, metrics = self._output_spec()
         if n_train is not None and self.lr_schedule == "cosine":
-            learning_rate = self._cosine_schedule(learning_rate,
-                                                  math.ceil(n_train / self.batch_size) * epochs)
+            learning_rate = self._cosine_schedule(
+                learning_rate, math.ceil(n_train / self._batch_images()) * epochs)
         (model or self.model_).compile(
             optimizer=self._make_optimizer(learning_rate),
             loss=training_loss(loss, self.label_smoothing), metrics=metrics,
@@ -160,6 +194,11 @@ class TrainingMixin:
         if not self.verbose:
             return 0
         return 2 if plain_progress(self.verbose) else 1
+
+    def _build_and_train(self, source, y_model, weights, train_idx, val_idx) -> None:
+        """Build ``model_`` and train it (``fit``'s work once the data is checked)."""
+        self.model_ = self._build_keras_model()
+        self._train(source, y_model, weights, train_idx, val_idx)
 
     def _train(self, source, y_model, weights, train_idx, val_idx) -> None:
         """Compile ``model_`` and fit it; sets ``history_``."""
@@ -211,8 +250,26 @@ class TrainingMixin:
         self.history_["best"] = self.history_.index == self.best_epoch_
 
     def _dataset(self, source: ImageSource, indices, y=None, weights=None, *, shuffle=False):
-        return make_dataset(source, indices, self.batch_size, y=y, weights=weights,
+        return make_dataset(source, indices, self._batch_images(), y=y, weights=weights,
                             shuffle=shuffle, seed=self._random_state)
+
+
+@contextlib.contextmanager
+def separate_seeds(est, part: str):
+    """Draw the default seeds of the layers built inside from a generator of their own,
+    seeded by the fit's seed and ``part``: a part of a network (the head over a
+    backbone) then starts from the same weights whether or not the rest was built
+    before it. Nothing changes in an unseeded fit."""
+    seed = getattr(est, "_random_state", None)
+    if seed is None:
+        yield
+        return
+    saved = getattr(_KERAS_RANDOM.own, "generator", None)
+    _KERAS_RANDOM.own.generator = random.Random(f"{seed}:{part}")
+    try:
+        yield
+    finally:
+        _KERAS_RANDOM.own.generator = saved
 
 
 def _check_room_for_every_class(labels, n_train: int, validation_fraction: float) -> None:

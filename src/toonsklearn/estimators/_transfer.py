@@ -3,18 +3,33 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 from numbers import Integral, Real
 
 import keras
 import numpy as np
 import tensorflow as tf
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 from sklearn.utils.validation import check_is_fitted
 
 from ..architectures import build_head
 from ..backbones import PREPROCESSING_MODES, get_backbone, get_backbone_spec
-from ..features import cached_features
+from ..exceptions import TrainingDataError
+from ..features import (
+    cached_features,
+    extractor_key,
+    forget_extractor,
+    read_cached_features,
+    remember_extractor,
+    remembered_extractor,
+)
 from ..layers import ImagePreprocessing
 from ._base import ImageClassifierBase
 from ._checkpoint import Checkpoint
@@ -22,6 +37,7 @@ from ._cnn import CNN_CONSTRAINTS, units
 from ._data import array_batches
 from ._distribute import strategy_scope
 from ._shared import Shared, document_parameters, shared
+from ._training import _deterministic, separate_seeds
 
 __all__ = ["TransferClassifier"]
 
@@ -51,14 +67,29 @@ def backbone_model(est, image_shape) -> tuple[keras.Model, str]:
         mode = "none"
         model = backbone((*image_shape[:2], 3))
         if not isinstance(model, keras.Model):
-            raise TypeError(
+            raise InvalidParameterError(
                 f"backbone callable must return a keras.Model; it returned {type(model)}."
             )
     return model, est.preprocessing or mode
 
 
-def transfer_network(est, inputs, x, n_outputs, activation):
-    """Preprocessing, frozen backbone, pooled features, and a head model named ``head``."""
+def head_network(est, feature_shape, n_outputs, activation) -> keras.Model:
+    """The head, a model named ``head`` on pooled features; seeded apart from the
+    backbone, so that a head trained without building the backbone (every feature
+    cached) starts from the weights it would have had with it."""
+    with separate_seeds(est, "head"):
+        head_inputs = keras.Input(tuple(feature_shape), name="head_inputs")
+        return keras.Model(
+            head_inputs,
+            build_head(head_inputs, n_outputs, activation, dense_units=units(est.dense_units),
+                       dropout=est.dropout),
+            name="head",
+        )
+
+
+def transfer_network(est, inputs, x, n_outputs, activation, head=None):
+    """Preprocessing, frozen backbone, pooled features, and a head model named ``head``
+    (``head`` itself when given: one trained already)."""
     backbone, mode = backbone_model(est, est.image_shape_)
     backbone.trainable = False
     x = ImagePreprocessing(mode, rgb=True, name="preprocessing")(x)
@@ -66,14 +97,20 @@ def transfer_network(est, inputs, x, n_outputs, activation):
     layers = keras.layers
     pool = layers.GlobalAveragePooling2D if len(features.shape) == 4 else layers.Identity
     features = pool(name="features")(features)
-    head_inputs = keras.Input(features.shape[1:], name="head_inputs")
-    head = keras.Model(
-        head_inputs,
-        build_head(head_inputs, n_outputs, activation, dense_units=units(est.dense_units),
-                   dropout=est.dropout),
-        name="head",
-    )
+    if head is None:
+        head = head_network(est, features.shape[1:], n_outputs, activation)
     return keras.Model(inputs, head(features), name=type(est).__name__)
+
+
+def _file_state(path) -> str:
+    """A weights file as a recipe names it: where it is, its size and modification time."""
+    if path is None:
+        return "none"
+    try:
+        stat = os.stat(path)
+    except (OSError, ValueError):
+        return f"missing {path!r}"
+    return f"{os.path.realpath(path)!r} {stat.st_size} {stat.st_mtime_ns}"
 
 
 class FeaturesOnceMixin:
@@ -82,7 +119,115 @@ class FeaturesOnceMixin:
 
     For the estimators whose network :func:`transfer_network` builds (a ``backbone``
     parameter, None meaning no backbone, and a ``memory`` parameter).
+
+    A fit whose every image the cache holds, for a backbone the cache has seen built
+    from the same recipe (see :meth:`_extractor_recipe`), trains the head alone and
+    builds no backbone. ``model_`` (preprocessing, backbone and head, taking raw
+    pixels) is then built when first asked for: by ``model_`` itself, by pickling, or
+    by a prediction with an image the cache lacks. Its backbone's key is checked
+    against the one of the features the head trained on.
     """
+
+    def __getattr__(self, name):
+        if name == "model_":
+            lazy = self._lazy_network()
+            if lazy is not None:
+                return self._assemble(lazy)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __getstate__(self):
+        lazy = self._lazy_network()
+        if lazy is not None and isinstance(lazy["head"], keras.Model):
+            self._assemble(lazy)  # a pickle holds the whole network, as without the cache
+        state = super().__getstate__()
+        if "model_" in state:
+            state.pop("_lazy", None)
+        return state
+
+    def _lazy_network(self) -> dict | None:
+        """The trained head and the recipe of the backbone not built yet, or None."""
+        state = self.__dict__
+        return state.get("_lazy") if "model_" not in state else None
+
+    def _extractor_recipe(self) -> str | None:
+        """How the feature extractor is built, complete enough that one recipe always
+        builds one extractor; None when that cannot be told without building it.
+
+        A registry name with its builder, its weights (the weights file's path, size
+        and modification time; for random weights, the fit's seed), the preprocessing
+        and the input shape, or a ``keras.Model`` by its own key. A callable is code
+        that may build anything: None.
+        """
+        backbone = getattr(self, "backbone", None)
+        if isinstance(backbone, str):
+            spec = get_backbone_spec(backbone)
+            if self.weights is None:
+                if self._random_state is None:
+                    return None
+                weights = f"random, seed {self._random_state}"
+            elif self.weights in ("imagenet", "default"):
+                weights = "imagenet " + _file_state(
+                    spec.weights_path() if spec.weights_path is not None else None)
+            else:
+                weights = "file " + _file_state(self.weights)
+            build = spec.build if hasattr(spec.build, "__qualname__") else type(spec.build)
+            what = f"registry {backbone!r} {build.__module__}.{build.__qualname__} {weights}"
+            mode = self.preprocessing or spec.preprocessing
+        elif isinstance(backbone, keras.Model):
+            key = extractor_key(backbone)
+            if key is None:
+                return None
+            what, mode = f"model {key}", self.preprocessing or "none"
+        else:
+            return None
+        return json.dumps([what, mode, list(self.image_shape_), keras.__version__,
+                           tf.__version__])
+
+    def _build_and_train(self, source, y_model, weights, train_idx, val_idx) -> None:
+        """Train the head alone when the cache holds every image's features for this
+        recipe; else build ``model_`` and train as usual."""
+        self.__dict__.pop("_lazy", None)
+        recipe = (self._extractor_recipe() if self._trains_head_on_features()
+                  and self._backbone_frozen() and self.memory is not None else None)
+        known = None if recipe is None else remembered_extractor(self.memory, recipe)
+        features = None if known is None else read_cached_features(
+            self.memory, *known, source.data, source.is_paths)
+        if features is None:
+            super()._build_and_train(source, y_model, weights, train_idx, val_idx)
+            return
+        self.__dict__.pop("model_", None)
+        self.n_outputs_model_, self._activation, _, _ = self._output_spec()
+        head = head_network(self, known[1], self.n_outputs_model_, self._activation)
+        self._lazy = {"head": head, "key": known[0], "shape": known[1], "recipe": recipe,
+                      "params": {name: getattr(self, name)
+                                 for name in ("backbone", "weights", "preprocessing")}}
+        self._fit_head(head, features, y_model, weights, train_idx, val_idx)
+
+    def _assemble(self, lazy: dict) -> keras.Model:
+        """Build ``model_`` around the trained head: the backbone of the fit's
+        parameters, seeded as the fit was, checked to be the one whose features the
+        head trained on."""
+        fitted = object.__new__(type(self))  # the parameters of the fit, not of now
+        fitted.__dict__.update({k: v for k, v in self.__dict__.items() if k != "_lazy"})
+        fitted.__dict__.update(lazy["params"])
+        with contextlib.ExitStack() as stack:
+            if self._random_state is not None:
+                stack.enter_context(_deterministic(self._random_state))
+            stack.enter_context(strategy_scope(self))
+            inputs, x = fitted._inputs_and_augmentation()
+            model = transfer_network(fitted, inputs, x, self.n_outputs_model_,
+                                     self._activation, head=lazy["head"])
+        extractor = keras.Model(model.input, model.get_layer("features").output)
+        if extractor_key(extractor) != lazy["key"]:
+            forget_extractor(self.memory, lazy["recipe"])
+            raise TrainingDataError(
+                f"The backbone {lazy['params']['backbone']!r} built now differs from the one "
+                "whose cached features the head was trained on (its weights file changed "
+                "since, say). Fit again: the fit computes the features anew.",
+                path=self.memory if isinstance(self.memory, (str, os.PathLike)) else None)
+        self.model_ = model
+        self.__dict__.pop("_lazy", None)
+        return model
 
     def _backbone_frozen(self) -> bool:
         """Whether training leaves the backbone's weights as they were built."""
@@ -95,8 +240,13 @@ class FeaturesOnceMixin:
         return (getattr(self, "memory", None) is not None and {"features", "head"} <= names
                 and self._backbone_frozen())
 
+    def _trains_head_on_features(self) -> bool:
+        """Whether a fit trains the head on the features of a frozen backbone (not with
+        no backbone, nor on new pixels every epoch)."""
+        return self.backbone is not None and not self.augment
+
     def _train(self, source, y_model, weights, train_idx, val_idx) -> None:
-        if self.backbone is None or self.augment:  # no backbone, or new pixels every epoch
+        if not self._trains_head_on_features():
             super()._train(source, y_model, weights, train_idx, val_idx)
         else:
             self._train_head_on_features(source, y_model, weights, train_idx, val_idx)
@@ -104,9 +254,10 @@ class FeaturesOnceMixin:
     def _extractor(self) -> keras.Model:
         return keras.Model(self.model_.input, self.model_.get_layer("features").output)
 
-    def _features(self, source, rows: slice = slice(None), extractor=None) -> np.ndarray:
+    def _features(self, source, rows: slice = slice(None), extractor=None,
+                  key=None) -> np.ndarray:
         """The pooled backbone features of the images of ``source`` (those in ``rows``),
-        through the cache."""
+        through the cache (``key``: the extractor's, when known)."""
         extractor = self._extractor() if extractor is None else extractor
         first = range(len(source))[rows].start
 
@@ -116,11 +267,22 @@ class FeaturesOnceMixin:
                                          verbose=self._predict_verbose())[:len(indices)]
 
         return cached_features(self.memory, extractor, source.data[rows], source.is_paths,
-                               compute)  # a slice: a view of an image array, not a copy
+                               compute, key=key)  # a slice: a view of an array, not a copy
 
     def _train_head_on_features(self, source, y_model, weights, train_idx, val_idx) -> None:
-        features = self._features(source)
-        head = self.model_.get_layer("head")
+        extractor = self._extractor()
+        if self.memory is None:
+            features = self._features(source, extractor=extractor)
+        else:  # remember which extractor this recipe built, for the fits to come
+            recipe, key = self._extractor_recipe(), extractor_key(extractor)
+            features = self._features(source, extractor=extractor, key=key)
+            if recipe is not None and key is not None and self._backbone_frozen():
+                remember_extractor(self.memory, recipe, key, features.shape[1:])
+        self._fit_head(self.model_.get_layer("head"), features, y_model, weights, train_idx,
+                       val_idx)
+
+    def _fit_head(self, head, features, y_model, weights, train_idx, val_idx) -> None:
+        """Compile ``head`` and train it on ``features``; appends to ``history_``."""
         callbacks = self._callbacks(len(val_idx) > 0, "head")
         # A small head's step is mostly Python overhead: run many steps per call, unless
         # a callback wants to see every batch, or the batches are split across devices
@@ -132,7 +294,7 @@ class FeaturesOnceMixin:
 
         def batches(idx, shuffle=False):
             return array_batches(features[idx], y_model[idx], weights[idx],
-                                 batch_size=self.batch_size, shuffle=shuffle,
+                                 batch_size=self._batch_images(), shuffle=shuffle,
                                  seed=self._random_state)
 
         validation = batches(val_idx) if len(val_idx) else None
@@ -176,7 +338,16 @@ class FeaturesOnceMixin:
         >>> proba.shape, bool(abs(proba.sum(axis=1) - 1).max() < 1e-6)
         ((3, 2), True)
         """
-        check_is_fitted(self, "model_")
+        lazy = self._lazy_network()
+        if lazy is None:
+            check_is_fitted(self, "model_")
+        else:  # the backbone not built yet: not needed either, if every image is cached
+            source = self._as_source(X, reset=False)
+            features = read_cached_features(self.memory, lazy["key"], lazy["shape"],
+                                            source.data, source.is_paths)
+            if features is not None:
+                return self._head_proba(lazy["head"], features)
+            self._assemble(lazy)
         if not self._predicts_from_features():
             return super().predict_proba(X)
         source = self._as_source(X, reset=False)
@@ -184,11 +355,14 @@ class FeaturesOnceMixin:
         probas = []
         for start in range(0, len(source), _PREDICT_CHUNK):  # memory bounded by the chunk
             features = self._features(source, slice(start, start + _PREDICT_CHUNK), extractor)
-            with strategy_scope(self, self.model_):
-                outputs = head.predict(array_batches(features, batch_size=self.batch_size),
-                                       verbose=0)
-            probas.append(self._proba_from_outputs(outputs[:len(features)]))  # no padding
+            probas.append(self._head_proba(head, features))
         return np.concatenate(probas)
+
+    def _head_proba(self, head, features) -> np.ndarray:
+        with strategy_scope(self, head):
+            outputs = head.predict(array_batches(features, batch_size=self._batch_images()),
+                                   verbose=0)
+        return self._proba_from_outputs(outputs[:len(features)])  # without padding
 
 
 _BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin",
@@ -255,6 +429,9 @@ class TransferClassifier(FeaturesOnceMixin, ImageClassifierBase):
         augmentation, ``"fine_tune"``).
     image_shape_ : tuple of int
         ``(height, width, channels)`` the model takes.
+    batch_size_ : int
+        Images per training step of the last fit: ``batch_size``, or the size
+        ``batch_size="auto"`` picked for the training images.
 
     See Also
     --------

@@ -10,7 +10,9 @@ uncompressed:
   Keras values taken out, in skops' format, which builds only types on an allow-list
   (:data:`~toonsklearn.io.TRUSTED_TYPES`, skops' own, and the ones the caller names);
 - ``keras/<n>.keras``: each Keras model in Keras' own format, loaded with
-  ``safe_mode=True``, which refuses Python lambdas.
+  ``safe_mode=True``, which refuses Python lambdas, once its weights file is found to
+  store every weight its configuration declares (``save`` refuses a model that
+  ``load`` could not rebuild).
 
 A truncated, altered or foreign file raises :class:`~toonsklearn.exceptions.ModelFileError`
 naming what is wrong; a type outside the allow-list raises

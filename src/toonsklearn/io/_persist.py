@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import io
+import json
 import os
 import platform
-import tempfile
 import warnings
+import zipfile
 from collections.abc import Iterable
 from importlib import metadata
 
@@ -20,6 +23,7 @@ from sklearn.utils import Bunch
 
 from .. import __version__
 from .. import layers as _layers  # noqa: F401 (registers the layers saved models use)
+from .._utils.replace import scratch_folder
 from ..estimators import CNNClassifier, MultiLabelCNN, TransferClassifier
 from ..exceptions import (
     MissingFileError,
@@ -30,7 +34,15 @@ from ..exceptions import (
 )
 from ..loaders import ImageFolderLoader
 from ..transformers import ImageTransformer
-from ._archive import SKOPS, Archive, check_nested, check_skops, write
+from ._archive import (
+    KERAS_CONFIG,
+    SKOPS,
+    Archive,
+    check_keras,
+    check_skops,
+    declared_weights,
+    write,
+)
 from ._stand_ins import STAND_INS, swap_in, swap_out, type_name
 
 __all__ = ["FORMAT_VERSION", "TRUSTED_TYPES", "load", "save", "untrusted_types"]
@@ -74,7 +86,15 @@ def save(obj: BaseEstimator, path: str | os.PathLike) -> None:
     ------
     NotSavableError
         ``obj`` holds something a safe file cannot store (a Keras callback, a Python
-        function, a class); the message names the attribute.
+        function, a class), or a Keras layer that ``load`` could never rebuild (a
+        ``Lambda`` of a Python lambda, a layer without ``get_config`` or not registered
+        with Keras); the message names the attribute or the layer. Or ``path`` is not a
+        name this file system takes (a NUL byte, too long).
+    MissingFileError
+        The folder of ``path`` does not exist.
+    NotWritableError
+        This process may not write in the folder of ``path``; also a
+        ``PermissionError``.
 
     Examples
     --------
@@ -95,6 +115,9 @@ def save(obj: BaseEstimator, path: str | os.PathLike) -> None:
     path = os.fspath(path)
     if not path:
         raise NotSavableError("save needs a file name; received an empty path.")
+    if "\0" in path:
+        raise NotSavableError(f"Cannot save to {path!r}: a file name may not hold a NUL "
+                              "byte. Remove it from the name.", path=path)
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise MissingFileError(f"Cannot save to {path!r}: the folder {folder!r} does not "
@@ -111,16 +134,82 @@ def save(obj: BaseEstimator, path: str | os.PathLike) -> None:
                               "joblib.dump stores it, for files you only ever load "
                               "yourself.") from exc
     placed = []
-    with tempfile.TemporaryDirectory() as scratch:
+    with scratch_folder() as scratch:
         for member, model, where in models.values():
-            file = os.path.join(scratch, os.path.basename(member))
-            model.save(file)
-            with open(file, "rb") as handle:
-                members[member] = handle.read()
+            members[member] = _keras_bytes(model, where, os.path.join(scratch, "model.keras"))
             placed.append({"member": member, "attribute": where})
-    write(path, members, {"format": "toonsklearn", "format_version": FORMAT_VERSION,
-                          "object": type_name(type(obj)), "versions": _versions(),
-                          "keras_models": placed})
+    try:
+        write(path, members, {"format": "toonsklearn", "format_version": FORMAT_VERSION,
+                              "object": type_name(type(obj)), "versions": _versions(),
+                              "keras_models": placed})
+    except OSError as exc:
+        if exc.errno != errno.ENAMETOOLONG:
+            raise
+        raise NotSavableError(f"Cannot save to {path!r}: the file name is longer than this "
+                              f"file system allows ({exc.strerror}). Choose a shorter name.",
+                              path=path) from None
+
+
+def _keras_bytes(model: keras.Model, where: str, file: str) -> bytes:
+    """``model`` in Keras' format, once it is sure that ``load`` can rebuild it: no
+    layer runs Python code stored in the file, and every layer can describe itself."""
+    for layer in _inner_layers(model):
+        problem = _layer_problem(layer)
+        if problem:
+            raise NotSavableError(
+                f"{where} holds the Keras layer {layer.name!r} ({type(layer).__name__}), "
+                f"which {problem}. joblib.dump stores it, for files you only ever load "
+                "yourself.")
+    try:
+        model.save(file)
+    except Exception as exc:
+        raise NotSavableError(f"Keras cannot store {where} ({exc}).") from exc
+    with open(file, "rb") as handle:
+        data = handle.read()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            declared_weights(json.loads(archive.read(KERAS_CONFIG)))
+    except Exception as exc:
+        culprit = next((layer for layer in _inner_layers(model) if _refused(layer)), None)
+        named = (f" (its layer {culprit.name!r}, a {type(culprit).__name__})"
+                 if culprit is not None else "")
+        raise NotSavableError(
+            f"{where} is a Keras model that load could not rebuild with safe_mode=True"
+            f"{named}: {exc}. Register custom layers with "
+            "keras.saving.register_keras_serializable, or use joblib.dump for files you "
+            "only ever load yourself.") from exc
+    return data
+
+
+def _inner_layers(model: keras.Model) -> list:
+    """Every layer inside ``model``, however deeply nested."""
+    return list(model._flatten_layers(include_self=False, recursive=True))
+
+
+def _layer_problem(layer) -> str | None:
+    """Why ``load`` could never rebuild ``layer``, or None."""
+    try:
+        config = layer.get_config()
+    except NotImplementedError:
+        return ("has no get_config, so Keras cannot store it: implement get_config (and "
+                "register the class with keras.saving.register_keras_serializable)")
+    if isinstance(layer, keras.layers.Lambda) and isinstance(config.get("function"), dict) \
+            and config["function"].get("class_name") == "__lambda__":
+        return ("runs a Python lambda, stored as code that load refuses to run (Keras' "
+                "safe_mode): write it as a layer class registered with "
+                "keras.saving.register_keras_serializable")
+    return None
+
+
+def _refused(layer) -> bool:
+    """Whether ``layer`` alone fails to rebuild from its configuration in safe mode."""
+    if getattr(layer, "layers", None):  # a model: its own layers are tried one by one
+        return False
+    try:
+        declared_weights(keras.saving.serialize_keras_object(layer))
+    except Exception:
+        return True
+    return False
 
 
 def _versions() -> dict:
@@ -153,9 +242,14 @@ def load(path: str | os.PathLike, *, trusted: Iterable[str | type] = ()) -> Base
     ------
     ModelFileError
         The file is not one :func:`~toonsklearn.io.save` wrote, is truncated, or was
-        altered.
+        altered: a Keras model among them that declares more weights than the file
+        stores is refused before Keras builds it.
     UntrustedTypeError
         The file holds types outside the allow-list; nothing was built.
+    MissingFileError
+        The file does not exist.
+    UnreadableFileError
+        This process may not read the file; also a ``PermissionError``.
     ImportError
         The installed Keras is older than 3.14, whose ``safe_mode`` can be bypassed.
 
@@ -269,10 +363,10 @@ def _check_keras_version() -> None:
 
 
 def _load_keras(archive: Archive, member: str) -> keras.Model:
-    with tempfile.TemporaryDirectory() as scratch:
+    data = archive.member(member)
+    check_keras(archive, member, data)
+    with scratch_folder() as scratch:
         file = os.path.join(scratch, "model.keras")  # the suffix picks Keras' own format
-        data = archive.member(member)
-        check_nested(archive, member, data)
         with open(file, "wb") as handle:
             handle.write(data)
         try:

@@ -151,8 +151,11 @@ def swap_out(value, models: dict, where: str, seen: dict):
     elif isinstance(value, BaseEstimator):
         result = object.__new__(type(value))
         seen[id(value)] = result
+        # What pickling would keep: an estimator may assemble attributes for it (a
+        # TransferClassifier fitted on cached features builds its network then).
+        state = value.__getstate__()
         result.__dict__.update({name: swap_out(item, models, f"{where}.{name}", seen)
-                                for name, item in vars(value).items()})
+                                for name, item in state.items() if name != "_sklearn_version"})
     elif _is_unimportable_code(value):
         raise NotSavableError(
             f"{where} is {value!r}, Python code that a safe file cannot refer to (a lambda, "

@@ -85,8 +85,9 @@ def grad_cam(estimator, X, *, target="predicted", layer: str | None = None):
             ToonsklearnWarning, stacklevel=user_stacklevel())
     heatmaps = np.zeros(images.shape[:3], dtype=np.float32)
     targets = np.empty(len(images), dtype=object)
-    for start in range(0, len(images), final.batch_size):
-        batch = tf.convert_to_tensor(images[start:start + final.batch_size], tf.float32)
+    step = getattr(final, "batch_size_", None) or final.batch_size
+    for start in range(0, len(images), step):
+        batch = tf.convert_to_tensor(images[start:start + step], tf.float32)
         with tf.GradientTape() as tape:
             tape.watch(batch)  # so that a layer before any weight is followed too
             maps, logits = cam(batch)

@@ -10,7 +10,8 @@ from ._base import pyplot
 class LRFinderDisplay:
     """The learning-rate range test's curve: smoothed loss against learning rate.
 
-    The rates are on a log scale, the suggested one marked. Use
+    The rates are on a log scale, the suggested one marked (when the loss never fell
+    there is no suggestion, and the title says so). Use
     :meth:`~toonsklearn.plotting.LRFinderDisplay.from_estimator` (runs
     :func:`toonsklearn.tuning.lr_find`) or
     :meth:`~toonsklearn.plotting.LRFinderDisplay.from_result`.
@@ -21,8 +22,8 @@ class LRFinderDisplay:
         The rate of each training step.
     losses : array-like of shape (n_steps,)
         The smoothed training loss after each step.
-    suggestion : float
-        The rate to mark.
+    suggestion : float or None
+        The rate to mark; None marks none.
 
     Attributes
     ----------
@@ -41,10 +42,10 @@ class LRFinderDisplay:
     'log'
     """
 
-    def __init__(self, learning_rates, losses, suggestion: float):
+    def __init__(self, learning_rates, losses, suggestion: float | None):
         self.learning_rates = np.asarray(learning_rates, dtype=float)
         self.losses = np.asarray(losses, dtype=float)
-        self.suggestion = float(suggestion)
+        self.suggestion = None if suggestion is None else float(suggestion)
 
     @classmethod
     def from_result(cls, result, *, ax=None) -> LRFinderDisplay:
@@ -144,11 +145,14 @@ class LRFinderDisplay:
             _, ax = pyplot().subplots(layout="constrained")
         ax.plot(self.learning_rates, self.losses)
         ax.set_xscale("log")
-        ax.axvline(self.suggestion, linestyle="--", color="tab:red",
-                   label=f"suggestion {self.suggestion:.2g}")
         ax.set_xlabel("learning rate")
         ax.set_ylabel("training loss (smoothed)")
-        ax.set_title("Learning-rate range test")
-        ax.legend()
+        if self.suggestion is None:
+            ax.set_title("Learning-rate range test: the loss never fell, no suggestion")
+        else:
+            ax.axvline(self.suggestion, linestyle="--", color="tab:red",
+                       label=f"suggestion {self.suggestion:.2g}")
+            ax.set_title("Learning-rate range test")
+            ax.legend()
         self.figure_, self.ax_ = ax.figure, ax
         return self

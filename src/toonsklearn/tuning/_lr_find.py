@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import math
 import secrets
+import warnings
 from numbers import Integral, Real
 
 import keras
 import numpy as np
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
-from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils._param_validation import Interval, InvalidParameterError, validate_params
 
 from ..estimators._base import ImageClassifierBase, final_step
+from ..exceptions import ToonsklearnWarning, TrainingDataError, user_stacklevel
 
 __all__ = ["LRFinderResult", "lr_find"]
 
@@ -27,8 +29,8 @@ class LRFinderResult:
         The rate of each training step.
     losses : array-like of shape (n_steps,)
         The smoothed training loss after each step.
-    suggestion : float
-        The suggested learning rate.
+    suggestion : float or None
+        The suggested learning rate; None when the loss never fell.
 
     Attributes
     ----------
@@ -36,9 +38,11 @@ class LRFinderResult:
         The rate of each training step.
     losses : ndarray of shape (n_steps,)
         The smoothed training loss after each step.
-    suggestion : float
-        A tenth of the rate at the lowest smoothed loss: large, yet safely below the
-        rates where the loss turns up.
+    suggestion : float or None
+        The rate where the smoothed loss fell fastest (its steepest descent against the
+        logarithm of the rate, before its lowest point), as fastai's finder suggests;
+        None when the loss never fell by a twentieth (no rate of the range trained the
+        network).
 
     See Also
     --------
@@ -47,22 +51,21 @@ class LRFinderResult:
     Examples
     --------
     >>> from toonsklearn.tuning import LRFinderResult
-    >>> result = LRFinderResult([1e-4, 1e-3, 1e-2, 1e-1], [0.9, 0.6, 0.4, 1.5], 1e-3)
+    >>> result = LRFinderResult([1e-4, 1e-3, 1e-2, 1e-1], [0.9, 0.6, 0.4, 1.5], 1e-4)
     >>> result
-    LRFinderResult(suggestion=0.001, 4 steps)
-    >>> best = int(result.losses.argmin())  # lr_find suggests a tenth of the best rate
-    >>> float(result.learning_rates[best]) / 10 == result.suggestion
-    True
+    LRFinderResult(suggestion=0.0001, 4 steps)
+    >>> LRFinderResult([1e-4, 1e-3], [0.9, 0.95], None)  # the loss never fell
+    LRFinderResult(suggestion=None, 2 steps)
     """
 
-    def __init__(self, learning_rates, losses, suggestion: float):
+    def __init__(self, learning_rates, losses, suggestion: float | None):
         self.learning_rates = np.asarray(learning_rates, dtype=float)
         self.losses = np.asarray(losses, dtype=float)
-        self.suggestion = float(suggestion)
+        self.suggestion = None if suggestion is None else float(suggestion)
 
     def __repr__(self) -> str:
-        return (f"LRFinderResult(suggestion={self.suggestion:.3g}, "
-                f"{len(self.learning_rates)} steps)")
+        shown = "None" if self.suggestion is None else f"{self.suggestion:.3g}"
+        return f"LRFinderResult(suggestion={shown}, {len(self.learning_rates)} steps)"
 
 
 class _Ramp(keras.callbacks.Callback):
@@ -139,7 +142,11 @@ def lr_find(estimator, X, y, *, start_lr: float = 1e-7, end_lr: float = 10.0,
     Returns
     -------
     result : LRFinderResult
-        ``learning_rates``, ``losses``, ``suggestion`` and ``plot()``.
+        ``learning_rates``, ``losses`` and ``suggestion``: the rate where the smoothed
+        loss fell fastest (its steepest descent, as fastai's finder suggests). When the
+        loss never fell by a twentieth of its first value, ``suggestion`` is None and a
+        ``ToonsklearnWarning`` says so: no rate of the range trained the network in
+        ``num_steps`` steps (more steps, a wider range or other data may).
 
     Examples
     --------
@@ -149,17 +156,18 @@ def lr_find(estimator, X, y, *, start_lr: float = 1e-7, end_lr: float = 10.0,
     >>> X, y = make_toons(32, image_size=8, random_state=0)
     >>> found = lr_find(CNNClassifier(filters=(4,), batch_size=8, random_state=0), X, y,
     ...                 num_steps=20)
-    >>> 1e-7 < found.suggestion < 10
+    >>> found.suggestion is None or 1e-7 < found.suggestion < 10
     True
     """
     _, final = final_step(estimator)
     if not isinstance(final, ImageClassifierBase):
-        raise TypeError(
+        raise InvalidParameterError(
             "lr_find trains the Keras network of a CNNClassifier, TransferClassifier or "
             f"MultiLabelCNN (or a Pipeline ending in one); received {type(final).__name__}."
         )
     if end_lr <= start_lr:
-        raise ValueError(f"end_lr ({end_lr}) must be larger than start_lr ({start_lr}).")
+        raise InvalidParameterError(
+            f"end_lr ({end_lr}) must be larger than start_lr ({start_lr}).")
     est = clone(final)
     est._validate_params()
     if est.random_state is None:  # seed anyway, so the caller's streams are put back
@@ -181,9 +189,36 @@ def lr_find(estimator, X, y, *, start_lr: float = 1e-7, end_lr: float = 10.0,
     rates = ramp.rates[:len(losses)]
     finite = np.isfinite(losses)
     if not finite.any():
-        raise ValueError(
+        raise TrainingDataError(
             f"The loss was not finite from the first step at learning rate {start_lr:g}; "
             "lower start_lr or check the data."
         )
-    best = int(np.nanargmin(np.where(finite, losses, np.nan)))
-    return LRFinderResult(rates, losses, rates[best] / 10)
+    return LRFinderResult(rates, losses, _steepest_descent(rates, losses))
+
+
+#: How far the smoothed loss must fall below its first value for a suggestion.
+_FALL = 0.05
+
+
+def _steepest_descent(rates: np.ndarray, losses: np.ndarray) -> float | None:
+    """The rate where the smoothed loss falls fastest against log(rate), between the end
+    of the running average's noisy start (the first tenth of the steps) and the lowest
+    loss (after it the loss turns up), over windows of a twentieth of the steps; None,
+    with a warning, when the loss never falls below its value after the start."""
+    finite = np.where(np.isfinite(losses), losses, np.inf)
+    skip = len(losses) // 10
+    lowest = skip + int(np.argmin(finite[skip:]))
+    if lowest == skip or finite[lowest] > (1 - _FALL) * losses[skip]:
+        warnings.warn(
+            f"The loss never fell in the range test (from {losses[skip]:.4g}, at best "
+            f"{finite[lowest]:.4g}, over {len(losses)} steps from learning rate "
+            f"{rates[0]:.3g} to {rates[-1]:.3g}), so lr_find suggests no rate. Raise "
+            "num_steps or end_lr, or check that the data can be learnt.",
+            ToonsklearnWarning, stacklevel=user_stacklevel())
+        return None
+    window = max(1, min(len(losses) // 20, lowest - skip))
+    log_rates = np.log(rates)
+    starts = np.arange(skip, lowest - window + 1)
+    slopes = ((finite[starts + window] - finite[starts])
+              / (log_rates[starts + window] - log_rates[starts]))
+    return float(rates[int(starts[np.argmin(slopes)]) + window // 2])

@@ -16,9 +16,30 @@ import math
 import weakref
 
 import keras
+import optuna
 
 #: Steps set aside for the epochs of one fold (both phases of a fine-tuned transfer fit).
 FOLD_STEPS = 10_000
+
+
+class FoldMedianPruner(optuna.pruners.BasePruner):
+    """Optuna's ``MedianPruner``, with warm-up epochs in every fold.
+
+    A ``MedianPruner``'s ``n_warmup_steps`` spares only the first fold's first epochs
+    (fold ``k`` reports from step ``k * FOLD_STEPS``); this one asks it only from each
+    fold's epoch ``n_warmup_epochs`` on, as a first epoch's loss says little on small data.
+    """
+
+    def __init__(self, n_startup_trials: int = 5, n_warmup_epochs: int = 2):
+        self.n_startup_trials = n_startup_trials
+        self.n_warmup_epochs = n_warmup_epochs
+        self._median = optuna.pruners.MedianPruner(n_startup_trials=n_startup_trials)
+
+    def prune(self, study, trial) -> bool:
+        step = trial.last_step
+        if step is None or step % FOLD_STEPS < self.n_warmup_epochs:
+            return False
+        return self._median.prune(study, trial)
 
 
 class FoldSkipped(Exception):
@@ -39,6 +60,7 @@ class TrialReporter:
         self.fold = -1
         self.epochs_done = 0
         self.pruned = False
+        self.lost = False  # another process ended the trial (its heartbeat had stopped)
         self._estimator = lambda: None  # a weak reference: the fold's model may go
 
     def __call__(self, est, phase: str | None) -> list:
@@ -57,7 +79,13 @@ class TrialReporter:
         step = self.fold * FOLD_STEPS + self.epochs_done
         self.epochs_done += 1
         value = -float(loss)
-        self.trial.report(value if math.isfinite(value) else -math.inf, step)
+        try:
+            self.trial.report(value if math.isfinite(value) else -math.inf, step)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            # Failed by another process: nothing of this trial can be stored any more,
+            # so it stops as a pruned one does.
+            self.pruned = self.lost = True
+            return
         self.pruned = self.trial.should_prune()
 
 

@@ -8,7 +8,13 @@ import warnings
 import numpy as np
 import optuna
 
-__all__ = ["TrialSeededTPE"]
+__all__ = ["TrialSeededTPE", "startup_trials"]
+
+
+def startup_trials(n_trials: int | None) -> int:
+    """Random trials before TPE proposes: a third of ``n_trials``, 2 to 10 (Optuna's
+    default of 10 would leave a search of 10 trials all random)."""
+    return 10 if n_trials is None else max(2, min(10, n_trials // 3))
 
 
 class TrialSeededTPE(optuna.samplers.BaseSampler):
@@ -16,10 +22,11 @@ class TrialSeededTPE(optuna.samplers.BaseSampler):
     process repeats its search exactly, and processes sharing a study with one seed still
     propose different candidates (a plainly seeded sampler in each would propose the same
     sequence). Constant liar makes a running trial's candidate less likely to be proposed
-    again once TPE leaves its random start-up trials."""
+    again once TPE leaves its ``n_startup_trials`` random ones."""
 
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, n_startup_trials: int = 10):
         self.seed = seed
+        self.n_startup_trials = n_startup_trials
         self._current: tuple[int, optuna.samplers.TPESampler] | None = None
 
     def _for(self, trial) -> optuna.samplers.TPESampler:
@@ -27,7 +34,8 @@ class TrialSeededTPE(optuna.samplers.BaseSampler):
             seed = int(np.random.SeedSequence([self.seed, trial.number]).generate_state(1)[0])
             with warnings.catch_warnings():  # constant_liar was experimental before 5.0
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                sampler = optuna.samplers.TPESampler(seed=seed, constant_liar=True)
+                sampler = optuna.samplers.TPESampler(
+                    seed=seed, constant_liar=True, n_startup_trials=self.n_startup_trials)
             self._current = (trial.number, sampler)
         return self._current[1]
 

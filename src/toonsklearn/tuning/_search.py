@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
+import time
 import warnings
 from numbers import Integral, Real
 
@@ -14,9 +14,6 @@ import numpy as np
 import optuna
 from optuna.distributions import (
     BaseDistribution,
-    CategoricalDistribution,
-    FloatDistribution,
-    IntDistribution,
 )
 from optuna.trial import TrialState
 from sklearn.base import _fit_context, is_classifier
@@ -24,21 +21,35 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.model_selection import check_cv
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 
 from ..estimators._base import ImageClassifierBase, final_step
 from ..estimators._callbacks import added_callbacks
-from ._pruning import TrialReporter
-from ._sampler import TrialSeededTPE
+from ..exceptions import (
+    StorageError,
+    ToonsklearnWarning,
+    TrainingDataError,
+    TrialFailedWarning,
+    user_stacklevel,
+)
+from ._pruning import FoldMedianPruner, TrialReporter
+from ._sampler import TrialSeededTPE, startup_trials
 from ._space import default_search_space
 from ._storage import open_storage
+from ._trials import (
+    FINISHED,
+    FOLDS,
+    best_scored_trial,
+    plain_fold,
+    print_trial,
+    scored,
+    suggest,
+)
 
 __all__ = ["OptunaSearchCV"]
 
-#: Trial states that count towards ``n_trials`` (and, once scored, are in ``cv_results_``).
-_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-#: User attributes: a trial's per-fold results; what a study was started on.
-_FOLDS, _IDENTITY = "toonsklearn_folds", "toonsklearn_search"
+#: The user attribute holding what a study was started on.
+_IDENTITY = "toonsklearn_search"
 
 
 class OptunaSearchCV(BaseSearchCV):
@@ -100,9 +111,13 @@ default=None
         None uses a ``TPESampler`` whose draws for trial ``n`` are seeded from
         ``random_state`` and ``n``, so processes sharing a study and a ``random_state``
         do not propose the same sequence of candidates (a sampler passed here is used as
-        it is: give each process its own seed).
+        it is: give each process its own seed). Its first trials are random: a third
+        of ``n_trials``, 2 to 10 (10 when ``n_trials`` is None), so TPE proposes the
+        rest even in a short search.
     pruner : optuna.pruners.BasePruner or None, default=None
-        None uses a ``MedianPruner``; ``optuna.pruners.NopPruner()`` prunes nothing.
+        None uses a median pruner that waits for as many trials as the sampler's random
+        ones and spares the first 2 epochs of every fold (a first epoch's loss says
+        little); ``optuna.pruners.NopPruner()`` prunes nothing.
     storage : str, path-like, optuna.storages.BaseStorage or None, default=None
         None keeps the study in memory; a file path uses Optuna's journal file (several
         processes on one machine); an RDB URL (``sqlite:///search.db``,
@@ -256,13 +271,13 @@ default=None
         2
         """
         if self.n_trials is None and self.timeout is None:
-            raise ValueError("n_trials=None runs trials until timeout; set timeout= (seconds) "
-                             "or n_trials.")
+            raise InvalidParameterError(
+                "n_trials=None runs trials until timeout; set timeout= (seconds) or n_trials.")
         space = self._search_space()
         scorers, _ = self._get_scorers()
         if isinstance(self.scoring, (list, tuple, set, dict)) and not isinstance(
                 self.refit, str):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"With several metrics ({sorted(scorers._scorers)}), refit must name the one "
                 "Optuna maximises, e.g. refit='accuracy'."
             )
@@ -282,7 +297,7 @@ default=None
                     "folds of a trial one after another in this process, where each epoch "
                     "reaches the trial. Pass pruner=optuna.pruners.NopPruner() to fit folds "
                     "in parallel, or start several searches on one storage and study_name "
-                    "to run trials in parallel.", UserWarning, stacklevel=2)
+                    "to run trials in parallel.", ToonsklearnWarning, stacklevel=2)
             self._run = _Run(study, space, check_cv(splits), prunes, self.refit, self.verbose)
             try:
                 with _swapped(self, cv=self._run.splits, n_jobs=1 if prunes else self.n_jobs,
@@ -300,7 +315,7 @@ default=None
         bad = {name: dist for name, dist in self.param_distributions.items()
                if not isinstance(dist, BaseDistribution)}
         if bad:
-            raise TypeError(
+            raise InvalidParameterError(
                 "param_distributions must map parameter names to Optuna distributions "
                 "(optuna.distributions.FloatDistribution, IntDistribution, "
                 f"CategoricalDistribution); received {bad!r}."
@@ -308,7 +323,7 @@ default=None
         known = self.estimator.get_params(deep=True)
         unknown = sorted(set(self.param_distributions) - set(known))
         if unknown:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"param_distributions names parameters {unknown} that "
                 f"{type(self.estimator).__name__} does not have; it has {sorted(known)}."
             )
@@ -316,25 +331,28 @@ default=None
 
     def _open_study(self, identity: dict) -> optuna.study.Study:
         if self.study_name is not None and self.storage is None:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"study_name={self.study_name!r} resumes a study only from a storage: pass "
                 "storage='search.journal' (a file) or an RDB URL, or leave study_name=None."
             )
         if self.sampler is not None:
             sampler = self.sampler
         else:
-            sampler = TrialSeededTPE(int(check_random_state(self.random_state).randint(2**31)))
+            sampler = TrialSeededTPE(int(check_random_state(self.random_state).randint(2**31)),
+                                     n_startup_trials=startup_trials(self.n_trials))
+        pruner = self.pruner if self.pruner is not None else FoldMedianPruner(
+            n_startup_trials=startup_trials(self.n_trials), n_warmup_epochs=2)
         study = optuna.create_study(
             storage=open_storage(self.storage, self.heartbeat_interval),
-            study_name=self.study_name, sampler=sampler, pruner=self.pruner,
+            study_name=self.study_name, sampler=sampler, pruner=pruner,
             direction="maximize", load_if_exists=True,
         )
         if study.direction != optuna.study.StudyDirection.MAXIMIZE:
-            raise ValueError(
+            raise StorageError(
                 f"Study {study.study_name!r} minimises; OptunaSearchCV maximises its score "
                 "(greater is better). Create the study with direction='maximize' (optuna "
-                "create-study --direction maximize), or use another study_name."
-            )
+                "create-study --direction maximize), or use another study_name.",
+                path=self._storage_path())
         begun = study.user_attrs.get(_IDENTITY)
         if begun is None:
             study.set_user_attr(_IDENTITY, identity)
@@ -343,28 +361,36 @@ default=None
             begun = study.user_attrs.get(_IDENTITY)
         if begun != identity:
             changed = [key for key in identity if begun.get(key) != identity[key]]
-            raise ValueError(
+            raise StorageError(
                 f"Study {study.study_name!r} was started on other "
                 f"{' and '.join(changed)}; a study resumes only the search it began. Use "
                 "another study_name (in nested cross-validation, study_name=None gives each "
-                "outer fold its own study)."
+                "outer fold its own study).", path=self._storage_path()
             )
         return study
 
+    def _storage_path(self) -> str | None:
+        """The journal file of ``storage``, for the ``path`` of an error about the study."""
+        if isinstance(self.storage, (str, os.PathLike)) and "://" not in os.fspath(
+                self.storage):
+            return os.fspath(self.storage)
+        return None
+
     def _run_search(self, evaluate_candidates):
         run = self._run
-        finished = len(run.study.get_trials(deepcopy=False, states=_FINISHED))
+        finished = len(run.study.get_trials(deepcopy=False, states=FINISHED))
         if self.n_trials is not None and finished >= self.n_trials:
             # Nothing left to run; BaseSearchCV needs one evaluation, so the best trial is
             # fitted again (its row keeps the study's scores).
-            again = _best_scored_trial(run.study)
+            again = best_scored_trial(run.study)
             evaluate_candidates([dict(again.params)], cv=run.splits,
                                 more_results={"trial_number": [again.number]})
             return
         skip_folds = self.error_score != "raise"  # a skipped fold is a failed fit
 
         def objective(trial):
-            candidate = {name: _suggest(trial, name, distribution)
+            run.trial, run.started = trial, run.started + 1
+            candidate = {name: suggest(trial, name, distribution)
                          for name, distribution in run.space.items()}
             run.reporter = TrialReporter(trial, skip_folds) if run.prunes else None
             try:
@@ -379,25 +405,50 @@ default=None
                 if not str(exc).strip().startswith("All the"):
                     raise
                 warnings.warn(f"Trial {trial.number} failed in every fold: {exc}",
-                              FitFailedWarning, stacklevel=2)
+                              TrialFailedWarning, stacklevel=2)
                 raise _EveryFoldFailed(str(exc)) from None
-            trial.set_user_attr(_FOLDS, run.last_folds)
+            if trial.number not in run.lost_rows:
+                try:
+                    trial.set_user_attr(FOLDS, run.last_folds)
+                except optuna.exceptions.UpdateFinishedTrialError:
+                    run.lost_rows[trial.number] = None  # failed elsewhere a moment ago
+            if trial.number in run.lost_rows:
+                raise _TrialLost(trial.number)
             if run.states[trial.number] == TrialState.PRUNED:
                 raise optuna.TrialPruned()
             row = list(results["trial_number"]).index(trial.number)
             return float(results[f"mean_test_{run.metric}"][row])  # NaN: Optuna's FAIL
 
-        callbacks = [optuna.study.MaxTrialsCallback(self.n_trials, states=_FINISHED)
+        callbacks = [optuna.study.MaxTrialsCallback(self.n_trials, states=FINISHED)
                      ] if self.n_trials is not None else []  # with other processes' trials
         if run.verbose:  # the user's: BaseSearchCV.fit sees one less
-            callbacks.append(_print_trial)
-        with warnings.catch_warnings():  # Optuna < 4.4 calls its stale-trial check experimental
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            run.study.optimize(objective, n_trials=None if self.n_trials is None else
-                               self.n_trials - finished, timeout=self.timeout,
-                               callbacks=callbacks, catch=(_EveryFoldFailed,))
+            callbacks.append(print_trial)
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        while True:
+            left = None if self.n_trials is None else self.n_trials - finished - run.started
+            timeout = None if deadline is None else deadline - time.monotonic()
+            if (left is not None and (left <= 0 or len(run.study.get_trials(
+                    deepcopy=False, states=FINISHED)) >= self.n_trials)
+                    or timeout is not None and timeout <= 0):
+                break
+            run.trial = None
+            try:
+                with warnings.catch_warnings():  # Optuna < 4.4: its stale-trial check is
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    run.study.optimize(objective, n_trials=left, timeout=timeout,
+                                       callbacks=callbacks, catch=(_EveryFoldFailed,))
+                break
+            except Exception:
+                # Optuna cannot tell a trial that another process already failed.
+                if run.trial is None or run.trial.number not in run.lost_rows:
+                    raise
+            warnings.warn(
+                f"Trial {run.trial.number} was marked FAIL by another process while this one "
+                "ran it (its heartbeat had stopped, e.g. after a database error, so it looked "
+                "dead); its scores are dropped and the search goes on with the next trial.",
+                TrialFailedWarning, stacklevel=user_stacklevel())
         if not run.states:
-            raise ValueError(
+            raise TrainingDataError(
                 "Every trial failed in every fold (see the FitFailedWarning above for "
                 "why); no candidate could be scored."
             )
@@ -409,20 +460,26 @@ default=None
         so they rank last."""
         run = self._run
         numbers = list(more_results["trial_number"])
-        run.last_folds = [_plain_fold(fold, self.return_train_score)
+        run.last_folds = [plain_fold(fold, self.return_train_score)
                           for fold in out[-n_splits:]]
-        rows = {trial.number: (dict(trial.params), trial.user_attrs[_FOLDS], trial.state)
-                for trial in run.study.get_trials(deepcopy=False, states=_FINISHED)
-                if _FOLDS in trial.user_attrs}
+        rows = {trial.number: (dict(trial.params), trial.user_attrs[FOLDS], trial.state)
+                for trial in run.study.get_trials(deepcopy=False, states=FINISHED)
+                if FOLDS in trial.user_attrs}
         for i, number in enumerate(numbers):
             if number in rows and number not in run.states:
                 continue  # a trial of an earlier fit, fitted again: keep what it scored
             folds = out[i * n_splits:(i + 1) * n_splits]
             if number not in run.states:  # the trial just evaluated
                 run.states[number] = run.state_of(folds)
+                if run.lost():
+                    run.states[number] = TrialState.FAIL
+                    run.lost_rows[number] = (candidate_params[i], folds, TrialState.FAIL)
             rows[number] = (candidate_params[i], folds, run.states[number])
+        # Trials another process failed while this one ran them: FAIL, with NaN scores.
+        rows.update({n: row for n, row in run.lost_rows.items() if row is not None})
         order = sorted(rows)
-        folds = [_scored(_plain_fold(fold, self.return_train_score), rows[n][2])
+        folds = [scored(plain_fold(fold, self.return_train_score),
+                         rows[n][2] == TrialState.PRUNED or n in run.lost_rows)
                  for n in order for fold in rows[n][1]]
         with warnings.catch_warnings():
             if any(rows[n][2] == TrialState.PRUNED for n in order):
@@ -437,6 +494,10 @@ class _EveryFoldFailed(Exception):
     """A trial none of whose folds could be fitted: Optuna marks it FAIL."""
 
 
+class _TrialLost(Exception):
+    """A trial another process marked FAIL while this one ran it."""
+
+
 class _Run:
     """What one ``fit`` shares between the study's objective and ``_format_results``."""
 
@@ -447,6 +508,20 @@ class _Run:
         self.reporter: TrialReporter | None = None
         self.states: dict[int, TrialState] = {}
         self.last_folds: list = []
+        self.trial = None  # the trial this process runs now
+        self.started = 0  # trials this fit started
+        #: Trials another process failed while this one ran them (their params, folds
+        #: and state; None when found only as their folds were being stored).
+        self.lost_rows: dict[int, tuple | None] = {}
+
+    def lost(self) -> bool:
+        """Whether another process ended the trial this one runs (a live trial whose
+        heartbeat stopped looks dead to the others, and they mark it FAIL)."""
+        if self.reporter is not None and self.reporter.lost:
+            return True
+        if self.trial is None:
+            return False
+        return self.study._storage.get_trial(self.trial._trial_id).state.is_finished()
 
     def state_of(self, folds: list) -> TrialState:
         """How the trial whose folds just finished ends in the study."""
@@ -455,7 +530,7 @@ class _Run:
         scores = [fold["test_scores"] for fold in folds]
         if isinstance(scores[0], dict):  # several metrics, maybe from a callable scoring
             if not isinstance(self.refit, str) or self.refit not in scores[0]:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"scoring gives several metrics ({sorted(scores[0])}); refit must name "
                     f"the one Optuna maximises; received refit={self.refit!r}."
                 )
@@ -471,74 +546,6 @@ def _metric_names(scoring):
     if isinstance(scoring, (dict, list, tuple, set)):
         return sorted(scoring)  # a dict's keys
     return getattr(scoring, "__qualname__", type(scoring).__qualname__)
-
-
-def _suggest(trial, name: str, distribution: BaseDistribution):
-    if isinstance(distribution, FloatDistribution):
-        return trial.suggest_float(name, distribution.low, distribution.high,
-                                   step=distribution.step, log=distribution.log)
-    if isinstance(distribution, IntDistribution):
-        return trial.suggest_int(name, distribution.low, distribution.high,
-                                 step=distribution.step, log=distribution.log)
-    if isinstance(distribution, CategoricalDistribution):
-        return trial.suggest_categorical(name, distribution.choices)
-    raise TypeError(f"Unsupported Optuna distribution for {name!r}: {distribution!r}.")
-
-
-def _best_scored_trial(study):
-    """The study's best trial with stored folds, else its first one with any."""
-    scored = [trial for trial in study.get_trials(deepcopy=False, states=_FINISHED)
-              if _FOLDS in trial.user_attrs]
-    if not scored:
-        raise ValueError(
-            f"Study {study.study_name!r} already holds n_trials finished trials and none "
-            "was scored (each failed in every fold); raise n_trials to run more."
-        )
-    complete = [t for t in scored if t.state == TrialState.COMPLETE]
-    return max(complete, key=lambda t: t.value) if complete else scored[0]
-
-
-def _plain_fold(fold: dict, train_scores: bool) -> dict:
-    """The parts of one fold's result that ``cv_results_`` needs, as JSON holds them
-    (train scores NaN when the fit that stored the fold did not compute them)."""
-    def number(value):
-        if isinstance(value, dict):
-            return {key: float(v) for key, v in value.items()}
-        return float(value)
-
-    kept = {key: number(fold[key]) for key in ("test_scores", "fit_time", "score_time")}
-    if train_scores:
-        kept["train_scores"] = number(fold.get("train_scores", _nan_like(fold["test_scores"])))
-    return kept
-
-
-def _nan_like(scores):
-    return {key: np.nan for key in scores} if isinstance(scores, dict) else np.nan
-
-
-def _scored(fold: dict, state: TrialState) -> dict:
-    """A fold's result, with NaN scores when its trial was pruned."""
-    if state != TrialState.PRUNED:
-        return fold
-    return {**fold, **{key: _nan_like(fold[key]) for key in ("test_scores", "train_scores")
-                       if key in fold}}
-
-
-def _print_trial(study, trial) -> None:
-    """The one line per finished trial of ``verbose=1``."""
-    if trial.state == TrialState.PRUNED:
-        outcome = f"pruned at step {trial.last_step}"
-    elif trial.state == TrialState.COMPLETE:
-        outcome = f"score {trial.value:.4f}"
-    else:
-        outcome = trial.state.name.lower()
-    try:
-        best = f"best {study.best_value:.4f} (trial {study.best_trial.number})"
-    except ValueError:
-        best = "no complete trial yet"
-    sys.stdout.write(f"[OptunaSearchCV] trial {trial.number} {outcome}; {best}; "
-                     f"params {trial.params}\n")
-    sys.stdout.flush()
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ from optuna.distributions import (
     CategoricalDistribution,
     FloatDistribution,
 )
+from sklearn.utils._param_validation import InvalidParameterError
 
 from ..backbones.efficientnet_lite import VARIANTS
 from ..estimators import CNNClassifier, MultiLabelCNN, TransferClassifier
@@ -54,7 +55,7 @@ def default_search_space(estimator) -> dict[str, BaseDistribution]:
     """
     prefix, final = final_step(estimator)
     if not isinstance(final, (CNNClassifier, TransferClassifier, MultiLabelCNN)):
-        raise TypeError(
+        raise InvalidParameterError(
             "default_search_space knows CNNClassifier, TransferClassifier and MultiLabelCNN "
             f"(or a Pipeline ending in one); received {type(final).__name__}. Pass "
             "param_distributions={name: optuna distribution} for other estimators."

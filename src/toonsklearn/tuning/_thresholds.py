@@ -8,10 +8,12 @@ from sklearn.base import clone
 from sklearn.model_selection import check_cv
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import InvalidParameterError
 
 from .._utils.targets import best_threshold, metric_function, multilabel_kind, threshold_scores
 from ..estimators import MultiLabelCNN
 from ..estimators._base import final_step
+from ..exceptions import TargetError
 
 __all__ = ["tune_thresholds"]
 
@@ -62,14 +64,14 @@ default="f1"
     """
     prefix, final = final_step(estimator)
     if not isinstance(final, MultiLabelCNN):
-        raise TypeError(
+        raise InvalidParameterError(
             "tune_thresholds tunes a MultiLabelCNN (or a Pipeline ending in one); received "
             f"{type(final).__name__}."
         )
     score = metric_function(metric)
     kind = multilabel_kind(y)
     if kind == "labels":
-        raise ValueError(
+        raise TargetError(
             "tune_thresholds needs multi-label targets (an indicator matrix or label sets); "
             "for one label per image use sklearn.model_selection.TunedThresholdClassifierCV."
         )
@@ -81,7 +83,7 @@ default="f1"
         fold = clone(estimator).fit(_safe_indexing(X, train), indicator[train])
         out_of_fold[test] = fold.predict_proba(_safe_indexing(X, test))
     if np.isnan(out_of_fold).any():
-        raise ValueError(
+        raise InvalidParameterError(
             f"cv={cv!r} leaves some images out of every test fold; use a splitter whose "
             "test folds cover each image once, such as KFold."
         )
