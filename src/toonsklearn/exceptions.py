@@ -18,6 +18,8 @@ import sys
 
 from sklearn.exceptions import FitFailedWarning
 
+from ._utils.docstrings import fill_doc
+
 __all__ = [
     "DataFolderError",
     "EmptyClassWarning",
@@ -49,6 +51,14 @@ __all__ = [
 ]
 
 
+# The two parameters every error takes, written once and filled into each error's
+# docstring where it says %(error_parameters)s.
+_ERROR_PARAMETERS = {"error_parameters": """message : str
+        What went wrong and how to fix it.
+    path : str or None, default=None
+        The file (or folder) at fault, kept as the ``path`` attribute."""}
+
+
 class ToonsklearnError(Exception):
     """Base class of every error raised by toonsklearn.
 
@@ -56,10 +66,7 @@ class ToonsklearnError(Exception):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -68,12 +75,19 @@ class ToonsklearnError(Exception):
     True
     """
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.__doc__ = fill_doc(cls.__doc__, _ERROR_PARAMETERS)
+
     def __init__(self, message: str, *, path: str | None = None):
         super().__init__(message)
         self.path = path
 
     def __reduce__(self):  # keep ``path`` across pickling (joblib workers re-raise errors)
         return _rebuild, (type(self), str(self), dict(self.__dict__))
+
+
+ToonsklearnError.__doc__ = fill_doc(ToonsklearnError.__doc__, _ERROR_PARAMETERS)
 
 
 def _rebuild(cls, message, state):
@@ -91,10 +105,7 @@ class ImageDecodeError(ToonsklearnError, ValueError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -112,10 +123,7 @@ class NotRegularFileError(ImageDecodeError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -136,10 +144,7 @@ class ImageTooLargeError(ImageDecodeError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -154,10 +159,7 @@ class MissingFileError(ToonsklearnError, FileNotFoundError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -176,10 +178,7 @@ class UnreadableFileError(ToonsklearnError, PermissionError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -194,10 +193,7 @@ class NotWritableError(ToonsklearnError, PermissionError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -215,10 +211,7 @@ class LabelsFileError(ToonsklearnError, ValueError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
     row : int or None, default=None
         The row at fault (the header is row 1), kept as the ``row`` attribute; None
         when the whole file is.
@@ -245,10 +238,7 @@ class ImageInputError(ToonsklearnError, ValueError, TypeError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -271,10 +261,7 @@ class DataFolderError(ToonsklearnError, ValueError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -289,10 +276,7 @@ class TargetError(ToonsklearnError, ValueError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -310,10 +294,7 @@ class StorageError(ToonsklearnError, ValueError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -330,10 +311,7 @@ class StorageAccessError(ToonsklearnError, ConnectionError, PermissionError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -350,10 +328,7 @@ class TrainingDataError(ToonsklearnError, ValueError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -368,10 +343,7 @@ class WeightsFileError(ToonsklearnError, ValueError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -396,10 +368,7 @@ class UnsafeCheckpointError(WeightsFileError, pickle.UnpicklingError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -418,10 +387,7 @@ class ModelFileError(ToonsklearnError, ValueError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
@@ -439,10 +405,7 @@ class UntrustedTypeError(ModelFileError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
     types : iterable of str, default=()
         The names of the untrusted types, kept as the ``types`` attribute (a list).
 
@@ -466,10 +429,7 @@ class NotSavableError(ToonsklearnError, TypeError, ValueError):
 
     Parameters
     ----------
-    message : str
-        What went wrong and how to fix it.
-    path : str or None, default=None
-        The file (or folder) at fault, kept as the ``path`` attribute.
+    %(error_parameters)s
 
     Examples
     --------
