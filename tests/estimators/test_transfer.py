@@ -167,7 +167,6 @@ def test_a_fit_on_cached_features_builds_only_the_head_and_the_network_when_aske
     import pickle
 
     from toonsklearn.backbones import BackboneSpec, register_backbone
-    from toonsklearn.io import load, save
 
     builder = _CountedBuilder()
     register_backbone(BackboneSpec("tiny_counted", builder, (16, 16), 8, "scale"),
@@ -187,10 +186,27 @@ def test_a_fit_on_cached_features_builds_only_the_head_and_the_network_when_aske
     pixels = warm.model_.predict(X[:5].astype("float32"), verbose=0)  # raw pixels in
     np.testing.assert_allclose(pixels.ravel(), cold.predict_proba(X[:5])[:, 1], atol=1e-6)
 
-    again = TransferClassifier(**kw).fit(X, y)  # pickled and saved: the whole network
+    again = TransferClassifier(**kw).fit(X, y)  # pickled: the whole network
     back = pickle.loads(pickle.dumps(again))
     assert "model_" in vars(back) and "_lazy" not in vars(back)
-    save(TransferClassifier(**kw).fit(X, y).set_params(memory=None), tmp_path / "m.toons")
+
+
+@pytest.mark.skipif(tuple(int(p) for p in keras.version().split(".")[:2]) < (3, 14),
+                    reason="toonsklearn.io.load refuses Keras before 3.14")
+def test_a_file_saved_from_a_fit_on_cached_features_holds_the_whole_network(tmp_path):
+    from toonsklearn.backbones import BackboneSpec, register_backbone
+    from toonsklearn.io import load, save
+
+    builder = _CountedBuilder()
+    register_backbone(BackboneSpec("tiny_counted_saved", builder, (16, 16), 8, "scale"),
+                      overwrite=True)
+    X, y = toons()
+    kw = dict(backbone="tiny_counted_saved", weights=None, memory=tmp_path / "cache", **TINY)
+    cold = TransferClassifier(**kw).fit(X, y)
+    warm = TransferClassifier(**kw).fit(X, y)
+    assert builder.built == 1  # the head trained alone
+    save(warm.set_params(memory=None), tmp_path / "m.toons")
     loaded = load(tmp_path / "m.toons")
     assert "model_" in vars(loaded)  # the file holds the whole network, not the head alone
+    new, _ = toons(n=4, seed=7)
     np.testing.assert_allclose(loaded.predict_proba(new), cold.predict_proba(new), atol=1e-6)
