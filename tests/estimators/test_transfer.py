@@ -169,10 +169,10 @@ def test_a_fit_on_cached_features_builds_only_the_head_and_the_network_when_aske
     from toonsklearn.backbones import BackboneSpec, register_backbone
 
     builder = _CountedBuilder()
-    register_backbone(BackboneSpec("tiny_counted", builder, (16, 16), 8, "scale"),
+    register_backbone(BackboneSpec("counted_backbone", builder, (16, 16), 8, "scale"),
                       overwrite=True)
     X, y = toons()
-    kw = dict(backbone="tiny_counted", weights=None, memory=tmp_path / "cache", **TINY)
+    kw = dict(backbone="counted_backbone", weights=None, memory=tmp_path / "cache", **TINY)
     cold = TransferClassifier(**kw).fit(X, y)
     assert builder.built == 1
     warm = TransferClassifier(**kw).fit(X, y)
@@ -198,10 +198,10 @@ def test_a_file_saved_from_a_fit_on_cached_features_holds_the_whole_network(tmp_
     from toonsklearn.io import load, save
 
     builder = _CountedBuilder()
-    register_backbone(BackboneSpec("tiny_counted_saved", builder, (16, 16), 8, "scale"),
+    register_backbone(BackboneSpec("counted_saved_backbone", builder, (16, 16), 8, "scale"),
                       overwrite=True)
     X, y = toons()
-    kw = dict(backbone="tiny_counted_saved", weights=None, memory=tmp_path / "cache", **TINY)
+    kw = dict(backbone="counted_saved_backbone", weights=None, memory=tmp_path / "cache", **TINY)
     cold = TransferClassifier(**kw).fit(X, y)
     warm = TransferClassifier(**kw).fit(X, y)
     assert builder.built == 1  # the head trained alone
