@@ -31,6 +31,7 @@ the fit goes on without it. Nothing is ever deleted: remove the folder to free t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -44,6 +45,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from . import __version__
 from ._utils.imaging import open_regular_file
+from ._utils.replace import replacing
 from .exceptions import FeatureCacheWarning, ToonsklearnError, user_stacklevel
 
 __all__ = ["cached_features", "cache_folder", "extractor_key", "forget_extractor",
@@ -312,14 +314,10 @@ def remember_extractor(memory, recipe: str, key: str, shape: tuple) -> None:
     if folder is None:
         return
     path = _recipe_path(folder, recipe)
-    temporary = f"{path}.{secrets.token_hex(6)}.tmp"
-    try:
+    with contextlib.suppress(OSError):
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(temporary, "x") as entry:
+        with replacing(path) as partial, open(partial, "w") as entry:
             json.dump({"key": key, "shape": [int(s) for s in shape]}, entry)
-        os.replace(temporary, path)
-    except OSError:
-        _remove(temporary)
 
 
 def forget_extractor(memory, recipe: str) -> None:

@@ -77,8 +77,8 @@ class TrainingMixin:
             self.batch_size_ = auto_batch_size(n_train)
 
     def _batch_images(self) -> int:
-        """Images a batch: ``batch_size_`` once fitted (a model fitted before the
-        attribute existed: ``batch_size``)."""
+        """Images a batch: ``batch_size_`` once fitted; before (a model built by
+        ``initialize``), ``batch_size``, or the largest automatic size for ``"auto"``."""
         fitted = getattr(self, "batch_size_", None)
         if fitted is not None:
             return fitted

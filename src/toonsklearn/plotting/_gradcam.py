@@ -85,7 +85,7 @@ def grad_cam(estimator, X, *, target="predicted", layer: str | None = None):
             ToonsklearnWarning, stacklevel=user_stacklevel())
     heatmaps = np.zeros(images.shape[:3], dtype=np.float32)
     targets = np.empty(len(images), dtype=object)
-    step = getattr(final, "batch_size_", None) or final.batch_size
+    step = final._batch_images()
     for start in range(0, len(images), step):
         batch = tf.convert_to_tensor(images[start:start + step], tf.float32)
         with tf.GradientTape() as tape:
