@@ -178,6 +178,7 @@ def lr_find(estimator, X, y, *, start_lr: float = 1e-7, end_lr: float = 10.0,
             X = clone(estimator[:-1]).fit_transform(X, y)
             estimator = estimator[-1]
         source, y_model, weights = est._prepare_fit(X, y, None)
+        est._set_batch_size(len(source), reset=True)  # the batches fit would train on
         est.model_ = est._build_keras_model()
         est._compile(start_lr)
         batches = est._dataset(source, np.arange(len(source)), y_model, weights,
