@@ -14,11 +14,13 @@ _LAZY = {
     "CNNClassifier": "estimators",
     "TransferClassifier": "estimators",
     "MultiLabelCNN": "estimators",
+    "ImageEmbedder": "embedding",
     "list_backbones": "backbones",
 }
 
 __all__ = [
     "CNNClassifier",
+    "ImageEmbedder",
     "ImageFolderLoader",
     "ImageTransformer",
     "MultiLabelCNN",

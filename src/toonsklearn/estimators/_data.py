@@ -8,6 +8,7 @@ file paths stream in bounded memory and give the same batches as the decoded arr
 from __future__ import annotations
 
 import contextlib
+import os
 import warnings
 from numbers import Integral
 
@@ -91,6 +92,11 @@ class ImageInputMixin:
                 f"{name} does not accept sparse input; pass a dense array (X.toarray()) or "
                 "images of shape (n_samples, height, width, channels)."
             )
+        if isinstance(X, (str, bytes, os.PathLike)):
+            raise ImageInputError(
+                f"{name} received one path, {X!r}, where it takes many images; pass a list "
+                f"or 1-D array of file paths ([{X!r}]), or list a folder's images with "
+                "toonsklearn.load_image_folder.")
         array = np.asarray(X) if not hasattr(X, "iloc") else X
         if np.asarray(array).ndim == 1 and np.asarray(array).dtype.kind in "OUS":
             paths = as_path_array(array, name)

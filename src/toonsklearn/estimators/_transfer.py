@@ -14,28 +14,26 @@ import tensorflow as tf
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
-    InvalidParameterError,
     StrOptions,
 )
 from sklearn.utils.validation import check_is_fitted
 
 from ..architectures import build_head
-from ..backbones import PREPROCESSING_MODES, get_backbone, get_backbone_spec
+from ..backbones import PREPROCESSING_MODES, get_backbone_spec
 from ..exceptions import TrainingDataError
 from ..features import (
-    cached_features,
     extractor_key,
     forget_extractor,
     read_cached_features,
     remember_extractor,
     remembered_extractor,
 )
-from ..layers import ImagePreprocessing
 from ._base import ImageClassifierBase
 from ._checkpoint import Checkpoint
 from ._cnn import CNN_CONSTRAINTS, units
 from ._data import array_batches
 from ._distribute import strategy_scope
+from ._extraction import extract_features, feature_network
 from ._shared import Shared, document_parameters, shared
 from ._training import _deterministic, separate_seeds
 
@@ -50,27 +48,6 @@ TRANSFER_CONSTRAINTS = {
     "preprocessing": [StrOptions(set(PREPROCESSING_MODES)), None],
     "memory": [None, str, os.PathLike, HasMethods(["cache"])],
 }
-
-
-
-def backbone_model(est, image_shape) -> tuple[keras.Model, str]:
-    """The backbone for ``est.backbone`` at ``image_shape`` and its preprocessing mode."""
-    backbone = est.backbone
-    if isinstance(backbone, str):
-        mode = get_backbone_spec(backbone).preprocessing
-        model = get_backbone(backbone, weights=est.weights, input_shape=(*image_shape[:2], 3))
-    elif isinstance(backbone, keras.Model):
-        mode = "none"
-        model = keras.models.clone_model(backbone)  # never train the caller's object
-        model.set_weights(backbone.get_weights())
-    else:
-        mode = "none"
-        model = backbone((*image_shape[:2], 3))
-        if not isinstance(model, keras.Model):
-            raise InvalidParameterError(
-                f"backbone callable must return a keras.Model; it returned {type(model)}."
-            )
-    return model, est.preprocessing or mode
 
 
 def head_network(est, feature_shape, n_outputs, activation) -> keras.Model:
@@ -90,13 +67,7 @@ def head_network(est, feature_shape, n_outputs, activation) -> keras.Model:
 def transfer_network(est, inputs, x, n_outputs, activation, head=None):
     """Preprocessing, frozen backbone, pooled features, and a head model named ``head``
     (``head`` itself when given: one trained already)."""
-    backbone, mode = backbone_model(est, est.image_shape_)
-    backbone.trainable = False
-    x = ImagePreprocessing(mode, rgb=True, name="preprocessing")(x)
-    features = backbone(x, training=False)  # BatchNorm stays in inference mode, even unfrozen
-    layers = keras.layers
-    pool = layers.GlobalAveragePooling2D if len(features.shape) == 4 else layers.Identity
-    features = pool(name="features")(features)
+    features = feature_network(est, x)
     if head is None:
         head = head_network(est, features.shape[1:], n_outputs, activation)
     return keras.Model(inputs, head(features), name=type(est).__name__)
@@ -258,16 +229,9 @@ class FeaturesOnceMixin:
                   key=None) -> np.ndarray:
         """The pooled backbone features of the images of ``source`` (those in ``rows``),
         through the cache (``key``: the extractor's, when known)."""
-        extractor = self._extractor() if extractor is None else extractor
-        first = range(len(source))[rows].start
-
-        def compute(indices):
-            with source.our_errors():
-                return extractor.predict(self._dataset(source, first + indices),
-                                         verbose=self._predict_verbose())[:len(indices)]
-
-        return cached_features(self.memory, extractor, source.data[rows], source.is_paths,
-                               compute, key=key)  # a slice: a view of an array, not a copy
+        return extract_features(self._extractor() if extractor is None else extractor, source,
+                                memory=self.memory, batch_size=self._batch_images(),
+                                verbose=self._predict_verbose(), rows=rows, key=key)
 
     def _train_head_on_features(self, source, y_model, weights, train_idx, val_idx) -> None:
         extractor = self._extractor()

@@ -24,6 +24,7 @@ from sklearn.utils import Bunch
 from .. import __version__
 from .. import layers as _layers  # noqa: F401 (registers the layers saved models use)
 from .._utils.replace import scratch_folder
+from ..embedding import ImageEmbedder
 from ..estimators import CNNClassifier, MultiLabelCNN, TransferClassifier
 from ..exceptions import (
     MissingFileError,
@@ -58,7 +59,8 @@ _VERSIONED = ("toonsklearn", "scikit-learn", "keras")
 # The public TRUSTED_TYPES (documented in the package's __init__).
 TRUSTED_TYPES: tuple[str, ...] = tuple(sorted({
     *(type_name(cls) for cls in (CNNClassifier, TransferClassifier, MultiLabelCNN,
-                                 ImageFolderLoader, ImageTransformer, Bunch, *STAND_INS)),
+                                 ImageEmbedder, ImageFolderLoader, ImageTransformer, Bunch,
+                                 *STAND_INS)),
     "scikeras.utils.transformers.ClassifierLabelEncoder",
     "scikeras.utils.transformers.TargetReshaper",
     "numpy.dtype",
