@@ -1,6 +1,6 @@
 """See what a model does: learning curves, confusion matrices, the most confidently
-wrong images, where the model looked (Grad-CAM), what augmentation does, and the
-tuning tools' curves.
+wrong images, where the model looked (Grad-CAM), a map of the images' embeddings,
+what augmentation does, and the tuning tools' curves.
 
 Each Display follows scikit-learn's pattern (:class:`sklearn.metrics.ConfusionMatrixDisplay`):
 ``from_estimator`` (and ``from_predictions`` where it makes sense) compute and draw;
@@ -12,6 +12,7 @@ matplotlib nor TensorFlow.
 
 from ._augmentation import AugmentationDisplay
 from ._confusion import ConfusionDisplay
+from ._embedding import EmbeddingDisplay
 from ._gradcam import GradCAMDisplay, grad_cam
 from ._history import HistoryDisplay
 from ._lr_finder import LRFinderDisplay
@@ -21,6 +22,7 @@ from ._thresholds import ThresholdDisplay
 __all__ = [
     "AugmentationDisplay",
     "ConfusionDisplay",
+    "EmbeddingDisplay",
     "GradCAMDisplay",
     "HistoryDisplay",
     "LRFinderDisplay",
