@@ -102,6 +102,14 @@ def test_images_of_another_size_are_resized_to_the_backbone_input():
     assert embedder.transform(X).shape == (6, 8)
 
 
+def test_the_backbone_runs_at_its_own_input_size_as_in_the_classifier():
+    X, _ = toons(4, size=24)
+    assert ImageEmbedder(conv_backbone(16)).fit(X).image_shape_ == (16, 16, 3)
+    registry = ImageEmbedder("mobilenet_v2", weights=None, random_state=0)
+    assert registry.fit(X).image_shape_ == (224, 224, 3)
+    assert ImageEmbedder(tiny_backbone).fit(X).image_shape_ == (24, 24, 3)  # any size: X's
+
+
 def test_fit_learns_nothing_from_the_pixels():
     X, _ = toons(10)
     rng = np.random.default_rng(1)

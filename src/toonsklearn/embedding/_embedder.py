@@ -15,7 +15,12 @@ from sklearn.utils.validation import check_random_state
 from ..backbones import PREPROCESSING_MODES, get_backbone_spec
 from ..estimators._callbacks import plain_progress
 from ..estimators._data import ImageInputMixin
-from ..estimators._extraction import POOLINGS, extract_features, feature_network
+from ..estimators._extraction import (
+    POOLINGS,
+    backbone_input_size,
+    extract_features,
+    feature_network,
+)
 from ..estimators._training import _deterministic
 from ..features import extractor_key
 
@@ -128,6 +133,9 @@ class ImageEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ImageInpu
         self.batch_size = batch_size
         self.random_state = random_state
         self.verbose = verbose
+
+    def _default_input_size(self):
+        return backbone_input_size(self.backbone)
 
     def fit(self, X, y=None):
         """Build the backbone for the input size the images (or ``input_size``) call for.

@@ -17,10 +17,23 @@ from ..features import cached_features
 from ..layers import ImagePreprocessing
 from ._data import ImageSource, make_dataset
 
-__all__ = ["POOLINGS", "backbone_model", "extract_features", "feature_network"]
+__all__ = ["POOLINGS", "backbone_input_size", "backbone_model", "extract_features",
+           "feature_network"]
 
 #: How a backbone's feature map becomes one vector an image.
 POOLINGS = {"avg": keras.layers.GlobalAveragePooling2D, "max": keras.layers.GlobalMaxPooling2D}
+
+
+def backbone_input_size(backbone) -> tuple[int, int] | None:
+    """The input size ``backbone`` was made for: a registry name's, or a ``keras.Model``'s
+    fixed one; None for a callable or a model of any size (the data's size then)."""
+    if isinstance(backbone, str):
+        return get_backbone_spec(backbone).input_size
+    if isinstance(backbone, keras.Model):
+        height, width = backbone.input_shape[1:3]
+        if height and width:
+            return (height, width)
+    return None
 
 
 def backbone_model(est, image_shape) -> tuple[keras.Model, str]:

@@ -33,7 +33,7 @@ from ._checkpoint import Checkpoint
 from ._cnn import CNN_CONSTRAINTS, units
 from ._data import array_batches
 from ._distribute import strategy_scope
-from ._extraction import extract_features, feature_network
+from ._extraction import backbone_input_size, extract_features, feature_network
 from ._shared import Shared, document_parameters, shared
 from ._training import _deterministic, separate_seeds
 
@@ -464,13 +464,7 @@ class TransferClassifier(FeaturesOnceMixin, ImageClassifierBase):
         self.memory = memory
 
     def _default_input_size(self):
-        if isinstance(self.backbone, str):
-            return get_backbone_spec(self.backbone).input_size
-        if isinstance(self.backbone, keras.Model):
-            height, width = self.backbone.input_shape[1:3]
-            if height and width:
-                return (height, width)
-        return None
+        return backbone_input_size(self.backbone)
 
     def _keras_build_fn(self, meta):
         inputs, x = self._inputs_and_augmentation()
