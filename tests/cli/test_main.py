@@ -20,7 +20,7 @@ def test_version_from_the_script_and_from_python_dash_m(tmp_path):
         assert done.stdout.strip() == f"toonsklearn {toonsklearn.__version__}"
 
 
-@pytest.mark.parametrize("command", ["demo", "train", "predict", "evaluate", "tune",
+@pytest.mark.parametrize("command", ["demo", "train", "predict", "evaluate", "tune", "embed",
                                      "backbones"])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as done:

@@ -1,4 +1,4 @@
-"""Command line: ``toonsklearn demo | train | predict | evaluate | tune | backbones``.
+"""Command line: ``toonsklearn demo | train | predict | evaluate | tune | embed | backbones``.
 
 Each command is a thin layer over the public API: folders and CSV files are read with
 :func:`~toonsklearn.load_image_folder` and :func:`~toonsklearn.load_labels_csv`, models

@@ -9,7 +9,7 @@ import sys
 import warnings
 
 from .. import __version__
-from . import _commands, _demo
+from . import _commands, _demo, _embed
 from ._data import CommandError
 
 __all__ = ["main"]
@@ -145,6 +145,37 @@ def _parser() -> argparse.ArgumentParser:
                       help="with an RDB URL, seconds between a trial's heartbeats: a trial "
                            "silent for twice as long is marked failed (default 60)")
     tune.set_defaults(run=_commands.tune)
+
+    embed = commands.add_parser(
+        "embed", help="embed a folder of images with a pretrained backbone into a .npz file",
+        description="One feature vector an image (toonsklearn.embedding.ImageEmbedder), "
+        "saved with each image's path (relative to DATA_DIR) and label (its class folder, "
+        "or '' in a folder without sub-folders) in a NumPy .npz file: numpy.load reads it. "
+        "Files that are not readable images are left out, with a warning naming them.")
+    embed.add_argument("data_dir", metavar="DATA_DIR",
+                       help="a folder of images, or one with a sub-folder of images per class "
+                            "(every split when it has train/, validation/, test/)")
+    embed.add_argument("--out", default="embeddings.npz", metavar="FILE",
+                       help="the .npz file to write (default embeddings.npz)")
+    embed.add_argument("--backbone", default="efficientnet_lite0", metavar="NAME",
+                       help="a registered backbone (see: toonsklearn backbones; default "
+                            "efficientnet_lite0, whose weights need no network)")
+    embed.add_argument("--weights", default="imagenet", metavar="imagenet|none|PATH",
+                       help="the backbone's weights: ImageNet's, random (none, seeded by "
+                            "--random-state) or a Keras weights file (default imagenet)")
+    embed.add_argument("--input-size", type=_at_least(1), nargs=2, metavar=("H", "W"),
+                       help="image height and width the backbone sees (default: the "
+                            "backbone's own)")
+    embed.add_argument("--pooling", choices=("avg", "max"), default="avg",
+                       help="how a feature map becomes one vector (default avg)")
+    embed.add_argument("--batch-size", type=_at_least(1), default=32, metavar="N",
+                       help="images per step of the backbone (default 32)")
+    embed.add_argument("--memory", metavar="FOLDER",
+                       help="cache each image's features in this folder: a second run, or "
+                            "a TransferClassifier with the same folder, reads them back")
+    embed.add_argument("--random-state", type=int, default=0, metavar="N",
+                       help="seed for random weights (default 0)")
+    embed.set_defaults(run=_embed.embed)
 
     backbones = commands.add_parser("backbones", help="list the registered backbones")
     backbones.add_argument("pattern", nargs="?", default="*",
