@@ -117,6 +117,7 @@ numpydoc_validation_exclude = {
     r"\.__[a-z]+__$",                 # dunder methods
     r"\.(set_params|get_params|set_output|get_metadata_routing)$",
     r"\.(fit_transform|score|get_config|from_config|call|build|compute_output_shape)$",
+    r"\.get_feature_names_out$",     # scikit-learn's, inherited
     # Constants have no docstring of their own; the `#:` comment is shown.
     r"^toonsklearn\.architectures\.ARCHITECTURES$",
     r"^toonsklearn\.augment\.POLICIES$",
@@ -155,8 +156,8 @@ sphinx_gallery_conf = {
     # Topics in reading order; within a topic, by file name.
     "subsection_order": [
         f"../examples/{topic}"   # relative to this file, as sphinx-gallery compares them
-        for topic in ("classification", "multilabel", "preprocessing", "search", "scaling",
-                      "persistence")
+        for topic in ("classification", "embedding", "multilabel", "preprocessing", "search",
+                      "scaling", "persistence")
     ],
     "within_subsection_order": "FileNameSortKey",
     # Two examples at a time, one a core: most of an example's time is TensorFlow

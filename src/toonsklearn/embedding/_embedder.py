@@ -160,6 +160,15 @@ class ImageEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ImageInpu
         ValueError
             ``backbone`` is not a registered name (the message lists them), or gives
             neither a feature map nor a vector.
+
+        Examples
+        --------
+        >>> from toonsklearn.datasets import make_toons
+        >>> from toonsklearn.embedding import ImageEmbedder
+        >>> X, _ = make_toons(4, image_size=32, random_state=0)
+        >>> embedder = ImageEmbedder("mobilenet_v2", weights=None, random_state=0).fit(X)
+        >>> embedder.image_shape_  # the backbone's own input size, not the images'
+        (224, 224, 3)
         """
         self._validate_params()
         if isinstance(self.backbone, str):
@@ -195,13 +204,26 @@ class ImageEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ImageInpu
         Returns
         -------
         embeddings : ndarray of shape (n_samples, n_features)
-            float32, one row an image.
+            The features as float32, one row an image.
 
         Raises
         ------
         toonsklearn.exceptions.ImageInputError
             ``X`` is not images, a matrix or paths, or a file does not decode (the
             message names it).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> import keras
+        >>> from toonsklearn.datasets import make_toons
+        >>> from toonsklearn.embedding import ImageEmbedder
+        >>> paths = make_toons(6, image_size=16, random_state=0,
+        ...                    directory=tempfile.mkdtemp()).glob("**/*.png")
+        >>> inputs = keras.Input((16, 16, 3))  # a stand-in for a pretrained network
+        >>> backbone = keras.Model(inputs, keras.layers.Conv2D(8, 3)(inputs))
+        >>> ImageEmbedder(backbone).transform([str(path) for path in paths]).shape
+        (6, 8)
         """
         if "model_" not in self.__dict__:
             self.fit(X)
