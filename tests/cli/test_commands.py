@@ -3,10 +3,12 @@
 models."""
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from PIL import Image
 
 from tests.cli.conftest import error_line, needs_safe_keras, run_cli
@@ -16,9 +18,58 @@ from toonsklearn.cli import main
 def test_train_prints_progress_and_a_validation_report_in_plain_text(trained):
     model, out = trained
     assert "Checking images: 42/42 done" in out and "Epoch 2/2" in out
-    assert "Validation report (9 images)" in out and "jerry" in out and "tom" in out
+    assert "Validation report (9 held-out validation images, not used in the fit)" in out
+    assert "jerry" in out and "tom" in out
     assert f"Saved the model to {model}" in out and model.is_file()
     assert "\r" not in out and "\x1b" not in out  # a pipe gets lines, not a redrawn bar
+
+
+def test_train_tells_the_two_validation_figures_apart(trained):
+    lines = trained[1].splitlines()
+    explained = lines.index(
+        "Epoch lines: val_loss and the other val_ figures are on the early-stopping split, "
+        "5 of these 42 images held out inside the fit (not the 9 held-out validation images of the "
+        "report).")  # ceil(42 * CNNClassifier's validation_fraction 0.1)
+    first_epoch = next(i for i, line in enumerate(lines) if line.startswith("Epoch 1/2"))
+    predicting = lines.index("Predicting the 9 held-out validation images ...")
+    assert explained < first_epoch < predicting
+    assert ("The saved model was fitted on 42 images: the 9 held-out validation images of "
+            "validation/ are not in it; --refit-all fits it again on all 51 after the "
+            "report.") in lines
+
+
+@needs_safe_keras
+@pytest.mark.parametrize("refit_all", [False, True])
+def test_train_says_what_the_saved_model_was_fitted_on(toon_tree, tmp_path, capsys,
+                                                       refit_all):
+    from toonsklearn.io import load
+
+    out = tmp_path / "m.toonsklearn"
+    assert main(["train", str(Path(toon_tree) / "train"), "--epochs", "3", "--input-size",
+                 "16", "16", "--out", str(out), *(["--refit-all"] if refit_all else [])]) == 0
+    printed = capsys.readouterr().out
+    assert "Holding out 9 of 42 images" in printed
+    model = load(out)
+    if not refit_all:
+        assert ("The saved model was fitted on 33 images: the 9 held-out validation images "
+                "(--validation-fraction 0.2) are not in it; --refit-all fits it again on all "
+                "42 after the report.") in printed
+        assert "Refitting" not in printed and "val_loss" in model.history_.columns
+        return
+    found = re.search(r"Refitting on all 42 images for the (\d) epochs? the first fit kept",
+                      printed)
+    assert found, printed
+    report, refit = printed.index("Validation report"), printed.index("Refitting")
+    assert report < refit
+    kept = int(found.group(1))  # the first fit's epochs up to its best one, of 3 at most
+    assert 1 <= kept <= 3
+    assert f"Epoch {kept}/{kept}" in printed[refit:]
+    # the saved model is the refit: all its epochs, on all 42 images (no split left to
+    # validate on, hence no val_ columns), and no early stopping
+    assert len(model.history_) == kept and "val_loss" not in model.history_.columns
+    assert model.validation_fraction == 0 and model.early_stopping is None
+    assert ("The saved model was fitted on all 42 images, the held-out validation images "
+            "too") in printed
 
 
 def test_transfer_training_reports_feature_extraction(toon_tree, tmp_path, capsys):
@@ -27,7 +78,10 @@ def test_transfer_training_reports_feature_extraction(toon_tree, tmp_path, capsy
                  "--out", str(tmp_path / "tl.toonsklearn")]) == 0
     out = capsys.readouterr().out
     assert "Training TransferClassifier on 42 images" in out
-    assert "step" in out and "Epoch 1/1" in out  # the backbone's pass, then the head's epoch
+    announced = out.index("Computing backbone features of 42 images (one pass of "
+                          "efficientnet_lite0), then training the head, one line per epoch")
+    # the backbone's pass, then the head's epoch
+    assert announced < out.index("step") < out.index("Epoch 1/1")
 
 
 @needs_safe_keras
@@ -119,7 +173,9 @@ def test_evaluate_reports_on_the_test_folder_and_saves_three_figures(trained, to
     done = run_cli("evaluate", model, toon_tree, "--report-dir", tmp_path / "report",
                    cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert f"9 images from {Path(toon_tree) / 'test'}" in done.stdout
+    announced = done.stdout.index(f"Evaluating {model} on 9 images from "
+                                  f"{Path(toon_tree) / 'test'}.")
+    assert announced < done.stdout.index("precision")  # said before the model runs
     assert "precision" in done.stdout and "accuracy" in done.stdout
     for name in ("confusion_matrix.png", "learning_curves.png", "misclassified.png"):
         with Image.open(tmp_path / "report" / name) as image:

@@ -141,13 +141,13 @@ def test_help_lists_every_option_with_its_default_and_bad_values_are_usage_error
     assert done.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
     assert text.startswith("usage: toonsklearn embed")
-    for option in ("--out FILE the .npz file to write (default embeddings.npz)",
+    for option in ("--out FILE the .npz file to write (default: embeddings.npz)",
                    "--backbone NAME a registered backbone (see: toonsklearn backbones; "
                    "default efficientnet_lite0",
-                   "--weights imagenet|none|PATH", "(default imagenet)",
-                   "--input-size H W", "--pooling {avg,max}", "(default avg)",
-                   "--batch-size N images per step of the backbone (default 32)",
-                   "--memory FOLDER", "--random-state N seed for random weights (default 0)"):
+                   "--weights imagenet|none|PATH", "(default: imagenet)",
+                   "--input-size H W", "--pooling {avg,max}", "(default: avg)",
+                   "--batch-size N images per step of the backbone (default: 32)",
+                   "--memory FOLDER", "--random-state N seed for random weights (default: 0)"):
         assert option in text
     for bad in (["--pooling", "mean"], ["--batch-size", "0"], ["--input-size", "32"]):
         with pytest.raises(SystemExit) as done:

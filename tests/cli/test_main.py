@@ -1,7 +1,9 @@
 """The ``toonsklearn`` command (toonsklearn/cli/_main.py): its parser, help and version, and
 every error and warning told in one plain line with an exit status."""
 
+import argparse
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -27,6 +29,59 @@ def test_every_command_has_help(command, capsys):
         main([command, "--help"])
     assert done.value.code == 0
     assert f"usage: toonsklearn {command}" in capsys.readouterr().out
+
+
+def _commands() -> argparse._SubParsersAction:
+    from toonsklearn.cli._main import _parser
+
+    return next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+
+
+@pytest.mark.parametrize("command", ["demo", "train", "predict", "evaluate", "tune", "embed",
+                                     "backbones"])
+def test_every_option_with_a_default_shows_it_in_help(command, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")  # no line broken inside a default's value
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    printed = " ".join(capsys.readouterr().out.split())
+    parser = _commands().choices[command]
+    for action in parser._actions:
+        if action.default in (None, False, argparse.SUPPRESS) or action.dest == "run":
+            continue
+        text = " ".join(parser._get_formatter()._expand_help(action).split())
+        assert "default" in text, (action.dest, text)
+        assert text in printed
+
+
+def test_train_help_shows_the_defaults_a_user_asks_for(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    printed = " ".join(capsys.readouterr().out.split())
+    for option in (
+        "--estimator {cnn,transfer,multilabel} cnn: from scratch; transfer: a pretrained "
+        "backbone; multilabel: several labels per image (default: cnn)",
+        "--epochs N most epochs (default: the estimator's 30, fewer when early stopping ends "
+        "the fit)",
+        "--input-size H W image height and width the model sees (default: the backbone's for "
+        "transfer, else the images' own size up to 128 128)",
+        "--random-state N seed (default: 0)",
+        "--validation-fraction F images held out for the report when there is no "
+        "validation/ folder; 0 trains on all (default: 0.2)",
+        "--refit-all after the report, fit a new model on all the images (held-out ones "
+        "too) for the epochs the first fit kept, and save that one: a second fit",
+    ):
+        assert option in printed
+
+
+def test_the_top_level_help_lists_each_command_on_one_line(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")  # a terminal's usual width
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    for command in _commands()._choices_actions:
+        line = rf" +{command.dest} +{re.escape(command.help)}"
+        assert any(re.fullmatch(line, text) for text in lines), (command.dest, lines)
 
 
 @pytest.mark.parametrize("fraction", ["-0.5", "nan", "1", "1.5", "half"])
@@ -66,6 +121,21 @@ def empty_classes(tmp_path):
      "No images found in"),
     (lambda t, d, m: ["train", d, "--estimator", "transfer", "--backbone", "vgg17", "--out",
                       str(t / "m")], "Unknown backbone 'vgg17'. Known backbones: convnext_tiny"),
+    (lambda t, d, m: ["train", d, "--estimator", "transfer", "--backbone", "vgg17", "--out",
+                      str(t / "m")], "Run toonsklearn backbones to see each one's input size"),
+    (lambda t, d, m: ["train", d, "--estimator", "transfer", "--backbone", "mobilenet_v2",
+                      "--weights", "none", "--input-size", "16", "16", "--epochs", "1", "--out",
+                      str(t / "m")], "needs images of at least 32x32; received --input-size 16 "
+                                     "16. Pass a larger --input-size H W."),
+    (lambda t, d, m: ["train", truncated(t, d), "--out", str(t / "m")],
+     "(OSError: image file is truncated). Remove it or move it elsewhere, then run the "
+     "command again."),
+    (lambda t, d, m: ["train", d, "--labels-csv", labels_csv(t, "name,tom,jerry\na.png,1,0"),
+                      "--out", str(t / "m")],
+     "Name the column of file names 'filename' in the CSV's header line."),
+    (lambda t, d, m: ["train", d, "--labels-csv", labels_csv(t, "filename,tom,jerry\na.png,1,0"),
+                      "--out", str(t / "m")],
+     "(row 2). Pass as DATA_DIR the folder the CSV's file names are relative to."),
     (lambda t, d, m: ["train", d, "--backbone", "vgg16", "--out", str(t / "m")],
      "--backbone applies to --estimator transfer and multilabel"),
     (lambda t, d, m: ["train", d, "--estimator", "multilabel", "--out", str(t / "m")],
@@ -97,6 +167,26 @@ def test_bad_input_exits_with_one_line_that_says_what_to_fix(trained, toon_tree,
     line = error_line(capsys)
     assert line.startswith("toonsklearn ") and ": error: " in line
     assert message in line
+    # the command line's words, not Python's: no keyword arguments, no Python objects
+    for python in ("keras.Model", "callable", "on_error", "input_size", "weights=",
+                   "image_dir=", "filename_column="):
+        assert python not in line
+
+
+def truncated(tmp_path, toon_tree):
+    """The training images and one truncated PNG among them."""
+    import shutil
+
+    target = tmp_path / "truncated"
+    shutil.copytree(Path(toon_tree) / "train", target)
+    image = sorted((target / "tom").glob("*.png"))[0]
+    (target / "tom" / "broken.png").write_bytes(image.read_bytes()[:60])
+    return str(target)
+
+
+def labels_csv(tmp_path, text):
+    (tmp_path / "labels.csv").write_text(text + "\n")
+    return str(tmp_path / "labels.csv")
 
 
 def relabelled(tmp_path, toon_tree):

@@ -77,17 +77,82 @@ def train(args: argparse.Namespace) -> int:
     print(f"Training {type(estimator).__name__} on {len(train_paths)} images from {where}, "
           f"{len(names)} {'labels' if multilabel else 'classes'}: {', '.join(names)}.",
           flush=True)
-    estimator.fit(train_paths, train_labels)
-    io.save(estimator, args.out)
+    _fit(estimator, train_paths, train_labels, held_out=len(val_paths))
+    refit = args.refit_all and len(val_paths) > 0
+    if not refit:
+        io.save(estimator, args.out)
     if len(val_paths):
         estimator.set_params(verbose=0)
+        print(f"Predicting the {len(val_paths)} held-out validation images ...", flush=True)
         predicted = estimator.predict(val_paths)
         truth = indicator(val_labels, estimator.classes_) if multilabel else val_labels
-        print(f"\nValidation report ({len(val_paths)} images):")
+        print(f"\nValidation report ({len(val_paths)} held-out validation images, not used "
+              "in the fit):")
         print(classification_report(truth, predicted, zero_division=0,
                                     **_report_labels(estimator, multilabel)))
+    n_all = len(train_paths) + len(val_paths)
+    if refit:
+        estimator = _refit_all(estimator, train_paths, train_labels, val_paths, val_labels,
+                               multilabel)
+        io.save(estimator, args.out)
+        print(f"The saved model was fitted on all {n_all} images, the held-out validation "
+              "images too (the report above is the first fit's).")
+    elif len(val_paths):
+        which = ("of validation/" if held_out is not None
+                 else f"(--validation-fraction {args.validation_fraction:g})")
+        print(f"The saved model was fitted on {len(train_paths)} images: the "
+              f"{len(val_paths)} held-out validation images {which} are not in it; "
+              f"--refit-all fits it again on all {n_all} after the report.")
+    else:
+        print(f"The saved model was fitted on all {n_all} images (no validation report"
+              f"{': --refit-all had nothing to add' if args.refit_all else ''}).")
     print(f"Saved the model to {args.out}; predict with: toonsklearn predict {args.out} IMAGES")
     return 0
+
+
+def _fit(estimator, paths, labels, held_out: int = 0) -> None:
+    """Fit ``estimator``, first saying what its long steps are and what its epoch lines'
+    ``val_`` figures are measured on."""
+    import math
+
+    n_split = math.ceil(len(paths) * estimator.validation_fraction)
+    if n_split:
+        report = (f" (not the {held_out} held-out validation images of the report)"
+                  if held_out else "")
+        print("Epoch lines: val_loss and the other val_ figures are on the early-stopping "
+              f"split, {n_split} of these {len(paths)} images held out inside the fit{report}.")
+    if getattr(estimator, "_trains_head_on_features", lambda: False)():
+        print(f"Computing backbone features of {len(paths)} images (one pass of "
+              f"{estimator.backbone}), then training the head, one line per epoch ...",
+              flush=True)
+    estimator.fit(paths, labels)
+
+
+def kept_epochs(estimator) -> int:
+    """How many epochs of its (single-phase) fit ``estimator`` kept: up to the best one
+    early stopping restored, else all of them."""
+    history = estimator.history_
+    best = np.flatnonzero(history["best"].to_numpy()) if "best" in history else []
+    return int(best[0]) + 1 if len(best) else len(history)
+
+
+def _refit_all(estimator, train_paths, train_labels, val_paths, val_labels, multilabel):
+    """A new estimator like ``estimator``, fitted on the training and held-out images
+    together, for the epochs ``estimator`` kept: no split, no early stopping."""
+    import pandas as pd
+    from sklearn.base import clone
+
+    epochs = kept_epochs(estimator)
+    paths = np.concatenate([np.asarray(train_paths), np.asarray(val_paths)])
+    labels = (pd.concat([train_labels, val_labels], ignore_index=True) if multilabel
+              else np.concatenate([np.asarray(train_labels), np.asarray(val_labels)]))
+    refit = clone(estimator).set_params(epochs=epochs, validation_fraction=0.0,
+                                        early_stopping=None, verbose=1)
+    print(f"\nRefitting on all {len(paths)} images for the {epochs} epoch"
+          f"{'s' if epochs != 1 else ''} the first fit kept (--refit-all: a second fit, "
+          "no held-out images, no early stopping) ...", flush=True)
+    _fit(refit, paths, labels)
+    return refit
 
 
 def _training_data(args: argparse.Namespace):

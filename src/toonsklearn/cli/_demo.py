@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import tempfile
 import time
@@ -34,12 +35,11 @@ def _check_output(output: Path) -> None:
 
 
 def demo(args: argparse.Namespace) -> int:
-    import joblib
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import classification_report
     from sklearn.pipeline import make_pipeline
 
-    from .. import ImageFolderLoader, ImageTransformer, load_image_folder
+    from .. import ImageFolderLoader, ImageTransformer, io, load_image_folder
     from ..datasets import make_toons
 
     output = Path(args.output)
@@ -55,7 +55,10 @@ def demo(args: argparse.Namespace) -> int:
         print(f"Training on {len(train.paths)} images, testing on {len(test.paths)}.", flush=True)
 
         def score(name, pipe, rows=slice(None)):
+            n_fit = len(train.paths[rows])
+            print(f"{name}: fitting on {n_fit} images ...", flush=True)
             pipe.fit(train.paths[rows], train.target[rows])
+            print(f"{name}: scoring {len(test.paths)} test images ...", flush=True)
             accuracy = pipe.score(test.paths, test.target)
             print(f"{name:58s} test accuracy {accuracy:.3f}", flush=True)
             return pipe
@@ -77,12 +80,15 @@ def demo(args: argparse.Namespace) -> int:
         def transfer():
             return make_pipeline(ImageFolderLoader(size=size), TransferClassifier(**params))
 
-        print("\nCNNClassifier from scratch (one line per epoch, early stopping on validation "
-              "loss):", flush=True)
+        split = math.ceil(len(train.paths) * CNNClassifier().validation_fraction)
+        print("\nCNNClassifier from scratch, one line per epoch: its val_loss and val_accuracy "
+              f"are on the early-stopping split, {split} of the {len(train.paths)} training "
+              "images held out inside the fit (not the test images).", flush=True)
         main_pipe = score("CNNClassifier, all training images", cnn(verbose=2))
         predicted = main_pipe.predict(test.paths)
-        print("TransferClassifier: frozen efficientnet_lite0 (ImageNet weights from pip), "
-              "features computed once ...", flush=True)
+        print("TransferClassifier: frozen efficientnet_lite0 (ImageNet weights from pip): "
+              f"computing backbone features of {len(train.paths)} images once, then "
+              "training the head ...", flush=True)
         transfer_pipe = score("TransferClassifier, all training images", transfer())
 
         few = _first_per_class(train.target, 40)
@@ -95,9 +101,11 @@ def demo(args: argparse.Namespace) -> int:
     print(classification_report(test.target, predicted, target_names=train.target_names,
                                 zero_division=0))
     output.mkdir(parents=True, exist_ok=True)
-    saved, saved_transfer = output / "toons_pipeline.joblib", output / "toons_transfer.joblib"
-    joblib.dump(main_pipe, saved)
-    joblib.dump(transfer_pipe, saved_transfer)
+    saved = output / "toons_pipeline.toonsklearn"
+    saved_transfer = output / "toons_transfer.toonsklearn"
+    io.save(main_pipe, saved)
+    io.save(transfer_pipe, saved_transfer)
     print(f"Saved the fitted pipelines to {saved} and {saved_transfer} "
-          f"({time.perf_counter() - start:.0f}s in all).")
+          f"({time.perf_counter() - start:.0f}s in all): safe files, which "
+          f"toonsklearn.io.load('{saved}') reads without running code from them.")
     return 0

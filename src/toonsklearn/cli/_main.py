@@ -11,10 +11,43 @@ import warnings
 from .. import __version__
 from . import _commands, _demo, _embed
 from ._data import CommandError
+from ._words import in_cli_words
 
 __all__ = ["main"]
 
 _ESTIMATORS = ("cnn", "transfer", "multilabel")
+
+
+class _Help(argparse.HelpFormatter):
+    """Every option's help ends with its default, where it has one and does not say it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if ("default" in text or action.default is None or action.default is False
+                or action.default == argparse.SUPPRESS
+                or not (action.option_strings or action.nargs in ("?", "*"))):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class _Commands(argparse.HelpFormatter):
+    """The top-level help: one line a command, its help right of the longest name.
+
+    argparse measures the names of sub-commands without their indentation, so the
+    longest (``backbones``) would get its help on a line of its own.
+    """
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        for command in getattr(action, "_choices_actions", ()):
+            width = (len(self._format_action_invocation(command)) + self._current_indent
+                     + self._indent_increment)
+            self._action_max_length = max(self._action_max_length, width)
+
+
+def _command(commands, name: str, **kwargs) -> argparse.ArgumentParser:
+    """A sub-command whose --help shows the defaults."""
+    return commands.add_parser(name, formatter_class=_Help, **kwargs)
 
 
 # ---------------------------------------------------------------------------- parser
@@ -25,23 +58,25 @@ def _add_model_options(command: argparse.ArgumentParser) -> None:
                               "file names are relative to")
     command.add_argument("--estimator", choices=_ESTIMATORS, default="cnn",
                          help="cnn: from scratch; transfer: a pretrained backbone; "
-                              "multilabel: several labels per image (default cnn)")
+                              "multilabel: several labels per image")
     command.add_argument("--backbone", metavar="NAME",
                          help="a backbone for transfer/multilabel (see: toonsklearn backbones; "
                               "default efficientnet_lite0 for transfer)")
     command.add_argument("--weights", default="imagenet", metavar="imagenet|none|PATH",
-                         help="the backbone's starting weights (default imagenet)")
+                         help="the backbone's starting weights")
     command.add_argument("--epochs", type=int, metavar="N",
-                         help="most epochs (default: the estimator's, with early stopping)")
+                         help="most epochs (default: the estimator's 30, fewer when early "
+                              "stopping ends the fit)")
     command.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"),
-                         help="image height and width the model sees")
+                         help="image height and width the model sees (default: the "
+                              "backbone's for transfer, else the images' own size up to "
+                              "128 128)")
     command.add_argument("--augment", choices=("none", "light", "strong"),
-                         help="augmentation policy during training")
+                         help="augmentation policy during training (default: none)")
     command.add_argument("--labels-csv", metavar="FILE",
                          help="labels from a CSV (filename,<label>,... of 0/1) instead of "
                               "class folders")
-    command.add_argument("--random-state", type=int, default=0, metavar="N",
-                         help="seed (default 0)")
+    command.add_argument("--random-state", type=int, default=0, metavar="N", help="seed")
     command.add_argument("--out", required=True, metavar="MODEL",
                          help="where to save the model (a toonsklearn.io file)")
 
@@ -75,37 +110,50 @@ def _at_least(minimum: int, why: str = ""):
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="toonsklearn", description="Train, tune, evaluate and use cartoon image "
-        "classifiers. Every command has --help.")
+        prog="toonsklearn",
+        formatter_class=_Commands,
+        description="Train, tune, evaluate and use cartoon image "
+        "classifiers. Every command has --help, e.g. toonsklearn train --help.")
     parser.add_argument("--version", action="version", version=f"toonsklearn {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="train and evaluate on generated cartoon data")
+    demo = _command(commands, "demo", help="train and evaluate on generated toons",
+                    description="Draw toons with make_toons, train a pixel baseline, a "
+                    "CNNClassifier and a TransferClassifier on them, print each one's test "
+                    "accuracy and save the two pipelines as toonsklearn.io files.")
     demo.add_argument("--n-samples", type=_at_least(20, " (train, validation and test "
                                                     "splits of both classes)"),
-                      default=2000, help="images to draw, at least 20 (default 2000)")
+                      default=2000, metavar="N", help="images to draw, at least 20")
     demo.add_argument("--image-size", type=_at_least(8, " (the network pools three times)"),
-                      default=64, help="side in pixels, at least 8 (default 64)")
-    demo.add_argument("--epochs", type=_at_least(1), default=None,
-                      help="most epochs (default: the estimators', with early stopping)")
-    demo.add_argument("--random-state", type=int, default=0, help="seed (default 0)")
-    demo.add_argument("--output", default="toonsklearn-demo",
-                      help="folder for the saved pipelines (default ./toonsklearn-demo)")
+                      default=64, metavar="PIXELS", help="side in pixels, at least 8")
+    demo.add_argument("--epochs", type=_at_least(1), default=None, metavar="N",
+                      help="most epochs (default: the estimators' 30, fewer when early "
+                           "stopping ends a fit)")
+    demo.add_argument("--random-state", type=int, default=0, metavar="N", help="seed")
+    demo.add_argument("--output", default="toonsklearn-demo", metavar="FOLDER",
+                      help="folder for the saved pipelines")
     demo.set_defaults(run=_demo.demo)
 
-    train = commands.add_parser(
-        "train", help="fit a model on a folder of images and save it",
+    train = _command(
+        commands, "train", help="fit a model on a folder of images and save it",
         description="Fit on the images of DATA_DIR (its train/ folder if it has one), print "
         "a validation report (on validation/ if present, else on --validation-fraction of "
-        "the images, held out) and save the model with toonsklearn.io.")
+        "the images, held out) and save the model with toonsklearn.io. The saved model is "
+        "the one fitted without the held-out images, unless --refit-all fits it again on "
+        "all of them.")
     _add_model_options(train)
     train.add_argument("--validation-fraction", type=_fraction, default=0.2, metavar="F",
                        help="images held out for the report when there is no validation/ "
-                            "folder (default 0.2; 0 trains on all)")
+                            "folder; 0 trains on all")
+    train.add_argument("--refit-all", action="store_true",
+                       help="after the report, fit a new model on all the images (held-out "
+                            "ones too) for the epochs the first fit kept, and save that one: "
+                            "a second fit, about as long as the first (a transfer model "
+                            "computes its backbone features again)")
     train.set_defaults(run=_commands.train)
 
-    predict = commands.add_parser(
-        "predict", help="label images with a saved model",
+    predict = _command(
+        commands, "predict", help="label images with a saved model",
         description="One line per image: path, label, probability, separated by tabs (a "
         "tab, newline or backslash in a name is written \\t, \\n, \\\\; a name that is "
         "not valid UTF-8 as its own bytes, as ls and --csv write it).")
@@ -117,8 +165,8 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--csv", metavar="OUT", help="write a CSV file instead of printing")
     predict.set_defaults(run=_commands.predict)
 
-    evaluate = commands.add_parser(
-        "evaluate", help="score a saved model on labelled images",
+    evaluate = _command(
+        commands, "evaluate", help="score a saved model on labelled images",
         description="classification_report on the images of DATA_DIR (its test/ folder if "
         "it has one); with --report-dir, also a confusion matrix, learning curves and the "
         "most confidently wrong images as PNG files.")
@@ -128,14 +176,14 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--report-dir", metavar="DIR", help="folder for the PNG figures")
     evaluate.set_defaults(run=_commands.evaluate)
 
-    tune = commands.add_parser(
-        "tune", help="search hyperparameters with Optuna and save the best model",
+    tune = _command(
+        commands, "tune", help="search hyperparameters with Optuna, save the best",
         description="An OptunaSearchCV over default_search_space; with --storage and "
         "--study-name, running it again resumes the study.")
     _add_model_options(tune)
     tune.add_argument("--trials", type=int, required=True, metavar="N",
                       help="trials the study should have finished")
-    tune.add_argument("--cv", type=int, default=3, metavar="K", help="folds (default 3)")
+    tune.add_argument("--cv", type=int, default=3, metavar="K", help="folds")
     tune.add_argument("--storage", metavar="URL",
                       help="an Optuna storage: a journal file path or an RDB URL")
     tune.add_argument("--study-name", metavar="NAME",
@@ -143,11 +191,11 @@ def _parser() -> argparse.ArgumentParser:
                            "tune on one RDB storage and study at once)")
     tune.add_argument("--heartbeat", type=int, default=60, metavar="SECONDS",
                       help="with an RDB URL, seconds between a trial's heartbeats: a trial "
-                           "silent for twice as long is marked failed (default 60)")
+                           "silent for twice as long is marked failed")
     tune.set_defaults(run=_commands.tune)
 
-    embed = commands.add_parser(
-        "embed", help="embed a folder of images with a pretrained backbone into a .npz file",
+    embed = _command(
+        commands, "embed", help="a folder of images as embeddings in a .npz file",
         description="One feature vector an image (toonsklearn.embedding.ImageEmbedder), "
         "saved with each image's path (relative to DATA_DIR) and label (its class folder, "
         "or '' in a folder without sub-folders) in a NumPy .npz file: numpy.load reads it. "
@@ -156,28 +204,28 @@ def _parser() -> argparse.ArgumentParser:
                        help="a folder of images, or one with a sub-folder of images per class "
                             "(every split when it has train/, validation/, test/)")
     embed.add_argument("--out", default="embeddings.npz", metavar="FILE",
-                       help="the .npz file to write (default embeddings.npz)")
+                       help="the .npz file to write")
     embed.add_argument("--backbone", default="efficientnet_lite0", metavar="NAME",
                        help="a registered backbone (see: toonsklearn backbones; default "
                             "efficientnet_lite0, whose weights need no network)")
     embed.add_argument("--weights", default="imagenet", metavar="imagenet|none|PATH",
                        help="the backbone's weights: ImageNet's, random (none, seeded by "
-                            "--random-state) or a Keras weights file (default imagenet)")
+                            "--random-state) or a Keras weights file")
     embed.add_argument("--input-size", type=_at_least(1), nargs=2, metavar=("H", "W"),
                        help="image height and width the backbone sees (default: the "
                             "backbone's own)")
     embed.add_argument("--pooling", choices=("avg", "max"), default="avg",
-                       help="how a feature map becomes one vector (default avg)")
+                       help="how a feature map becomes one vector")
     embed.add_argument("--batch-size", type=_at_least(1), default=32, metavar="N",
-                       help="images per step of the backbone (default 32)")
+                       help="images per step of the backbone")
     embed.add_argument("--memory", metavar="FOLDER",
                        help="cache each image's features in this folder: a second run, or "
                             "a TransferClassifier with the same folder, reads them back")
     embed.add_argument("--random-state", type=int, default=0, metavar="N",
-                       help="seed for random weights (default 0)")
+                       help="seed for random weights")
     embed.set_defaults(run=_embed.embed)
 
-    backbones = commands.add_parser("backbones", help="list the registered backbones")
+    backbones = _command(commands, "backbones", help="list the registered backbones")
     backbones.add_argument("pattern", nargs="?", default="*",
                            help="shell-style filter, e.g. 'efficientnet*'")
     backbones.set_defaults(run=_commands.backbones)
@@ -218,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
 
     def show(message, category, *_):
-        text = " ".join(str(message).split())
+        text = in_cli_words(" ".join(str(message).split()))
         print(f"toonsklearn {args.command}: warning: {text}", file=sys.stderr)
 
     try:
@@ -227,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
             return args.run(args)
     except (ToonsklearnError, CommandError, OSError, ValueError, ImportError,
             RuntimeError) as exc:
-        message = " ".join(str(exc).split()) or type(exc).__name__
+        message = in_cli_words(" ".join(str(exc).split())) or type(exc).__name__
         print(f"toonsklearn {args.command}: error: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
