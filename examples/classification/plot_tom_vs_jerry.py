@@ -134,7 +134,7 @@ plt.show()
 
 # %%
 # :class:`~toonsklearn.plotting.MisclassifiedDisplay` shows the test images the model gets
-# most confidently wrong, worst first, each with its true label, the predicted one with
+# wrong with the highest loss (worst first), each with its true label, the predicted one with
 # its probability, and the loss. They are shown as the model sees them, at 48×48
 # pixels: look for what they have in common, such as a character cut off by the frame,
 # covered by a blob, or lost in a busy background.

@@ -1,5 +1,5 @@
-"""``MisclassifiedDisplay`` (toonsklearn/plotting/_misclassified.py): the most confidently
-wrong images, in loss order."""
+"""``MisclassifiedDisplay`` (toonsklearn/plotting/_misclassified.py): the wrongly
+predicted images, highest loss on the true class first."""
 
 import numpy as np
 import pytest
@@ -42,6 +42,26 @@ def test_misclassified_grid_shows_only_wrong_predictions_in_loss_order(cnn, name
         assert title.startswith(f"true: {y[i]}\npred: {predicted[i]} ")
         assert predicted[i] != y[i]
     np.testing.assert_array_equal(display.images[0], X[display.indices[0]])
+
+
+def test_misclassified_grid_is_titled_by_the_order_it_shows_highest_loss_first():
+    # The worst image by loss is predicted with less probability (0.62) than the next
+    # (0.80): the grid follows the loss, and its title says so, not "most confident".
+    images = np.zeros((3, 8, 8, 3), dtype=np.uint8)
+    proba = np.array([[0.20, 0.80, 0.00],   # true a, pred b (0.80), loss 1.61
+                      [0.01, 0.37, 0.62],   # true a, pred c (0.62), loss 4.61
+                      [0.10, 0.85, 0.05]])  # true b, right
+    display = MisclassifiedDisplay.from_predictions(images, ["a", "a", "b"], proba,
+                                                    labels=["a", "b", "c"])
+    rendered(display.figure_)
+    assert display.indices.tolist() == [1, 0]
+    np.testing.assert_allclose(display.losses, [-np.log(0.01), -np.log(0.20)])
+    assert display.probabilities == [0.62, 0.80]
+    assert [ax.get_title().splitlines()[1] for ax in display.axes_[:2]] == [
+        "pred: c (0.62)", "pred: b (0.80)"]
+    title = display.figure_._suptitle.get_text()
+    assert title == "Misclassified, worst first (highest loss): 2 of 2"
+    assert "confident" not in title
 
 
 def test_misclassified_grid_reads_paths_at_the_models_size_and_draws_grad_cam(tmp_path):

@@ -169,7 +169,7 @@ def _parser() -> argparse.ArgumentParser:
         commands, "evaluate", help="score a saved model on labelled images",
         description="classification_report on the images of DATA_DIR (its test/ folder if "
         "it has one); with --report-dir, also a confusion matrix, learning curves and the "
-        "most confidently wrong images as PNG files.")
+        "wrongly predicted images with the highest loss as PNG files.")
     evaluate.add_argument("model", metavar="MODEL", help="a model saved by train or tune")
     evaluate.add_argument("data_dir", metavar="DATA_DIR", help="labelled images, as for train")
     evaluate.add_argument("--labels-csv", metavar="FILE", help="labels from a CSV file")

@@ -1,4 +1,4 @@
-"""The most confidently wrong predictions, as a grid of images."""
+"""The wrongly predicted images with the highest loss on their true class, as a grid."""
 
 from __future__ import annotations
 
@@ -18,13 +18,17 @@ _EPSILON = 1e-12  # the smallest probability a loss is taken of
 
 
 class MisclassifiedDisplay:
-    """The most confidently wrong predictions, worst first ("top losses").
+    """The wrong predictions with the highest loss, worst first ("top losses").
 
-    Each image shows its true label, the predicted one and its probability, and the
-    loss. Use :meth:`~toonsklearn.plotting.MisclassifiedDisplay.from_estimator` or
+    The loss is the log-loss of the true class (the mean binary one, for multi-label),
+    so the first image is the one whose true class got the lowest probability, which
+    is not always the one predicted with the highest probability. Each image shows
+    its true label, the predicted one and its probability, and the loss. Use
+    :meth:`~toonsklearn.plotting.MisclassifiedDisplay.from_estimator` or
     :meth:`~toonsklearn.plotting.MisclassifiedDisplay.from_predictions`. With
-    ``gradcam=True`` each image carries a Grad-CAM heat map of the evidence for the predicted class
-    (for multi-label data, for the label it got most wrong, named in the title).
+    ``gradcam=True`` each image carries a Grad-CAM heat map of the evidence for the
+    predicted class (for multi-label data, for the label it got most wrong, named in
+    the title).
 
     Parameters
     ----------
@@ -84,7 +88,7 @@ class MisclassifiedDisplay:
     @classmethod
     def from_estimator(cls, estimator, X, y, *, n_images=9, gradcam=False, layer=None,
                        ax=None, ncols=None, alpha=0.45) -> MisclassifiedDisplay:
-        """The images of ``X`` that ``estimator`` gets most confidently wrong.
+        """The images of ``X`` that ``estimator`` gets wrong with the highest loss.
 
         Parameters
         ----------
@@ -163,7 +167,7 @@ class MisclassifiedDisplay:
     @classmethod
     def from_predictions(cls, X, y_true, y_proba, *, labels, threshold=0.5, n_images=9,
                          ax=None, ncols=None) -> MisclassifiedDisplay:
-        """The images of ``X`` whose probabilities ``y_proba`` are most confidently wrong.
+        """The images of ``X`` whose probabilities ``y_proba`` get wrong with the highest loss.
 
         Parameters
         ----------
@@ -250,7 +254,7 @@ class MisclassifiedDisplay:
                        title_color="tab:red")
         if ax is None:
             shown = f"{len(self.images)} of {self.n_wrong}" if self.n_wrong else "0"
-            figure.suptitle(f"Misclassified, most confident first ({shown})",
+            figure.suptitle(f"Misclassified, worst first (highest loss): {shown}",
                             fontsize="medium")
         self.figure_, self.axes_ = figure, axes
         return self
