@@ -20,6 +20,20 @@ def test_verbose_shows_keras_progress_and_callbacks_run(capsys):
     assert seen == [0, 1, 2]
 
 
+def test_a_long_step_is_named_on_a_line_before_keras_progress_line(capsys):
+    from toonsklearn.estimators._callbacks import announce_step
+
+    X, _ = toons(20)
+    model = keras.Sequential([keras.Input(X.shape[1:]), keras.layers.GlobalAveragePooling2D()])
+    announce_step(2, f"Computing backbone features of {len(X)} images")
+    model.predict(X.astype("float32"), batch_size=8, verbose=2)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Computing backbone features of 20 images"
+    assert lines[1].startswith("3/3 - ")  # Keras' line for the same step, after the name
+    announce_step(0, "Computing backbone features of 20 images")
+    assert capsys.readouterr().out == ""  # silent unless verbose
+
+
 def test_a_terminal_keeps_the_keras_progress_bar(monkeypatch):
     from toonsklearn.estimators._callbacks import plain_progress
 

@@ -23,7 +23,7 @@ def test_checkpoint_resumes_after_keyboard_interrupt(tmp_path):
         small_cnn(epochs=5, checkpoint_dir=checkpoints, callbacks=[InterruptAt(2)]).fit(X, y)
     assert any(checkpoints.rglob("*"))  # epochs 0 and 1 are backed up
     resumed = small_cnn(epochs=5, checkpoint_dir=checkpoints).fit(X, y)
-    assert list(resumed.history_.index) == [0, 1, 2, 3, 4]  # the rows before the resume too
+    assert list(resumed.history_.index) == [1, 2, 3, 4, 5]  # the rows before the resume too
     assert resumed.history_["loss"].notna().all()
     backups = [p for p in checkpoints.rglob("*") if p.is_file() and p.name != "fingerprint.txt"]
     assert not backups  # cleaned once finished
@@ -76,7 +76,7 @@ def test_another_fit_neither_resumes_nor_deletes_an_interrupted_one(tmp_path, ch
     np.testing.assert_allclose(estimator.predict_proba(other["X"]),
                                fresh.predict_proba(other["X"]), atol=1e-6)
     resumed = small_cnn(epochs=5, checkpoint_dir=folder).fit(X, y)  # the first one, later
-    assert list(resumed.history_.index) == [0, 1, 2, 3, 4]
+    assert list(resumed.history_.index) == [1, 2, 3, 4, 5]
     assert (folder / "train" / "notes.txt").read_text() == "mine"
     assert (folder / "head.png").read_bytes() == b"mine"
 

@@ -162,7 +162,7 @@ def test_a_too_large_validation_split_names_a_class_of_a_pandas_column():
 def test_history_has_one_row_per_epoch_with_validation():
     X, y = toons()
     clf = small_cnn(epochs=4, validation_fraction=0.25).fit(X, y)
-    assert list(clf.history_.index) == [0, 1, 2, 3]
+    assert list(clf.history_.index) == [1, 2, 3, 4]  # as Keras prints them: Epoch 1/4
     assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(clf.history_.columns)
     assert clf.current_epoch == 4
 
@@ -175,7 +175,7 @@ def test_best_epoch_is_recorded_and_marked_in_history():
     assert clf.best_epoch_ == best
     assert clf.history_["best"].tolist() == [epoch == best for epoch in clf.history_.index]
     plain = small_cnn().fit(X, y)  # no early stopping: the last epoch's weights are kept
-    assert plain.best_epoch_ == len(plain.history_) - 1 and plain.history_["best"].iloc[-1]
+    assert plain.best_epoch_ == len(plain.history_) and plain.history_["best"].iloc[-1]
 
 
 def test_early_stopping_stops_and_keeps_the_best_epoch():
@@ -185,16 +185,68 @@ def test_early_stopping_stops_and_keeps_the_best_epoch():
     n_epochs = len(clf.history_)
     best = int(clf.history_["val_loss"].idxmin())
     assert n_epochs < 40
-    assert n_epochs == best + 3  # stopped after `patience` epochs without improvement
+    assert n_epochs == best + 2  # stopped after `patience` epochs without improvement
+    assert clf.history_.index[-1] == n_epochs  # the last epoch Keras printed, 1-based
 
 
 def test_under_the_cosine_schedule_early_stopping_watches_from_the_middle_on():
     X, y = toons()
     clf = small_cnn(epochs=20, learning_rate=5.0, early_stopping=2, lr_schedule="cosine",
                     validation_fraction=0.25).fit(X, y)
-    watched = clf.history_["val_loss"][10:]
+    watched = clf.history_["val_loss"].loc[11:]  # epochs 11 to 20, as Keras prints them
     assert clf.best_epoch_ == int(watched.idxmin())  # the best of the second half
-    assert len(clf.history_) in (20, clf.best_epoch_ + 3)
+    assert len(clf.history_) in (20, clf.best_epoch_ + 2)
+
+
+def twins():
+    """Every toon twice, the second time with the other label: as the network learns the
+    training images by heart, the loss on the early-stopping split rises."""
+    X, y = toons()
+    return np.concatenate([X, X]), np.concatenate([y, np.where(y == "tom", "jerry", "tom")])
+
+
+def test_early_stopping_fires_when_the_validation_loss_rises_and_says_where(capsys):
+    X, y = twins()  # the default patience (10) and epochs (30), at a constant rate
+    clf = small_cnn(epochs=30, early_stopping=10, lr_schedule="constant",
+                    validation_fraction=0.25, verbose=2).fit(X, y)
+    stopped = len(clf.history_)
+    assert stopped == clf.best_epoch_ + 10 < 30
+    assert clf.best_epoch_ == int(clf.history_["val_loss"].idxmin())
+    assert clf.history_.index[-1] == stopped and clf.history_.loc[clf.best_epoch_, "best"]
+    log = capsys.readouterr().out
+    assert f"Epoch {stopped}/30 - " in log and f"Epoch {stopped + 1}/30" not in log
+    assert log.splitlines()[-1] == (
+        f"Early stopping: val_loss did not improve for 10 epochs after epoch "
+        f"{clf.best_epoch_}; stopped after epoch {stopped}/30, kept the weights of epoch "
+        f"{clf.best_epoch_}.")
+
+
+def test_under_the_cosine_schedule_the_schedule_ends_the_fit_and_the_log_says_so(capsys):
+    # The same rising loss under lr_schedule="cosine": early stopping watches epochs 16
+    # to 30 only, whose rates decay to 0, so the loss barely moves and a fit stops at
+    # epoch 26 at the earliest (patience 10), usually not at all: the log says which.
+    X, y = twins()
+    clf = small_cnn(epochs=30, early_stopping=10, lr_schedule="cosine",
+                    validation_fraction=0.25, verbose=2).fit(X, y)
+    assert clf.best_epoch_ == int(clf.history_["val_loss"].loc[16:].idxmin())
+    assert len(clf.history_) in (30, clf.best_epoch_ + 10) and len(clf.history_) >= 26
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert line.startswith("Early stopping")
+    assert "watching from epoch 16 on" in line
+    assert line.endswith(f"kept the weights of epoch {clf.best_epoch_}.")
+
+
+def test_a_fit_early_stopping_did_not_stop_says_why(capsys):
+    X, y = toons()
+    clf = small_cnn(epochs=3, early_stopping=10, lr_schedule="constant",
+                    validation_fraction=0.25, verbose=2).fit(X, y)
+    assert len(clf.history_) == 3
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert line == (f"Early stopping did not stop: val_loss last improved at epoch "
+                    f"{clf.best_epoch_}, fewer than 10 (the patience) epochs before the "
+                    f"last, 3/3; kept the weights of epoch {clf.best_epoch_}.")
+    small_cnn(epochs=2, early_stopping=10, validation_fraction=0.25).fit(X, y)
+    assert "Early stopping" not in capsys.readouterr().out  # silent without verbose
 
 
 # --- the learning-rate schedule ------------------------------------------------------------

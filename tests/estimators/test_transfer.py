@@ -2,6 +2,8 @@
 or Keras model; the head trained on features once, then fine-tuning, each phase on a
 schedule of its own; the saved network takes raw pixels."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -210,3 +212,12 @@ def test_a_file_saved_from_a_fit_on_cached_features_holds_the_whole_network(tmp_
     assert "model_" in vars(loaded)  # the file holds the whole network, not the head alone
     new, _ = toons(n=4, seed=7)
     np.testing.assert_allclose(loaded.predict_proba(new), cold.predict_proba(new), atol=1e-6)
+
+
+def test_a_verbose_feature_pass_names_itself_before_keras_line(capsys):
+    X, y = toons(20)
+    TransferClassifier(tiny_backbone, preprocessing="scale", verbose=2,
+                       **{**TINY, "epochs": 1}).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    k = lines.index("Computing backbone features of 20 images")
+    assert re.match(r"\d+/\d+ - ", lines[k + 1])

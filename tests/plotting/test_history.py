@@ -1,6 +1,9 @@
 """``HistoryDisplay`` (toonsklearn/plotting/_history.py): learning curves from ``history_``,
 rendered to PNG with Agg and checked as a person would check them."""
 
+import re
+
+import keras
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,7 +26,7 @@ def test_history_display_draws_every_quantity_with_validation_and_the_kept_epoch
     assert [ax.get_title() for ax in display.axes_] == ["accuracy", "loss"]
     for ax in display.axes_:
         labels = [line.get_label() for line in ax.get_lines()]
-        assert labels[:2] == ["training", "validation"]
+        assert labels[:2] == ["training", "early-stopping split"]
         kept = ax.get_lines()[2]
         assert kept.get_label() == f"kept: epoch {cnn.best_epoch_}"
         assert list(kept.get_xdata()) == [cnn.best_epoch_] * 2
@@ -41,6 +44,36 @@ def test_history_of_a_fine_tuned_transfer_model_tells_its_phases_apart(named_too
     for ax in display.axes_:
         assert texts(ax) == ["head on features", "fine-tuning"]
         assert len(ax.patches) == 1  # the second phase shaded
+
+
+def test_epochs_are_numbered_as_keras_prints_them_in_history_and_plot(named_toons, capsys):
+    # Keras says which epoch's weights it restored; history_, best_epoch_ and the plot
+    # must give that epoch the same number, and number the epochs as the log does.
+    X, y = named_toons
+    stopper = keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True,
+                                            verbose=1)
+    clf = CNNClassifier(epochs=3, validation_fraction=0.25, verbose=2,
+                        callbacks={"early_stopping": stopper}, **TINY).fit(X, y)
+    log = capsys.readouterr().out
+    printed = [int(n) for n in re.findall(r"^Epoch (\d+)/3", log, flags=re.MULTILINE)]
+    restored = int(re.search(r"best epoch: (\d+)\.", log).group(1))
+    assert printed == [1, 2, 3] == list(clf.history_.index)
+    assert clf.best_epoch_ == restored == int(clf.history_["val_loss"].idxmin())
+    assert clf.history_.loc[restored, "best"]
+    display = HistoryDisplay.from_estimator(clf)
+    rendered(display.figure_)
+    for ax in display.axes_:
+        training, split, kept = ax.get_lines()[:3]
+        assert list(training.get_xdata()) == list(split.get_xdata()) == [1, 2, 3]
+        assert kept.get_label() == f"kept: epoch {restored}"
+        assert list(kept.get_xdata()) == [restored] * 2
+
+
+def test_a_history_with_pandas_default_index_is_numbered_from_one():
+    history = pd.DataFrame({"loss": [0.9, 0.5, 0.4], "best": [False, False, True]})
+    display = HistoryDisplay.from_history(history)
+    assert display.best_epoch == 3 and list(display.history.index) == [1, 2, 3]
+    assert display.axes_[0].get_lines()[-1].get_label() == "kept: epoch 3"
 
 
 def test_history_display_refuses_what_has_no_epochs(named_toons):
@@ -67,7 +100,7 @@ def test_partial_fit_after_fit_adds_training_rows(named_toons):
     X, y = named_toons
     clf = CNNClassifier(epochs=1, **TINY).fit(X, y).partial_fit(X, y)
     assert clf.history_["phase"].tolist() == ["train", "train"]
-    assert list(HistoryDisplay.from_estimator(clf).history.index) == [0, 1]
+    assert list(HistoryDisplay.from_estimator(clf).history.index) == [1, 2]
 
 
 def test_history_display_draws_into_the_callers_axes():

@@ -3,7 +3,8 @@
 ``"checkpoint"`` backs up every epoch to ``checkpoint_dir/<fit>/<phase>`` (when
 ``checkpoint_dir`` is set; see :mod:`._checkpoint`) and ``"early_stopping"`` stops
 when the monitored loss stops improving and restores the best weights (when
-``early_stopping`` is set); ``"progress"`` writes one plain line per epoch when
+``early_stopping`` is set), and with ``verbose`` says at the end of each phase whether
+it stopped and which epoch it kept; ``"progress"`` writes one plain line per epoch when
 ``verbose`` is on and the output is not a terminal, where Keras' bar would fill a log
 file with the control characters it redraws its line with. The
 ``callbacks`` parameter adds the user's own: a list runs after these; a dict replaces
@@ -26,7 +27,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from ._checkpoint import Checkpoint
 
-__all__ = ["DEFAULT_CALLBACKS", "added_callbacks", "announce_fit", "callbacks_for"]
+__all__ = ["DEFAULT_CALLBACKS", "added_callbacks", "announce_fit", "announce_step",
+           "callbacks_for"]
 
 #: Names of the callbacks an estimator may add, in the order they run.
 DEFAULT_CALLBACKS = ("checkpoint", "early_stopping", "progress")
@@ -47,6 +49,58 @@ class PlainProgress(keras.callbacks.Callback):
         sys.stdout.flush()
 
 
+class EarlyStopping(keras.callbacks.EarlyStopping):
+    """Keras' early stopping, which with ``report=True`` ends each phase with a line
+    saying whether it stopped the fit and whose weights it kept, epochs numbered as
+    Keras prints them: a fit that runs all its epochs says why (the loss was still
+    improving, or under ``lr_schedule="cosine"`` it watched only the second half)."""
+
+    def __init__(self, *, report: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.report = report
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self.last_epoch = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        self.last_epoch = epoch
+
+    def on_train_end(self, logs=None):
+        super().on_train_end(logs)
+        if self.report and self.last_epoch is not None:
+            sys.stdout.write(self.summary() + "\n")
+            sys.stdout.flush()
+
+    def summary(self) -> str:
+        """What early stopping did in the phase that just ended, in one line."""
+        epochs, last = self.params.get("epochs"), self.last_epoch + 1
+        watched = (f", watching from epoch {self.start_from_epoch + 1} on (the rates of "
+                   "the cosine schedule's first half make it jump)"
+                   if self.start_from_epoch else "")
+        if self.best_weights is None:
+            return (f"Early stopping: {last}/{epochs} epochs, none watched{watched}; kept "
+                    f"the weights of epoch {last}.")
+        best = self.best_epoch + 1
+        if self.stopped_epoch:
+            return (f"Early stopping: {self.monitor} did not improve for {self.patience} "
+                    f"epochs after epoch {best}{watched}; stopped after epoch "
+                    f"{last}/{epochs}, kept the weights of epoch {best}.")
+        return (f"Early stopping did not stop: {self.monitor} last improved at epoch "
+                f"{best}, fewer than {self.patience} (the patience) epochs before the last, "
+                f"{last}/{epochs}{watched}; kept the weights of epoch {best}.")
+
+
+def announce_step(verbose, text: str) -> None:
+    """When ``verbose``, say on a line of its own what the long step about to start does
+    (``"Computing backbone features of 1234 images"``), before Keras' bar or line for
+    it, which names no step."""
+    if verbose:
+        sys.stdout.write(f"{text}\n")
+        sys.stdout.flush()
+
+
 def plain_progress(verbose) -> bool:
     """Whether ``verbose`` output goes to a log rather than a terminal or a notebook."""
     if not verbose:
@@ -62,10 +116,10 @@ def _defaults(est, has_validation: bool, phase: str) -> dict:
         callbacks["checkpoint"] = Checkpoint(os.path.join(backups, phase))
     if est.early_stopping:
         patience = 10 if est.early_stopping is True else int(est.early_stopping)
-        callbacks["early_stopping"] = keras.callbacks.EarlyStopping(
+        callbacks["early_stopping"] = EarlyStopping(
             monitor="val_loss" if has_validation else "loss",
             patience=patience, restore_best_weights=True,
-            start_from_epoch=_settling_epochs(est, phase),
+            start_from_epoch=_settling_epochs(est, phase), report=bool(est.verbose),
         )
     if plain_progress(est.verbose):
         callbacks["progress"] = PlainProgress()

@@ -78,8 +78,12 @@ class CNNClassifier(ImageClassifierBase):
     model_ : keras.Model
         The trained network; it takes raw 0-255 pixels.
     history_ : pandas.DataFrame
-        Loss and metrics per epoch, a ``best`` column marking the epoch whose weights
-        were kept, and a ``phase`` column (``"train"``).
+        Loss and metrics per epoch, indexed by the epoch from 1 (as Keras prints
+        ``Epoch 1/30``); the ``val_`` columns are on the early-stopping split
+        (``validation_fraction``), not a test set. A ``best`` column marks the epoch
+        whose weights were kept, and a ``phase`` column says ``"train"``.
+    best_epoch_ : int
+        The epoch whose weights were kept, as numbered in ``history_``'s index.
     image_shape_ : tuple of int
         ``(height, width, channels)`` the model takes.
     batch_size_ : int
@@ -100,7 +104,9 @@ class CNNClassifier(ImageClassifierBase):
 
     Three defaults differ from TransferClassifier's (see
     :class:`~toonsklearn.estimators.Scratch`): ``lr_schedule="cosine"`` (under which
-    early stopping watches the second half of the epochs), ``label_smoothing=0.1``
+    early stopping watches the second half of the epochs only, whose rates decay to 0:
+    the schedule ends most fits, and early stopping keeps the best epoch of that half),
+    ``label_smoothing=0.1``
     and ``dropout=0.1``: a network that learns its features from few drawings needs
     them not to overfit; ``benchmarks/bench_defaults_openmoji.py`` compares them
     with the baselines people write.

@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from ..backbones import get_backbone, get_backbone_spec
 from ..features import cached_features
 from ..layers import ImagePreprocessing
+from ._callbacks import announce_step
 from ._data import ImageSource, make_dataset
 
 __all__ = ["POOLINGS", "backbone_input_size", "backbone_model", "extract_features",
@@ -92,6 +93,7 @@ def extract_features(extractor: keras.Model, source: ImageSource, *, memory, bat
     first = range(len(source))[rows].start
 
     def compute(indices):
+        announce_step(verbose, f"Computing backbone features of {len(indices)} images")
         with source.our_errors():
             return extractor.predict(make_dataset(source, first + indices, batch_size),
                                      verbose=verbose)[:len(indices)]

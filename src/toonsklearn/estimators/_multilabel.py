@@ -62,8 +62,12 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
     model_ : keras.Model
         The trained network; it takes raw 0-255 pixels.
     history_ : pandas.DataFrame
-        Loss and metrics per epoch, with ``best`` and ``phase`` columns (``"head"`` on
-        frozen-backbone features, else ``"train"``).
+        Loss and metrics per epoch, indexed by the epoch from 1 (as Keras prints
+        ``Epoch 1/30``), with ``best`` and ``phase`` columns (``"head"`` on
+        frozen-backbone features, else ``"train"``); the ``val_`` columns are on the
+        early-stopping split (``validation_fraction``), not a test set.
+    best_epoch_ : int
+        The epoch whose weights were kept, as numbered in ``history_``'s index.
     image_shape_ : tuple of int
         ``(height, width, channels)`` the model takes.
     batch_size_ : int

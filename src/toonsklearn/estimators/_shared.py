@@ -121,11 +121,21 @@ _DOCS = {
         Random flips, rotations, zooms... applied per batch during ``fit`` only
         (see :func:`toonsklearn.augment.augmentation_layers`)."""),
     "validation_fraction": ("float", """
-        Held out (stratified) to monitor ``val_loss``; 0 monitors the training loss."""),
+        Share of the training images held out (stratified) as the early-stopping
+        split: early stopping watches the loss on it and keeps the best epoch's
+        weights. The ``val_loss``, ``val_accuracy`` ... of the epoch lines and of
+        ``history_`` are figures on this split, not on a test set (the epoch kept is
+        the best on it, so they are a little optimistic). 0 holds out none and
+        monitors the training loss."""),
     "early_stopping": ("int or bool or None", """
-        Patience in epochs; the best weights are restored. None or False trains
-        all ``epochs``. Under ``lr_schedule="cosine"`` it watches from the middle of
-        the schedule on: the high rates before make the validation loss jump."""),
+        Patience in epochs: stop once the loss on the early-stopping split has not
+        fallen for this many epochs (any fall, however small, counts), and restore
+        the best epoch's weights. None or False trains all ``epochs``. Under
+        ``lr_schedule="cosine"`` it watches from the middle of the schedule on (the
+        high rates before make the loss jump), where the decaying rate seldom lets
+        the loss stall that long: the schedule ends most such fits, and early
+        stopping keeps the best epoch of the second half. With ``verbose``, a line
+        at the end of each phase says which."""),
     "class_weight": ('dict or "balanced" or None', """
         Weights of the classes, multiplied into the sample weights: ``{class: weight}``,
         or ``"balanced"`` for weights inversely proportional to the class frequencies

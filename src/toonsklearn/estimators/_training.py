@@ -229,8 +229,11 @@ class TrainingMixin:
         """Add a phase's epochs to ``history_`` and record which epoch's weights were
         kept: the best one early stopping restored, else the last.
 
-        The ``phase`` column tells the phases of one fit apart: ``"train"`` (the whole
-        network), ``"head"`` (a head on frozen-backbone features), ``"fine_tune"``.
+        Epochs are numbered from 1, as Keras prints them (``Epoch 3/30``), across the
+        phases of one fit: the index of ``history_`` and ``best_epoch_`` (so
+        ``history_.loc[best_epoch_]`` is the kept epoch's row). The ``phase`` column
+        tells the phases apart: ``"train"`` (the whole network), ``"head"`` (a head on
+        frozen-backbone features), ``"fine_tune"``.
         """
         new = pd.DataFrame(history.history)
         checkpoint = next((c for c in callbacks if isinstance(c, Checkpoint)), None)
@@ -241,12 +244,13 @@ class TrainingMixin:
         start = 0 if previous is None else len(previous)
         self.history_ = new if previous is None else pd.concat([previous, new],
                                                                ignore_index=True)
-        self.history_.index.name = "epoch"
-        self.best_epoch_ = len(self.history_) - 1
+        self.history_.index = pd.RangeIndex(1, len(self.history_) + 1, name="epoch")
+        self.best_epoch_ = len(self.history_)
         stopper = next((c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)
                         and c.restore_best_weights and c.best_weights is not None), None)
         if stopper is not None and stopper.best_epoch in history.epoch:
-            self.best_epoch_ = start + stopper.best_epoch  # the phase's rows start at 0
+            # Keras counts the phase's epochs from 0; ours go on from the earlier phases'
+            self.best_epoch_ = start + stopper.best_epoch + 1
         self.history_["best"] = self.history_.index == self.best_epoch_
 
     def _dataset(self, source: ImageSource, indices, y=None, weights=None, *, shuffle=False):

@@ -388,9 +388,13 @@ class TransferClassifier(FeaturesOnceMixin, ImageClassifierBase):
     model_ : keras.Model
         Preprocessing, backbone and head; takes raw 0-255 pixels.
     history_ : pandas.DataFrame
-        Loss and metrics per epoch of both phases; the ``phase`` column says which
-        (``"head"`` on frozen-backbone features, ``"train"`` for the head under
-        augmentation, ``"fine_tune"``).
+        Loss and metrics per epoch of both phases, indexed by the epoch from 1
+        across both (fine-tuning epochs carry on from the head's); the ``phase``
+        column says which (``"head"`` on frozen-backbone features, ``"train"`` for
+        the head under augmentation, ``"fine_tune"``). The ``val_`` columns are on
+        the early-stopping split (``validation_fraction``).
+    best_epoch_ : int
+        The epoch whose weights were kept, as numbered in ``history_``'s index.
     image_shape_ : tuple of int
         ``(height, width, channels)`` the model takes.
     batch_size_ : int

@@ -8,23 +8,30 @@ import pandas as pd
 from ._base import axes_grid
 
 _NOT_CURVES = {"best", "phase"}
+#: The legend of the ``val_`` curves: the images a fit holds out to stop early.
+VALIDATION_LABEL = "early-stopping split"
 _PHASE_NAMES = {"train": "training", "head": "head on features", "fine_tune": "fine-tuning"}
 
 
 class HistoryDisplay:
-    """Learning curves: loss and every metric per epoch, training and validation.
+    """Learning curves: loss and metrics per epoch, on training and early-stopping images.
 
-    The epoch whose weights were kept is marked, and the phases of a fine-tuned model
-    are shaded. Use :meth:`~toonsklearn.plotting.HistoryDisplay.from_estimator` (or
+    The ``val_`` columns of ``history_`` are Keras' figures on the images a fit holds
+    out (``validation_fraction``) to stop early and pick the epoch kept: they are
+    labelled "early-stopping split", to tell them from a score on a test set of your
+    own. The epoch whose weights were kept is marked, and the phases of a fine-tuned
+    model are shaded. Epochs are numbered from 1, as Keras prints them. Use
+    :meth:`~toonsklearn.plotting.HistoryDisplay.from_estimator` (or
     :meth:`~toonsklearn.plotting.HistoryDisplay.from_history` for a saved
     ``history_``).
 
     Parameters
     ----------
     history : pandas.DataFrame
-        One row per epoch (the index), a column per quantity (``loss``,
-        ``val_loss``, ``accuracy`` ...), optionally ``best`` (True on the kept epoch)
-        and ``phase``.
+        One row per epoch (the index: the epoch, from 1), a column per quantity
+        (``loss``, ``val_loss``, ``accuracy`` ...), optionally ``best`` (True on the
+        kept epoch) and ``phase``. A DataFrame with pandas' default index (0, 1, ...,
+        e.g. ``pd.DataFrame(keras_history.history)``) is numbered from 1 too.
     estimator_name : str or None, default=None
         Shown in the figure's title.
 
@@ -33,7 +40,7 @@ class HistoryDisplay:
     quantities : list of str
         The quantities drawn, one panel each (``val_`` columns share their panel).
     best_epoch : int or None
-        The epoch marked as kept.
+        The epoch marked as kept (numbered from 1, as the estimator's ``best_epoch_``).
     figure_ : matplotlib Figure
         The figure drawn in.
     axes_ : ndarray of matplotlib Axes
@@ -48,8 +55,8 @@ class HistoryDisplay:
     >>> history = pd.DataFrame({"loss": [0.9, 0.5, 0.4], "val_loss": [1.0, 0.6, 0.7],
     ...                         "best": [False, True, False]})
     >>> display = HistoryDisplay.from_history(history)
-    >>> display.quantities, display.best_epoch
-    (['loss'], 1)
+    >>> display.quantities, display.best_epoch, display.history.index.tolist()
+    (['loss'], 2, [1, 2, 3])
     """
 
     def __init__(self, history: pd.DataFrame, *, estimator_name: str | None = None):
@@ -60,6 +67,9 @@ class HistoryDisplay:
             )
         if "epoch" in history.columns:  # read back from a CSV without index_col
             history = history.set_index("epoch")
+        elif history.index.name is None and history.index.equals(pd.RangeIndex(len(history))):
+            # pandas' default numbering: number the epochs as Keras prints them
+            history = history.set_axis(pd.RangeIndex(1, len(history) + 1, name="epoch"))
         history = history.rename(columns=str)
         self.history = history
         self.estimator_name = estimator_name
@@ -145,12 +155,13 @@ class HistoryDisplay:
         >>> import pandas as pd
         >>> from toonsklearn.plotting import HistoryDisplay
         >>> history = pd.DataFrame({"loss": [0.9, 0.5, 0.4], "val_loss": [1.0, 0.6, 0.7],
-        ...                         "best": [False, True, False]}).rename_axis("epoch")
+        ...                         "best": [False, True, False]},
+        ...                        index=pd.RangeIndex(1, 4, name="epoch"))
         >>> path = os.path.join(tempfile.mkdtemp(), "history.csv")
         >>> history.to_csv(path)  # as a fit's history_ is often kept
         >>> display = HistoryDisplay.from_history(pd.read_csv(path))
         >>> display.best_epoch, len(display.axes_[0].get_lines())  # train, val, kept
-        (1, 3)
+        (2, 3)
         """
         return cls(history).plot(ax=ax)
 
@@ -192,7 +203,7 @@ class HistoryDisplay:
                        label="training")
             if f"val_{name}" in history:
                 panel.plot(epochs, history[f"val_{name}"].to_numpy(dtype=float), marker=".",
-                           linestyle="--", label="validation")
+                           linestyle="--", label=VALIDATION_LABEL)
             if self.best_epoch is not None:
                 panel.axvline(self.best_epoch, color="tab:red", linestyle=":",
                               label=f"kept: epoch {self.best_epoch}")
