@@ -84,7 +84,12 @@ def cache_folder(memory) -> str | None:
     ('features', None)
     """
     if memory is None or isinstance(memory, (str, os.PathLike)):
-        return None if memory is None else os.fspath(memory)
+        folder = None if memory is None else os.fspath(memory)
+        if folder == "":
+            raise InvalidParameterError(
+                "memory='' names no folder; pass a folder path (created if missing) to "
+                "cache the features, or None to cache nothing.")
+        return folder
     if not hasattr(memory, "location"):
         raise InvalidParameterError(
             f"memory must be None, a folder path or a joblib.Memory; received {memory!r}."

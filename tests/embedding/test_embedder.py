@@ -27,8 +27,8 @@ from toonsklearn.io import load, save
 def conv_backbone(size=16, filters=8):
     """A small but real pretrained-network stand-in: fixed weights, a feature map."""
     inputs = keras.Input((size, size, 3))
-    outputs = keras.layers.Conv2D(filters, 3, kernel_initializer="glorot_uniform")(inputs)
-    keras.utils.set_random_seed(0)
+    initializer = keras.initializers.GlorotUniform(seed=0)
+    outputs = keras.layers.Conv2D(filters, 3, kernel_initializer=initializer)(inputs)
     return keras.Model(inputs, outputs, name="stand_in")
 
 
@@ -211,3 +211,46 @@ def test_what_is_not_images_is_refused_with_the_fix(X, match):
                          expected_failed_checks=lambda est: {})
 def test_sklearn_common_checks(estimator, check):
     check(estimator)
+
+
+def test_set_params_then_transform_uses_the_new_network():
+    X, _ = toons(6)
+    embedder = ImageEmbedder(conv_backbone()).fit(X)
+    average = embedder.transform(X)
+    embedder.set_params(pooling="max")
+    maximum = embedder.transform(X)
+    assert not np.allclose(maximum, average)
+    np.testing.assert_array_equal(maximum, ImageEmbedder(conv_backbone(), pooling="max")
+                                  .fit_transform(X))
+    embedder.set_params(backbone=conv_backbone(filters=5))
+    assert embedder.transform(X).shape == (6, 5)
+    assert embedder.get_feature_names_out().shape == (5,)
+
+
+def test_a_failed_transform_of_an_unfitted_embedder_leaves_it_unfitted(tmp_path):
+    good = write_image(tmp_path / "good.png", solid(16, 16))
+    truncated = tmp_path / "truncated.png"
+    truncated.write_bytes(open(good, "rb").read()[:60])  # the header reads, the pixels not
+    embedder = ImageEmbedder(conv_backbone())
+    with pytest.raises(ToonsklearnError, match="truncated.png"):
+        embedder.transform(np.array([good, str(truncated)]))
+    assert "model_" not in vars(embedder) and "image_shape_" not in vars(embedder)
+
+
+def test_zero_images_and_an_oversized_input_are_refused_by_name():
+    X, _ = toons(4)
+    with pytest.raises(ImageInputError, match="no images"):
+        ImageEmbedder(conv_backbone()).fit_transform(X[:0])
+    with pytest.raises(ImageInputError, match="no images"):
+        ImageEmbedder(conv_backbone()).fit(X).transform(X[:0])
+    with pytest.raises(InvalidParameterError, match="input_size.*smaller"):
+        ImageEmbedder(tiny_backbone, input_size=(100_000, 100_000)).fit(X)
+    with pytest.raises(InvalidParameterError, match="memory=''"):
+        ImageEmbedder(conv_backbone(), memory="").fit_transform(X)
+
+
+def test_a_2d_matrix_fit_leaves_no_feature_count_for_a_later_image_fit():
+    X, _ = toons(4)
+    embedder = ImageEmbedder(tiny_backbone).fit(np.random.default_rng(0).normal(size=(5, 20)))
+    assert embedder.n_features_in_ == 20
+    assert not hasattr(embedder.fit(X), "n_features_in_")

@@ -249,3 +249,10 @@ def test_bad_input_is_refused_with_the_bad_value_and_the_fix(call, error, messag
     y = np.array(["tom", "jerry"] * 3)
     with pytest.raises(error, match=message):
         call(embeddings, images, y)
+
+
+def test_identical_embeddings_are_refused_before_tsne_crashes():
+    images = np.zeros((5, 8, 8, 3), dtype=np.uint8)
+    with pytest.raises(ValueError, match="same features"):
+        EmbeddingDisplay.from_predictions(np.ones((5, 4)), images, method="tsne",
+                                          random_state=0)

@@ -22,6 +22,7 @@ from ..estimators._extraction import (
     feature_network,
 )
 from ..estimators._training import _deterministic
+from ..exceptions import ImageInputError
 from ..features import extractor_key
 
 __all__ = ["ImageEmbedder"]
@@ -42,7 +43,8 @@ class ImageEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ImageInpu
 
     Stateless: ``fit`` learns nothing from the images; it builds the network (the
     backbone's weights are read then) and fixes the input size. ``transform`` on an
-    embedder not fitted yet fits it first.
+    embedder not fitted yet, or whose network parameters ``set_params`` changed since,
+    fits it first (and undoes that if the transform fails).
 
     Parameters
     ----------
@@ -175,7 +177,8 @@ class ImageEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ImageInpu
             get_backbone_spec(self.backbone)  # an unknown name: the error lists the names
         before = dict(self.__dict__)
         try:
-            self._as_source(X, reset=True)
+            self.__dict__.pop("n_features_in_", None)  # set again for a 2-D matrix only
+            _check_not_empty(self._as_source(X, reset=True))
             seed = self.random_state
             if seed is not None and not isinstance(seed, Integral):
                 seed = check_random_state(seed).randint(2**31)
@@ -185,6 +188,7 @@ class ImageEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ImageInpu
                                           name=type(self).__name__)
             self._key = extractor_key(self.model_)
             self._n_features_out = int(self.model_.output_shape[-1])
+            self._built_with = self._network_params()
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
@@ -225,12 +229,34 @@ class ImageEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ImageInpu
         >>> ImageEmbedder(backbone).transform([str(path) for path in paths]).shape
         (6, 8)
         """
-        if "model_" not in self.__dict__:
-            self.fit(X)
-        source = self._as_source(X, reset=False)
-        verbose = 0 if not self.verbose else 2 if plain_progress(self.verbose) else 1
-        return extract_features(self.model_, source, memory=self.memory,
-                                batch_size=self.batch_size, verbose=verbose, key=self._key)
+        before = dict(self.__dict__)
+        try:
+            if not self._built_for_params():
+                self.fit(X)
+            source = _check_not_empty(self._as_source(X, reset=False))
+            verbose = 0 if not self.verbose else 2 if plain_progress(self.verbose) else 1
+            return extract_features(self.model_, source, memory=self.memory,
+                                    batch_size=self.batch_size, verbose=verbose,
+                                    key=self._key)
+        except BaseException:  # an implicit fit is undone with the transform that failed
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _network_params(self) -> dict:
+        """The parameters the network is built from (not the cache nor the batch size)."""
+        return {name: getattr(self, name) for name in
+                ("backbone", "weights", "input_size", "pooling", "preprocessing",
+                 "random_state")}
+
+    def _built_for_params(self) -> bool:
+        """Whether ``model_`` exists and was built from the parameters as they are now:
+        after ``set_params(backbone=...)`` a transform builds the new network, as a
+        stateless transformer should, instead of embedding with the old one."""
+        built = self.__dict__.get("_built_with")
+        if "model_" not in self.__dict__ or built is None:
+            return False
+        return all(_same(built[name], value) for name, value in self._network_params().items())
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -239,3 +265,19 @@ class ImageEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ImageInpu
         tags.input_tags.three_d_array = True
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+def _same(a, b) -> bool:
+    """Whether two parameter values are the same: one object, or equal plain values."""
+    if a is b:
+        return True
+    if type(a) is not type(b) or not isinstance(a, (str, int, float, tuple, type(None))):
+        return False
+    return a == b
+
+
+def _check_not_empty(source):
+    if len(source) == 0:
+        raise ImageInputError("ImageEmbedder received no images (an array of 0 rows); pass "
+                              "at least one image.")
+    return source

@@ -25,6 +25,9 @@ from . import _distribute
 
 # The public DEFAULT_PATH_SIZE (documented in the package's __init__).
 DEFAULT_PATH_SIZE = (128, 128)
+#: The longest side a model input may have: a batch at 4096x4096 already takes
+#: gigabytes; a typo (100000) would be killed by the system without a word.
+MAX_INPUT_SIDE = 4096
 
 
 class ImageSource:
@@ -129,10 +132,16 @@ class ImageInputMixin:
     def _model_size(self, data_size) -> tuple[int, int]:
         """``input_size``, else the backbone's, else ``data_size()``: the data's own."""
         size = self.input_size or self._default_input_size() or data_size()
-        if len(size) != 2 or not all(isinstance(s, Integral) and s > 0 for s in size):
+        if len(size) != 2 or not all(isinstance(s, Integral) and not isinstance(s, bool)
+                                     and s > 0 for s in size):
             raise InvalidParameterError(
                 f"input_size must be (height, width) of positive ints; received {size!r}."
             )
+        if max(size) > MAX_INPUT_SIDE:
+            raise InvalidParameterError(
+                f"input_size {tuple(size)!r} is over {MAX_INPUT_SIDE} pixels a side: a batch "
+                "of such images would not fit in memory. Pass a smaller input_size (the "
+                "images are resized to it).")
         return tuple(int(s) for s in size)
 
 

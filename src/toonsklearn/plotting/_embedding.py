@@ -409,6 +409,12 @@ def _check_embeddings(embeddings, source: str) -> np.ndarray:
             f"{source} holds NaN or infinite values in {int(bad.sum())} rows (the first is "
             f"row {int(np.flatnonzero(bad)[0])}); drop those images or fix their features."
         )
+    if len(matrix) > 1 and not np.ptp(matrix, axis=0).any():
+        raise ValueError(
+            f"{source} gives every image the same features, so there is no map to draw "
+            "(and scikit-learn's t-SNE crashes on it). Check the backbone: a constant or "
+            "untrained one, or images that are all alike."
+        )
     return matrix
 
 
