@@ -340,3 +340,11 @@ def test_a_big_png_costs_one_full_size_copy_on_the_way_to_the_target_size(tmp_pa
     # resizes. The old decoder held three (RGB) or six (RGBA) times the decoded image.
     allowed = 1.15 if channels == 3 else 2.15
     assert ours < allowed * decoded, f"peak grew {ours / decoded:.2f}x the decoded image"
+
+
+def test_errors_show_a_numpy_path_as_a_plain_one(tmp_path):
+    missing = np.array([str(tmp_path / "missing.png")])[0]  # NumPy's str_, as arrays hold
+    with pytest.raises(MissingFileError) as caught:
+        read_image(missing)
+    assert f"No such file: {str(missing)!r}" in str(caught.value)
+    assert "np.str_" not in str(caught.value) and type(caught.value.path) is str

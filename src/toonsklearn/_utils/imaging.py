@@ -87,6 +87,12 @@ def is_image_file(name: str) -> bool:
     return not base.startswith(".") and os.path.splitext(base)[1].lower() in IMAGE_EXTENSIONS
 
 
+def plain_path(path) -> str:
+    """``path`` as a plain ``str``, so messages show ``'a.png'``, not NumPy's
+    ``np.str_('a.png')`` or ``b'a.png'``."""
+    return str(os.fsdecode(path))
+
+
 def open_regular_file(path: str, hint: str = SKIP_HINT):
     """Open ``path`` for binary reading only if it is a regular file (or a link to one).
 
@@ -94,6 +100,7 @@ def open_regular_file(path: str, hint: str = SKIP_HINT):
     as ``/dev/zero`` or a folder is refused without ever being read, even if it
     replaced a regular file after the folder was listed.
     """
+    path = plain_path(path)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
@@ -151,7 +158,7 @@ def read_image(
     errors naming the file: :class:`MissingFileError`, :class:`UnreadableFileError`
     or :class:`ImageDecodeError`.
     """
-    path = os.fsdecode(path)  # a plain str (also for bytes and NumPy's str_) in messages
+    path = plain_path(path)
     with _opened(path) as img:
         _check_pixels(img, path, max_pixels)
         if size is not None and img.format == "JPEG":
@@ -166,7 +173,7 @@ def read_image(
 def read_size(path: str | os.PathLike) -> tuple[int, int]:
     """``(height, width)`` of the image in ``path`` as :func:`read_image` decodes it
     (upright), read from its header without decoding the pixels; its errors too."""
-    path = os.fsdecode(path)
+    path = plain_path(path)
     with _opened(path) as img:
         stored = (img.height, img.width)
         if img.format == "TIFF":  # Pillow 10.3+ reports a TIFF's upright size; older, stored
