@@ -134,6 +134,13 @@ def test_a_registry_backbone_with_random_weights_is_seeded():
     np.testing.assert_array_equal(first, second)
 
 
+def test_a_one_column_frame_of_paths_is_read_as_paths(toon_tree):
+    paths = sorted(str(p) for p in toon_tree.glob("**/*.png"))[:4]
+    embedder = ImageEmbedder(conv_backbone())
+    np.testing.assert_array_equal(embedder.fit_transform(pd.DataFrame({"path": paths})),
+                                  embedder.transform(np.array(paths)))
+
+
 def test_pandas_output_keeps_the_index_of_the_paths_and_names_the_columns(toon_tree):
     paths = sorted(str(p) for p in toon_tree.glob("**/*.png"))[:5]
     series = pd.Series(paths, index=[f"toon{i}" for i in range(5)])
@@ -201,6 +208,10 @@ def test_a_fifo_among_the_paths_is_named_not_read(tmp_path):
     (np.array([], dtype=str), "empty"),
     (np.zeros((3, 16, 16, 5), dtype=np.uint8), "channels"),
     ("toons/tom.png", r"one path.*\['toons/tom.png'\].*load_image_folder"),
+    (None, "no images"),
+    ([], "no images"),
+    ([np.zeros((16, 16, 3), np.uint8), np.zeros((20, 12, 3), np.uint8)],
+     "different shapes.*ImageTransformer"),
 ])
 def test_what_is_not_images_is_refused_with_the_fix(X, match):
     with pytest.raises((ImageInputError, ValueError), match=match):

@@ -100,7 +100,20 @@ class ImageInputMixin:
                 f"{name} received one path, {X!r}, where it takes many images; pass a list "
                 f"or 1-D array of file paths ([{X!r}]), or list a folder's images with "
                 "toonsklearn.load_image_folder.")
-        array = np.asarray(X) if not hasattr(X, "iloc") else X
+        if X is None or (isinstance(X, (list, tuple)) and len(X) == 0):
+            raise ImageInputError(
+                f"{name} received no images ({X!r}); pass images (n_samples, height, width"
+                "[, channels]) or a 1-D array of file paths.")
+        try:
+            array = np.asarray(X) if not hasattr(X, "iloc") else X
+        except ValueError:  # NumPy: "inhomogeneous shape", a list of images of mixed sizes
+            raise ImageInputError(
+                f"{name} received images of different shapes, which make no array; resize "
+                "them to one size (ImageTransformer(size=...)) or pass their file paths, "
+                "which are resized as they are read.") from None
+        if (np.asarray(array).ndim == 2 and np.asarray(array).shape[1] == 1
+                and np.asarray(array).dtype.kind in "OUS"):
+            array = np.asarray(array)[:, 0]  # one column of paths (a DataFrame's, say)
         if np.asarray(array).ndim == 1 and np.asarray(array).dtype.kind in "OUS":
             paths = as_path_array(array, name)
             if len(paths) == 0:
