@@ -106,15 +106,15 @@ class ImageInputMixin:
                 "[, channels]) or a 1-D array of file paths.")
         try:
             array = np.asarray(X) if not hasattr(X, "iloc") else X
+            dense = np.asarray(array)  # a DataFrame stays ``array``, for its column names
         except ValueError:  # NumPy: "inhomogeneous shape", a list of images of mixed sizes
             raise ImageInputError(
                 f"{name} received images of different shapes, which make no array; resize "
                 "them to one size (ImageTransformer(size=...)) or pass their file paths, "
                 "which are resized as they are read.") from None
-        if (np.asarray(array).ndim == 2 and np.asarray(array).shape[1] == 1
-                and np.asarray(array).dtype.kind in "OUS"):
-            array = np.asarray(array)[:, 0]  # one column of paths (a DataFrame's, say)
-        if np.asarray(array).ndim == 1 and np.asarray(array).dtype.kind in "OUS":
+        if dense.ndim == 2 and dense.shape[1] == 1 and dense.dtype.kind in "OUS":
+            array = dense = dense[:, 0]  # one column of paths (a DataFrame's, say)
+        if dense.ndim == 1 and dense.dtype.kind in "OUS":
             paths = as_path_array(array, name)
             if len(paths) == 0:
                 raise ImageInputError(f"{name} received an empty array of file paths; pass "
@@ -125,7 +125,7 @@ class ImageInputMixin:
             if reset:
                 self.image_shape_ = (*size, channels)
             return ImageSource(paths, True, (*size, channels))
-        if np.asarray(array).ndim <= 2:  # a 1-D one gets scikit-learn's "Reshape your data"
+        if dense.ndim <= 2:  # a 1-D one gets scikit-learn's "Reshape your data"
             images = validate_data(self, X, reset=reset, dtype="numeric")
             images = images[:, :, np.newaxis, np.newaxis]  # f features -> an f x 1 image
         else:
