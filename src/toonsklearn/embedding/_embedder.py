@@ -10,10 +10,9 @@ import keras
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_random_state
 
 from ..backbones import PREPROCESSING_MODES, get_backbone_spec
-from ..estimators._callbacks import plain_progress
+from ..estimators._callbacks import predict_verbose
 from ..estimators._data import ImageInputMixin
 from ..estimators._extraction import (
     POOLINGS,
@@ -21,7 +20,7 @@ from ..estimators._extraction import (
     extract_features,
     feature_network,
 )
-from ..estimators._training import _deterministic
+from ..estimators._training import _deterministic, fit_seed
 from ..exceptions import ImageInputError
 from ..features import extractor_key
 
@@ -175,24 +174,17 @@ class ImageEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ImageInpu
         self._validate_params()
         if isinstance(self.backbone, str):
             get_backbone_spec(self.backbone)  # an unknown name: the error lists the names
-        before = dict(self.__dict__)
-        try:
+        with self._unchanged_on_error():
             self.__dict__.pop("n_features_in_", None)  # set again for a 2-D matrix only
             _check_not_empty(self._as_source(X, reset=True))
-            seed = self.random_state
-            if seed is not None and not isinstance(seed, Integral):
-                seed = check_random_state(seed).randint(2**31)
-            with contextlib.nullcontext() if seed is None else _deterministic(int(seed)):
+            seed = fit_seed(self.random_state)
+            with contextlib.nullcontext() if seed is None else _deterministic(seed):
                 inputs = keras.Input(self.image_shape_, name="pixels")
                 self.model_ = keras.Model(inputs, feature_network(self, inputs, self.pooling),
                                           name=type(self).__name__)
             self._key = extractor_key(self.model_)
             self._n_features_out = int(self.model_.output_shape[-1])
             self._built_with = self._network_params()
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            raise
         return self
 
     def transform(self, X) -> np.ndarray:
@@ -229,16 +221,21 @@ class ImageEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ImageInpu
         >>> ImageEmbedder(backbone).transform([str(path) for path in paths]).shape
         (6, 8)
         """
-        before = dict(self.__dict__)
-        try:
+        with self._unchanged_on_error():  # an implicit fit is undone if the transform fails
             if not self._built_for_params():
                 self.fit(X)
             source = _check_not_empty(self._as_source(X, reset=False))
-            verbose = 0 if not self.verbose else 2 if plain_progress(self.verbose) else 1
             return extract_features(self.model_, source, memory=self.memory,
-                                    batch_size=self.batch_size, verbose=verbose,
-                                    key=self._key)
-        except BaseException:  # an implicit fit is undone with the transform that failed
+                                    batch_size=self.batch_size,
+                                    verbose=predict_verbose(self.verbose), key=self._key)
+
+    @contextlib.contextmanager
+    def _unchanged_on_error(self):
+        """When the body raises, put every attribute back as it was."""
+        before = dict(self.__dict__)
+        try:
+            yield
+        except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
             raise

@@ -101,6 +101,14 @@ def announce_step(verbose, text: str) -> None:
         sys.stdout.flush()
 
 
+def predict_verbose(verbose) -> int:
+    """Keras' ``verbose`` for a long ``predict`` (feature extraction): a bar on a
+    terminal, one line at the end in a log, nothing when ``verbose`` is off."""
+    if not verbose:
+        return 0
+    return 2 if plain_progress(verbose) else 1
+
+
 def plain_progress(verbose) -> bool:
     """Whether ``verbose`` output goes to a log rather than a terminal or a notebook."""
     if not verbose:

@@ -24,7 +24,13 @@ from tensorflow.python.framework import config as tf_config  # op determinism sw
 from ..augment import augmentation_layers
 from ..exceptions import TrainingDataError
 from ..losses import training_loss
-from ._callbacks import PlainProgress, callbacks_for, plain_progress, refuse_rate_callbacks
+from ._callbacks import (
+    PlainProgress,
+    callbacks_for,
+    plain_progress,
+    predict_verbose,
+    refuse_rate_callbacks,
+)
 from ._checkpoint import Checkpoint
 from ._data import ImageSource, make_dataset
 
@@ -55,12 +61,9 @@ class TrainingMixin:
 
     def _seeded(self):
         """Seed Python, NumPy, TensorFlow and Keras, with deterministic ops, for this fit."""
-        state = self.random_state
-        if state is None:
-            self._random_state = None
+        self._random_state = fit_seed(self.random_state)
+        if self._random_state is None:
             return contextlib.nullcontext()
-        seed = state if isinstance(state, Integral) else check_random_state(state).randint(2**31)
-        self._random_state = int(seed)
         return _deterministic(self._random_state)
 
     def _stratify(self, y):
@@ -189,11 +192,8 @@ class TrainingMixin:
         return 0 if plain_progress(self.verbose) else self.verbose
 
     def _predict_verbose(self) -> int:
-        """Keras' ``verbose`` for a long ``predict`` inside a fit (feature extraction): a
-        bar on a terminal, one line at the end in a log."""
-        if not self.verbose:
-            return 0
-        return 2 if plain_progress(self.verbose) else 1
+        """Keras' ``verbose`` for a long ``predict`` inside a fit (feature extraction)."""
+        return predict_verbose(self.verbose)
 
     def _build_and_train(self, source, y_model, weights, train_idx, val_idx) -> None:
         """Build ``model_`` and train it (``fit``'s work once the data is checked)."""
@@ -327,6 +327,16 @@ keras_seeds.python_random = _KERAS_RANDOM  # Keras draws layers' seeds through i
 # them in two threads cannot reseed each other halfway.
 _SEEDED_FIT = threading.RLock()
 _KERAS_SEED_STATE = ("global_random_seed", "global_seed_generator")  # Keras' own globals
+
+
+def fit_seed(random_state) -> int | None:
+    """The integer seed of a fit for ``random_state`` (an int, a ``RandomState`` drawn
+    from once, or None for an unseeded fit)."""
+    if random_state is None:
+        return None
+    if isinstance(random_state, Integral):
+        return int(random_state)
+    return int(check_random_state(random_state).randint(2**31))
 
 
 @contextlib.contextmanager
