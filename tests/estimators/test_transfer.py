@@ -51,6 +51,26 @@ def test_fine_tuning_unfreezes_the_top_layers_but_not_batch_norm():
     assert len(clf.history_) == TINY["epochs"] + 2
 
 
+def test_fine_tuning_epochs_go_on_from_the_heads_as_history_numbers_them(capsys):
+    """One numbering for users: Keras' lines, history_'s index, best_epoch_ and early
+    stopping's summary all count the fine-tuning epochs on from the head's."""
+    X, y = toons()
+    clf = TransferClassifier(tiny_backbone, preprocessing="scale", fine_tune_layers=1,
+                             fine_tune_epochs=3, fine_tune_learning_rate=50.0, verbose=2,
+                             **{**TINY, "early_stopping": 1})
+    clf.fit(X, y)
+    out = capsys.readouterr().out
+    head = int((clf.history_["phase"] == "head").sum())
+    assert f"Epoch {head + 1}/{head + 3} - " in out and out.count("Epoch 1/") == 1
+    assert list(clf.history_.index) == list(range(1, len(clf.history_) + 1))
+    assert (clf.history_.loc[head + 1:, "phase"] == "fine_tune").all()
+    assert clf.best_epoch_ > head
+    summary = [line for line in out.splitlines() if line.startswith("Early stopping")][-1]
+    assert f"kept the weights of epoch {clf.best_epoch_}." in summary
+    assert "watching from" not in summary  # a constant rate: every epoch watched
+    assert clf.history_.loc[clf.best_epoch_, "best"]
+
+
 def test_each_phase_of_a_fine_tuned_transfer_has_a_schedule_of_its_own():
     X, y = toons()  # as above, the warm-up of each phase is its first epoch
     rates = RatesSeen()

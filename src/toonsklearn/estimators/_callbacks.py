@@ -55,9 +55,10 @@ class EarlyStopping(keras.callbacks.EarlyStopping):
     Keras prints them: a fit that runs all its epochs says why (the loss was still
     improving, or under ``lr_schedule="cosine"`` it watched only the second half)."""
 
-    def __init__(self, *, report: bool = False, **kwargs):
+    def __init__(self, *, report: bool = False, first_epoch: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.report = report
+        self.first_epoch = first_epoch  # the phase's initial_epoch
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
@@ -78,7 +79,7 @@ class EarlyStopping(keras.callbacks.EarlyStopping):
         epochs, last = self.params.get("epochs"), self.last_epoch + 1
         watched = (f", watching from epoch {self.start_from_epoch + 1} on (the rates of "
                    "the cosine schedule's first half make it jump)"
-                   if self.start_from_epoch else "")
+                   if self.start_from_epoch > self.first_epoch else "")
         if self.best_weights is None:
             return (f"Early stopping: {last}/{epochs} epochs, none watched{watched}; kept "
                     f"the weights of epoch {last}.")
@@ -117,17 +118,19 @@ def plain_progress(verbose) -> bool:
     return not is_terminal and "ipykernel" not in sys.modules
 
 
-def _defaults(est, has_validation: bool, phase: str) -> dict:
+def _defaults(est, has_validation: bool, phase: str, first_epoch: int) -> dict:
     callbacks = {}
     backups = getattr(est, "_backup_dir", None)  # this fit's own, inside checkpoint_dir
     if est.checkpoint_dir is not None and backups is not None:
-        callbacks["checkpoint"] = Checkpoint(os.path.join(backups, phase))
+        callbacks["checkpoint"] = Checkpoint(os.path.join(backups, phase),
+                                             first_epoch=first_epoch)
     if est.early_stopping:
         patience = 10 if est.early_stopping is True else int(est.early_stopping)
         callbacks["early_stopping"] = EarlyStopping(
             monitor="val_loss" if has_validation else "loss",
             patience=patience, restore_best_weights=True,
-            start_from_epoch=_settling_epochs(est, phase), report=bool(est.verbose),
+            start_from_epoch=first_epoch + _settling_epochs(est, phase),
+            first_epoch=first_epoch, report=bool(est.verbose),
         )
     if plain_progress(est.verbose):
         callbacks["progress"] = PlainProgress()
@@ -201,10 +204,13 @@ def announce_fit(est) -> None:
         make(est, None)
 
 
-def callbacks_for(est, has_validation: bool, phase: str = "train") -> list:
+def callbacks_for(est, has_validation: bool, phase: str = "train", *,
+                  first_epoch: int = 0) -> list:
     """The callbacks of one training phase: the named defaults, then the user's, then
-    those of an enclosing :func:`added_callbacks`."""
-    callbacks = _defaults(est, has_validation, phase)
+    those of an enclosing :func:`added_callbacks`. ``first_epoch`` is the Keras epoch
+    the phase starts from (``model.fit``'s ``initial_epoch``: the epochs of the fit's
+    earlier phases)."""
+    callbacks = _defaults(est, has_validation, phase, first_epoch)
     if isinstance(est.callbacks, dict):
         for name, callback in est.callbacks.items():
             callbacks.pop(name, None)

@@ -31,16 +31,17 @@ class Checkpoint(keras.callbacks.BackupAndRestore):
     """``BackupAndRestore`` that also keeps the finished epochs' history rows, so that a
     resumed fit's ``history_`` holds every epoch, not just those after the resume."""
 
-    def __init__(self, backup_dir: str):
+    def __init__(self, backup_dir: str, *, first_epoch: int = 0):
         super().__init__(backup_dir)
         self.rows_file = backup_dir + ".history.jsonl"
+        self.first_epoch = first_epoch  # the phase's initial_epoch: its rows start there
         self.earlier_rows: list[dict] = []
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
-        resumed = int(getattr(self.model, "_initial_epoch", 0) or 0)
+        resumed = int(getattr(self.model, "_initial_epoch", 0) or 0) - self.first_epoch
         self.earlier_rows = []
-        if resumed and os.path.exists(self.rows_file):
+        if resumed > 0 and os.path.exists(self.rows_file):
             with open(self.rows_file) as rows:
                 self.earlier_rows = [json.loads(line) for line in rows][:resumed]
         with open(self.rows_file, "w") as rows:  # keep exactly the rows the backup covers

@@ -181,7 +181,7 @@ class TrainingMixin:
 
     def _callbacks(self, has_validation: bool, phase: str = "train") -> list:
         """The named default callbacks of one training phase, then the user's."""
-        return callbacks_for(self, has_validation, phase)
+        return callbacks_for(self, has_validation, phase, first_epoch=self.current_epoch)
 
     def _progress_callbacks(self) -> list:
         """Just the ``"progress"`` callback, where it writes (``partial_fit``'s epoch)."""
@@ -207,25 +207,32 @@ class TrainingMixin:
 
     def _fit_model(self, model, source, y_model, weights, train_idx, val_idx, epochs,
                    callbacks=None, phase: str = "train") -> None:
-        """``model.fit`` over tf.data pipelines; appends to ``history_``."""
+        """``model.fit`` over tf.data pipelines; appends to ``history_``.
+
+        A phase that continues a fit (fine-tuning after the head, another
+        ``partial_fit``) goes on counting from the epochs before it, so Keras prints
+        ``Epoch 31/35`` for what ``history_`` numbers 31.
+        """
         validation = (
             self._dataset(source, val_idx, y_model, weights) if len(val_idx) else None
         )
         if callbacks is None:
             callbacks = self._callbacks(validation is not None, phase)
+        first_epoch = self.current_epoch
         with source.our_errors():
             history = model.fit(
                 self._dataset(source, train_idx, y_model, weights, shuffle=True),
                 validation_data=validation,
-                epochs=epochs,
+                initial_epoch=first_epoch,
+                epochs=first_epoch + epochs,
                 callbacks=callbacks,
                 verbose=self._keras_verbose(),
                 shuffle=False,  # the dataset shuffles itself
             )
-        self._append_history(history, callbacks, phase)
+        self._append_history(history, callbacks, phase, first_epoch=first_epoch)
 
     def _append_history(self, history: keras.callbacks.History, callbacks=(),
-                        phase: str = "train") -> None:
+                        phase: str = "train", *, first_epoch: int = 0) -> None:
         """Add a phase's epochs to ``history_`` and record which epoch's weights were
         kept: the best one early stopping restored, else the last.
 
@@ -233,7 +240,8 @@ class TrainingMixin:
         phases of one fit: the index of ``history_`` and ``best_epoch_`` (so
         ``history_.loc[best_epoch_]`` is the kept epoch's row). The ``phase`` column
         tells the phases apart: ``"train"`` (the whole network), ``"head"`` (a head on
-        frozen-backbone features), ``"fine_tune"``.
+        frozen-backbone features), ``"fine_tune"``. ``first_epoch`` is the Keras epoch
+        the phase started from (``model.fit``'s ``initial_epoch``).
         """
         new = pd.DataFrame(history.history)
         checkpoint = next((c for c in callbacks if isinstance(c, Checkpoint)), None)
@@ -249,8 +257,8 @@ class TrainingMixin:
         stopper = next((c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping)
                         and c.restore_best_weights and c.best_weights is not None), None)
         if stopper is not None and stopper.best_epoch in history.epoch:
-            # Keras counts the phase's epochs from 0; ours go on from the earlier phases'
-            self.best_epoch_ = start + stopper.best_epoch + 1
+            # Keras counts from 0 (from first_epoch); history_ from 1 after earlier phases
+            self.best_epoch_ = start + stopper.best_epoch - first_epoch + 1
         self.history_["best"] = self.history_.index == self.best_epoch_
 
     def _dataset(self, source: ImageSource, indices, y=None, weights=None, *, shuffle=False):
