@@ -127,6 +127,20 @@ def test_predict_writes_every_probability_to_a_csv(trained, toon_tree, tmp_path,
 
 
 @needs_safe_keras
+def test_predict_shows_progress_on_stderr_and_only_predictions_on_stdout(trained, toon_tree,
+                                                                         capsys):
+    model, _ = trained
+    image = str(sorted((Path(toon_tree) / "test" / "tom").glob("*.png"))[0])
+    assert main(["predict", str(model), *[image] * 600]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.strip().splitlines()
+    assert len(lines) == 600 and all(line.startswith(f"{image}\t") for line in lines)
+    progress = captured.err.strip().splitlines()
+    assert progress[0].startswith("Predicting images: 256/600 (42%)")
+    assert progress[-1].startswith("Predicting images: 600/600 done in ")
+
+
+@needs_safe_keras
 def test_predict_keeps_one_line_per_image_whatever_the_file_names(trained, toon_tree,
                                                                  tmp_path, capsys):
     source = sorted((Path(toon_tree) / "test" / "tom").glob("*.png"))[0]

@@ -16,7 +16,8 @@ _WIDTH = 30
 
 
 class Progress:
-    """Count items done out of ``total``, reporting on standard output under ``label``.
+    """Count items done out of ``total``, reporting under ``label`` on ``stream``
+    (standard output by default; standard error where standard output carries results).
 
     Safe to advance from several threads. Does nothing when ``enabled`` is false.
 
@@ -31,9 +32,10 @@ class Progress:
     """
 
     def __init__(self, label: str, total: int, *, enabled: bool = True,
-                 terminal: bool | None = None):
+                 terminal: bool | None = None, stream=None):
         self.label, self.total, self.enabled = label, int(total), bool(enabled) and total > 0
-        self.terminal = (getattr(sys.stdout, "isatty", lambda: False)() if terminal is None
+        self.stream = sys.stdout if stream is None else stream
+        self.terminal = (getattr(self.stream, "isatty", lambda: False)() if terminal is None
                          else terminal)
         self.done, self._reported = 0, -1
         self._start = time.perf_counter()
@@ -54,14 +56,14 @@ class Progress:
             if self.terminal:
                 filled = _WIDTH * self.done // self.total
                 bar = "#" * filled + "." * (_WIDTH - filled)
-                sys.stdout.write(f"\r{self.label} [{bar}] {self.done}/{self.total}")
+                self.stream.write(f"\r{self.label} [{bar}] {self.done}/{self.total}")
             else:
                 tenth = 10 * self.done // self.total
                 if tenth > self._reported and self.done < self.total:
                     self._reported = tenth
-                    sys.stdout.write(f"{self.label}: {self.done}/{self.total} "
+                    self.stream.write(f"{self.label}: {self.done}/{self.total} "
                                      f"({100 * self.done // self.total}%)\n")
-            sys.stdout.flush()
+            self.stream.flush()
 
     def close(self) -> None:
         """End the report with the time taken (once)."""
@@ -70,6 +72,6 @@ class Progress:
         self.enabled = False
         seconds = time.perf_counter() - self._start
         start = "\r" if self.terminal else ""
-        sys.stdout.write(f"{start}{self.label}: {self.done}/{self.total} done in "
-                         f"{seconds:.1f}s{' ' * _WIDTH if self.terminal else ''}\n")
-        sys.stdout.flush()
+        self.stream.write(f"{start}{self.label}: {self.done}/{self.total} done in "
+                          f"{seconds:.1f}s{' ' * _WIDTH if self.terminal else ''}\n")
+        self.stream.flush()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._utils.progress import Progress
 from .._utils.replace import replacing
 from ._data import (
     CommandError,
@@ -219,7 +220,9 @@ def predict(args: argparse.Namespace) -> int:
         _check_writable(args.csv, "--csv", "predictions.csv", model=args.model)
     paths = image_paths(args.images)
     model, final = load_model(args.model)
-    proba = model.predict_proba(paths)
+    # Standard output carries the predictions unless --csv takes them.
+    proba = predict_with_progress(model, paths,
+                                  sys.stdout if args.csv is not None else sys.stderr)
     classes = [str(name) for name in final.classes_]
     decided = decide(final, proba)
     if is_multilabel(final):
@@ -240,6 +243,19 @@ def predict(args: argparse.Namespace) -> int:
     lines = [header] if args.proba else []
     _print_lines(["\t".join(map(_field, row)) for row in [*lines, *rows]])
     return 0
+
+
+def predict_with_progress(model, paths, stream, *, chunk: int = 256) -> np.ndarray:
+    """``model.predict_proba(paths)`` a tenth (at least ``chunk`` images) at a time, with
+    a progress line on ``stream`` after each, when there is more than one part."""
+    size = max(chunk, -(-len(paths) // 10))
+    parts = []
+    with Progress("Predicting images", len(paths), enabled=len(paths) > size,
+                  stream=stream) as progress:
+        for start in range(0, len(paths), size):
+            parts.append(model.predict_proba(paths[start:start + size]))
+            progress.advance(len(parts[-1]))
+    return np.concatenate(parts)
 
 
 def _print_lines(lines: list[str]) -> None:
@@ -296,7 +312,7 @@ def evaluate(args: argparse.Namespace) -> int:
                                f"{', '.join(map(str, final.classes_))}.")
         truth = truth.astype(final.classes_.dtype)
     print(f"Evaluating {args.model} on {len(paths)} images from {where}.", flush=True)
-    proba = model.predict_proba(paths)
+    proba = predict_with_progress(model, paths, sys.stdout)
     predicted = decide(final, proba)
     print(classification_report(truth, predicted, zero_division=0,
                                 **_report_labels(final, multilabel)))
