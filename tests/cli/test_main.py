@@ -4,6 +4,8 @@ every error and warning told in one plain line with an exit status."""
 import argparse
 import os
 import re
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -199,9 +201,29 @@ def relabelled(tmp_path, toon_tree):
     return target
 
 
+# The command line turns each warning into one plain line: let ours reach it.
+@pytest.mark.filterwarnings("default::toonsklearn.exceptions.ToonsklearnWarning")
 def test_warnings_are_one_plain_line_each(tmp_path, capsys):
     assert main(["train", str(empty_classes(tmp_path)), "--out", str(tmp_path / "m")]) == 1
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines[0] == (f"toonsklearn train: warning: Class folder '{tmp_path / 'empty' / 'jerry'}'"
                         " holds no images; class 'jerry' gets no samples.")
     assert len(lines) == 3 and lines[-1].startswith("toonsklearn train: error: No images")
+
+
+@pytest.mark.parametrize("command", [
+    ["train", "no_such_dir", "--out", "model.toonsklearn"],
+    ["tune", "no_such_dir", "--trials", "2", "--out", "model.toonsklearn"],
+    ["train", ".", "--estimator", "multilabel", "--labels-csv", "no_such.csv", "--out", "m"],
+    ["evaluate", "model.toonsklearn", "no_such_dir"],
+    ["predict", "no_such_model.toonsklearn", "image.png"],
+])
+def test_a_path_typo_is_answered_before_tensorflow_is_imported(command, tmp_path):
+    """A typo costs the user a second, not TensorFlow's start-up."""
+    script = ("import sys; from toonsklearn.cli import main; code = main(sys.argv[1:]); "
+              "print(code, sorted({m.split('.')[0] for m in sys.modules} & "
+              "{'tensorflow', 'keras'}))")
+    done = subprocess.run([sys.executable, "-c", script, *command], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "1 []", done.stdout + done.stderr
+    assert "does not exist" in done.stderr

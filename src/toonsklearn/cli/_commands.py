@@ -14,6 +14,7 @@ from .._utils.progress import Progress
 from .._utils.replace import replacing
 from ._data import (
     CommandError,
+    check_data_dir,
     check_found,
     decide,
     image_paths,
@@ -53,13 +54,15 @@ def _make_estimator(args: argparse.Namespace, verbose: int = 1):
 
 
 def train(args: argparse.Namespace) -> int:
+    check_data_dir(args.data_dir, args.labels_csv)  # a typo answered before TensorFlow loads
+    _check_writable(args.out)
+
     from sklearn.metrics import classification_report
     from sklearn.model_selection import train_test_split
 
     from .. import io
 
     estimator = _make_estimator(args)
-    _check_writable(args.out)
     multilabel = args.estimator == "multilabel"
     paths, labels, names, where = _training_data(args)
     held_out = _validation_images(args)
@@ -295,6 +298,7 @@ def evaluate(args: argparse.Namespace) -> int:
 
     if args.report_dir is not None:
         _check_report_dir(args.report_dir)
+    check_data_dir(args.data_dir, args.labels_csv)
     model, final = load_model(args.model)
     paths, labels, _, from_csv, where = labelled_images(args.data_dir, args.labels_csv, "test")
     check_found(paths, where)
@@ -360,16 +364,18 @@ def _save_plots(folder: str, final, paths, truth, predicted, proba, threshold) -
 
 
 def tune(args: argparse.Namespace) -> int:
-    from .. import io
-    from ..tuning import OptunaSearchCV, default_search_space
-
     if (args.storage is None) != (args.study_name is None):
         raise CommandError("--storage and --study-name go together: the same two resume a "
                            "study, e.g. --storage search.journal --study-name toons.")
     if args.heartbeat < 1:
         raise CommandError(f"--heartbeat must be at least 1 second; received {args.heartbeat}.")
-    estimator = _make_estimator(args, verbose=0)
+    check_data_dir(args.data_dir, args.labels_csv)
     _check_writable(args.out)
+
+    from .. import io
+    from ..tuning import OptunaSearchCV, default_search_space
+
+    estimator = _make_estimator(args, verbose=0)
     paths, labels, _, where = _training_data(args)
     search = OptunaSearchCV(estimator, default_search_space(estimator), n_trials=args.trials,
                             cv=args.cv, random_state=args.random_state, verbose=1,

@@ -18,6 +18,21 @@ class CommandError(ToonsklearnError, ValueError):
     """
 
 
+def check_data_dir(data_dir: str, labels_csv: str | None = None) -> None:
+    """Refuse a DATA_DIR (or a --labels-csv) that is not there, before any slow import."""
+    if labels_csv is not None:
+        if not os.path.isfile(labels_csv):
+            what = "is not a file" if os.path.exists(labels_csv) else "does not exist"
+            raise CommandError(f"--labels-csv {labels_csv!r} {what}. Pass a CSV of "
+                               "filename,<label>,<label>... rows.", path=labels_csv)
+        return
+    root = Path(data_dir)
+    if not root.is_dir():
+        what = "is not a folder" if root.exists() else "does not exist"
+        raise CommandError(f"DATA_DIR {data_dir!r} {what}. Pass a folder with one sub-folder "
+                           "of images per class.", path=data_dir)
+
+
 def labelled_images(data_dir: str, labels_csv: str | None, split: str):
     """(paths, labels, names, multilabel, description) of the images to use.
 
@@ -34,11 +49,8 @@ def labelled_images(data_dir: str, labels_csv: str | None, split: str):
         labels = pd.DataFrame(data.target, columns=data.target_names)
         where = f"{labels_csv} (images under {data_dir})"
         return data.paths, labels, list(data.target_names), True, where
+    check_data_dir(data_dir)
     root = Path(data_dir)
-    if not root.is_dir():
-        what = "is not a folder" if root.exists() else "does not exist"
-        raise CommandError(f"DATA_DIR {data_dir!r} {what}. Pass a folder with one sub-folder "
-                           "of images per class.", path=data_dir)
     subset = split if (root / split).is_dir() else None
     if subset is None and (root / "train").is_dir():
         raise CommandError(f"{data_dir!r} has split folders but no {split}/ folder; put the "
