@@ -1,6 +1,7 @@
 """See what a model does: learning curves, confusion matrices, the most confidently
 wrong images, where the model looked (Grad-CAM), a map of the images' embeddings,
-what augmentation does, and the tuning tools' curves.
+near-copies and likely label errors found by :mod:`toonsklearn.inspection`, what
+augmentation does, and the tuning tools' curves.
 
 Each Display follows scikit-learn's pattern (:class:`sklearn.metrics.ConfusionMatrixDisplay`):
 ``from_estimator`` (and ``from_predictions`` where it makes sense) compute and draw;
@@ -12,9 +13,11 @@ matplotlib nor TensorFlow.
 
 from ._augmentation import AugmentationDisplay
 from ._confusion import ConfusionDisplay
+from ._duplicates import DuplicatesDisplay
 from ._embedding import EmbeddingDisplay
 from ._gradcam import GradCAMDisplay, grad_cam
 from ._history import HistoryDisplay
+from ._label_issues import LabelIssuesDisplay
 from ._lr_finder import LRFinderDisplay
 from ._misclassified import MisclassifiedDisplay
 from ._thresholds import ThresholdDisplay
@@ -22,9 +25,11 @@ from ._thresholds import ThresholdDisplay
 __all__ = [
     "AugmentationDisplay",
     "ConfusionDisplay",
+    "DuplicatesDisplay",
     "EmbeddingDisplay",
     "GradCAMDisplay",
     "HistoryDisplay",
+    "LabelIssuesDisplay",
     "LRFinderDisplay",
     "MisclassifiedDisplay",
     "ThresholdDisplay",
