@@ -156,8 +156,8 @@ sphinx_gallery_conf = {
     # Topics in reading order; within a topic, by file name.
     "subsection_order": [
         f"../examples/{topic}"   # relative to this file, as sphinx-gallery compares them
-        for topic in ("classification", "embedding", "multilabel", "preprocessing", "search",
-                      "scaling", "persistence")
+        for topic in ("classification", "embedding", "inspection", "multilabel",
+                      "preprocessing", "search", "scaling", "persistence")
     ],
     "within_subsection_order": "FileNameSortKey",
     # Two examples at a time, one a core: most of an example's time is TensorFlow
