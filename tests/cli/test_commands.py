@@ -250,3 +250,48 @@ def test_backbones_lists_the_registry_without_tensorflow(tmp_path):
     rows = {line.split()[0]: line.split() for line in done.stdout.splitlines()[1:] if line}
     assert rows["efficientnet_lite0"] == ["efficientnet_lite0", "224x224", "yes", "yes"]
     assert rows["vgg16"][1:3] == ["224x224", "no"]
+
+
+def _toons_with_copies(root: Path, n_copies: int) -> Path:
+    """A make_toons tree whose validation/ holds exact copies of ``n_copies`` train images."""
+    import shutil
+
+    from toonsklearn.datasets import make_toons
+
+    make_toons(40, image_size=16, random_state=1, directory=root)
+    for path in sorted((root / "train" / "tom").glob("*.png"))[:n_copies]:
+        shutil.copy(path, root / "validation" / "tom" / f"copy_{path.name}")
+    return root
+
+
+# The command line turns each warning into one plain line: let ours reach it.
+@pytest.mark.filterwarnings("default::toonsklearn.exceptions.ToonsklearnWarning")
+@pytest.mark.parametrize("n_copies", [2, 0])
+def test_train_warns_when_validation_images_copy_training_images(tmp_path, capsys, n_copies):
+    root = _toons_with_copies(tmp_path / "toons", n_copies)
+    n_validation = len(list((root / "validation").rglob("*.png")))
+    assert main(["train", str(root), "--epochs", "1", "--input-size", "16", "16", "--out",
+                 str(tmp_path / "m.toonsklearn")]) == 0
+    warnings = capsys.readouterr().err.strip().splitlines()
+    if not n_copies:
+        assert warnings == []
+        return
+    assert warnings == [
+        f"toonsklearn train: warning: 2 of {n_validation} validation images are copies of "
+        "training images (2 exact, 0 near): the validation report scores them as new images, "
+        f"so it looks better than it is. Run toonsklearn audit {root} for the list."]
+
+
+def test_train_without_the_audit_extra_skips_the_copy_check_quietly(tmp_path):
+    import subprocess
+    import sys
+
+    root = _toons_with_copies(tmp_path / "toons", 2)
+    code = ("import sys; sys.modules['imagehash'] = None  # as if not installed\n"
+            "from toonsklearn.cli import main\n"
+            "sys.exit(main(sys.argv[1:]))")
+    done = subprocess.run([sys.executable, "-c", code, "train", str(root), "--epochs", "1",
+                           "--input-size", "16", "16", "--out", str(tmp_path / "m.toonsklearn")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "warning" not in done.stderr and "Saved the model" in done.stdout

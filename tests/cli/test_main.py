@@ -25,7 +25,7 @@ def test_version_from_the_script_and_from_python_dash_m(tmp_path):
 
 
 @pytest.mark.parametrize("command", ["demo", "train", "predict", "evaluate", "tune", "embed",
-                                     "backbones"])
+                                     "audit", "backbones"])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as done:
         main([command, "--help"])
@@ -40,7 +40,7 @@ def _commands() -> argparse._SubParsersAction:
 
 
 @pytest.mark.parametrize("command", ["demo", "train", "predict", "evaluate", "tune", "embed",
-                                     "backbones"])
+                                     "audit", "backbones"])
 def test_every_option_with_a_default_shows_it_in_help(command, capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "1000")  # no line broken inside a default's value
     with pytest.raises(SystemExit):

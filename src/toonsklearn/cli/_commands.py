@@ -78,6 +78,7 @@ def train(args: argparse.Namespace) -> int:
               "report (put your own in a validation/ folder beside train/).")
     else:
         train_paths, train_labels, val_paths, val_labels = paths, labels, paths[:0], None
+    _warn_copies(train_paths, val_paths, args.data_dir)
     print(f"Training {type(estimator).__name__} on {len(train_paths)} images from {where}, "
           f"{len(names)} {'labels' if multilabel else 'classes'}: {', '.join(names)}.",
           flush=True)
@@ -112,6 +113,34 @@ def train(args: argparse.Namespace) -> int:
               f"{': --refit-all had nothing to add' if args.refit_all else ''}).")
     print(f"Saved the model to {args.out}; predict with: toonsklearn predict {args.out} IMAGES")
     return 0
+
+
+def _warn_copies(train_paths, val_paths, data_dir: str) -> None:
+    """Warn when validation images are exact or near copies of training images: the
+    report would score them as new. Perceptual hashes only, a small fraction of a fit's
+    time; without the audit extra (imagehash), no check and no line."""
+    import warnings
+
+    from ..exceptions import SkippedImagesWarning, ToonsklearnWarning
+
+    if not len(val_paths) or not len(train_paths):
+        return
+    try:
+        import imagehash  # noqa: F401
+    except ImportError:
+        return
+    from ..inspection import leakage
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SkippedImagesWarning)  # the loader counted them
+        leaks = leakage(np.asarray(train_paths), np.asarray(val_paths), on_error="skip")
+    if len(leaks):
+        exact = int((leaks["kind"] == "exact").sum())
+        warnings.warn(f"{len(leaks)} of {len(val_paths)} validation images are copies of "
+                      f"training images ({exact} exact, {len(leaks) - exact} near): the "
+                      "validation report scores them as new images, so it looks better than "
+                      f"it is. Run toonsklearn audit {data_dir} for the list.",
+                      ToonsklearnWarning, stacklevel=2)
 
 
 def _fit(estimator, paths, labels, held_out: int = 0) -> None:

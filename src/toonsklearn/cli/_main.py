@@ -9,7 +9,7 @@ import sys
 import warnings
 
 from .. import __version__
-from . import _commands, _demo, _embed
+from . import _audit, _commands, _demo, _embed
 from ._data import CommandError
 from ._words import in_cli_words
 
@@ -106,6 +106,17 @@ def _at_least(minimum: int, why: str = ""):
         return value
 
     return parse
+
+
+def _threshold(text: str) -> float:
+    """A similarity in (0, 1], for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1; received {text!r}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -224,6 +235,47 @@ def _parser() -> argparse.ArgumentParser:
     embed.add_argument("--random-state", type=int, default=0, metavar="N",
                        help="seed for random weights")
     embed.set_defaults(run=_embed.embed)
+
+    audit = _command(
+        commands, "audit", help="find copies, leaks and wrong labels in a folder of images",
+        description="Audit the images of DATA_DIR, every split together: groups of exact "
+        "and near copies (perceptual hashes), the copies of train/ images in validation/ "
+        "and test/, the labels most likely wrong (make_pipeline(ImageEmbedder(), "
+        "LogisticRegression()) cross-validated, ranked by cleanlab), and that pipeline's "
+        "accuracy with a random split against a group split that keeps copies together. "
+        "Writes duplicates.csv, leakage.csv (with splits), label_issues.csv and index.html "
+        "(a page with thumbnails, one file, no server) in --out, and prints a summary. "
+        "Files that are not readable images are left out, with a warning counting them. "
+        "A folder of one class (or without class folders) is audited for copies only. "
+        'Needs the audit extra: pip install "toonsklearn[audit]".')
+    audit.add_argument("data_dir", metavar="DATA_DIR",
+                       help="a folder with one sub-folder of images per class, or train/, "
+                            "validation/, test/ above them (or images without class folders: "
+                            "copies only)")
+    audit.add_argument("--out", default="audit", metavar="FOLDER",
+                       help="folder for the CSV files and index.html (made if missing, its "
+                            "parent must exist; an earlier audit's files are replaced)")
+    audit.add_argument("--threshold", type=_threshold, default=0.93, metavar="T",
+                       help="similarity (share of equal perceptual-hash bits) at which two "
+                            "images count as near copies; lower finds looser copies")
+    audit.add_argument("--cv", type=_at_least(2), default=5, metavar="K",
+                       help="folds of the label check and of the two scores; every class "
+                            "needs K images")
+    audit.add_argument("--random-state", type=int, default=0, metavar="N",
+                       help="seed of the folds (and of random weights)")
+    audit.add_argument("--backbone", default="efficientnet_lite0", metavar="NAME",
+                       help="the embedder's backbone (see: toonsklearn backbones; default "
+                            "efficientnet_lite0, whose weights need no network)")
+    audit.add_argument("--weights", default="imagenet", metavar="imagenet|none|PATH",
+                       help="the backbone's weights")
+    audit.add_argument("--input-size", type=_at_least(1), nargs=2, metavar=("H", "W"),
+                       help="image height and width the backbone sees (default: the "
+                            "backbone's own; smaller embeds faster)")
+    audit.add_argument("--memory", metavar="FOLDER",
+                       help="feature cache: each image is embedded once, and a second audit "
+                            "of the same files reads the features back (default: "
+                            "OUT/.features)")
+    audit.set_defaults(run=_audit.audit)
 
     backbones = _command(commands, "backbones", help="list the registered backbones")
     backbones.add_argument("pattern", nargs="?", default="*",
