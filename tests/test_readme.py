@@ -65,6 +65,7 @@ def test_every_python_block_then_the_command_line_block_runs_as_pasted(tmp_path)
     assert shell.returncode == 0, shell.stdout[-3000:] + shell.stderr[-3000:]
     assert len((tmp_path / "predictions.csv").read_text().splitlines()) == 1 + 5
     assert list((tmp_path / "report").glob("*.png"))
+    assert (tmp_path / "audit" / "index.html").is_file()
 
 
 def test_the_readme_says_which_blocks_continue_the_quickstart():
