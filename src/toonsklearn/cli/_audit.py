@@ -43,13 +43,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import os
 from pathlib import Path
 
 import numpy as np
 
 from ._data import CommandError, check_data_dir
+from ._embed import check_embedder_options
 
 #: The files ``audit`` writes in its ``--out`` folder.
 FILES = ("duplicates.csv", "leakage.csv", "label_issues.csv", "index.html")
@@ -83,8 +83,6 @@ def audit(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------- the checks
 def _check_options(args: argparse.Namespace) -> None:
     """Refuse, before any image is read, an option that cannot work."""
-    from ..backbones import get_backbone_spec, list_backbones
-
     out = args.out
     parent = os.path.dirname(os.path.abspath(out))
     if os.path.lexists(out) and not os.path.isdir(out):
@@ -102,25 +100,7 @@ def _check_options(args: argparse.Namespace) -> None:
         raise CommandError(f"--out {out!r} is inside DATA_DIR {args.data_dir!r}, where the "
                            "next audit would read it as a class folder; name a folder "
                            "outside DATA_DIR.", path=out)
-    if args.memory is not None and os.path.lexists(args.memory) and not os.path.isdir(
-            args.memory):
-        raise CommandError(f"--memory {args.memory!r} exists and is not a folder; name a "
-                           "folder for the feature cache.", path=args.memory)
-    known = list_backbones()
-    if args.backbone not in known:
-        close = difflib.get_close_matches(args.backbone, known, n=1)
-        hint = f"Did you mean {close[0]!r}? " if close else ""
-        raise CommandError(f"Unknown backbone {args.backbone!r}. {hint}List the known ones "
-                           "with: toonsklearn backbones")
-    smallest = get_backbone_spec(args.backbone).min_size
-    if args.input_size is not None and min(args.input_size) < smallest:
-        raise CommandError(f"--input-size {args.input_size[0]} {args.input_size[1]} is smaller "
-                           f"than {args.backbone} takes; pass at least --input-size "
-                           f"{smallest} {smallest}.")
-    if args.weights not in ("imagenet", "none") and not os.path.isfile(args.weights):
-        raise CommandError(f"--weights {args.weights!r} is neither imagenet, none, nor an "
-                           "existing file; pass the path of a Keras weights file "
-                           "(.weights.h5).", path=args.weights)
+    check_embedder_options(args)
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -72,6 +72,18 @@ def _build(embedder, paths: np.ndarray, weights: str) -> None:
 
 def _check_options(args: argparse.Namespace) -> None:
     """Refuse, before any image is read, what the command line cannot do."""
+    check_embedder_options(args)
+    _check_writable(args.out, "--out", "embeddings.npz")
+    if not args.out.lower().endswith(".npz"):
+        raise CommandError(f"--out {args.out!r} must end in .npz (NumPy's format, read with "
+                           f"numpy.load), e.g. {os.path.splitext(args.out)[0] + '.npz'!r}.",
+                           path=args.out)
+
+
+def check_embedder_options(args: argparse.Namespace) -> None:
+    """Refuse a ``--backbone``, ``--input-size``, ``--weights`` or ``--memory`` that an
+    ``ImageEmbedder`` cannot take (``embed`` and ``audit`` both build one), before any
+    image is read."""
     from ..backbones import get_backbone_spec, list_backbones
 
     known = list_backbones()
@@ -93,11 +105,6 @@ def _check_options(args: argparse.Namespace) -> None:
             args.memory):
         raise CommandError(f"--memory {args.memory!r} exists and is not a folder; name a "
                            "folder for the feature cache.", path=args.memory)
-    _check_writable(args.out, "--out", "embeddings.npz")
-    if not args.out.lower().endswith(".npz"):
-        raise CommandError(f"--out {args.out!r} must end in .npz (NumPy's format, read with "
-                           f"numpy.load), e.g. {os.path.splitext(args.out)[0] + '.npz'!r}.",
-                           path=args.out)
 
 
 def _folder_images(data_dir: str) -> tuple[np.ndarray, np.ndarray]:
