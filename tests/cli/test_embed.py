@@ -22,6 +22,8 @@ def drawings(folder: Path, names: list[str]) -> list[str]:
     return [write_image(folder / name, solid(16, 16, COLOURS[i])) for i, name in enumerate(names)]
 
 
+# The command line turns each warning into one plain line: let ours reach it.
+@pytest.mark.filterwarnings("default::toonsklearn.exceptions.ToonsklearnWarning")
 def test_embed_writes_the_embeddings_paths_and_labels_of_class_folders(tmp_path, capsys):
     data = tmp_path / "toons"
     images = drawings(data, ["jerry/a.png", "jerry/b.png", "tom/c.png", "tom/sub/d.png"])
