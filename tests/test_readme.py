@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.conftest import needs_safe_keras
 from tests.test_docs import python_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +42,7 @@ def command_line_block():
 
 
 @pytest.mark.slow
+@needs_safe_keras  # the saving block loads a .toonsklearn file, as the README says
 def test_every_python_block_then_the_command_line_block_runs_as_pasted(tmp_path):
     import json
 
