@@ -272,7 +272,9 @@ def test_train_warns_when_validation_images_copy_training_images(tmp_path, capsy
     n_validation = len(list((root / "validation").rglob("*.png")))
     assert main(["train", str(root), "--epochs", "1", "--input-size", "16", "16", "--out",
                  str(tmp_path / "m.toonsklearn")]) == 0
-    warnings = capsys.readouterr().err.strip().splitlines()
+    # Only the copy check's lines: older scikit-learn adds deprecation warnings of scikeras.
+    warnings = [line for line in capsys.readouterr().err.strip().splitlines()
+                if "copies of training images" in line]
     if not n_copies:
         assert warnings == []
         return
@@ -294,4 +296,4 @@ def test_train_without_the_audit_extra_skips_the_copy_check_quietly(tmp_path):
                            "--input-size", "16", "16", "--out", str(tmp_path / "m.toonsklearn")],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "warning" not in done.stderr and "Saved the model" in done.stdout
+    assert "copies of training images" not in done.stderr and "Saved the model" in done.stdout
