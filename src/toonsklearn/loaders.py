@@ -74,14 +74,9 @@ def _warn_skipped(
     errors: Sequence[ToonsklearnError], total: int, folders: Sequence[ToonsklearnError] = ()
 ) -> None:
     """One warning that counts the skipped files by reason and names a few of them."""
-    counts = dict.fromkeys((reason for _, reason in _SKIP_REASONS), 0)
-    for error in errors:
-        counts[next(reason for kind, reason in _SKIP_REASONS if isinstance(error, kind))] += 1
-    counted = [f"{n} {reason}" for reason, n in counts.items() if n]
     message = f"Skipped {len(errors)} of {total} files, with their labels"
-    if counted:
-        examples = ", ".join(repr(e.path) for e in errors[:3])
-        message += f" ({'; '.join(counted)}): {examples}{', ...' if len(errors) > 3 else ''}"
+    if errors:
+        message += f" {_skip_reasons(errors)}"
     if folders:
         names = ", ".join(repr(e.path) for e in folders[:3])
         message += (
@@ -89,6 +84,17 @@ def _warn_skipped(
             f"read (permissions), whose images are missing: {names}"
         )
     warnings.warn(message + ".", SkippedImagesWarning, stacklevel=3)
+
+
+def _skip_reasons(errors: Sequence[ToonsklearnError]) -> str:
+    """``"(2 corrupt or not an image; 1 missing or a broken link): 'a.png', ..."``: the
+    skipped files counted by reason, and the first three named."""
+    counts = dict.fromkeys((reason for _, reason in _SKIP_REASONS), 0)
+    for error in errors:
+        counts[next(reason for kind, reason in _SKIP_REASONS if isinstance(error, kind))] += 1
+    counted = "; ".join(f"{n} {reason}" for reason, n in counts.items() if n)
+    examples = ", ".join(repr(e.path) for e in errors[:3])
+    return f"({counted}): {examples}{', ...' if len(errors) > 3 else ''}"
 
 
 def _check_on_error(on_error: str) -> None:

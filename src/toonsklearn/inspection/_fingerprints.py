@@ -24,7 +24,7 @@ from PIL import Image
 from .._utils.imaging import SKIP_HINT, map_threads, open_regular_file, read_image, resize_array
 from .._utils.validation import as_image_array, as_path_array
 from ..exceptions import ImageDecodeError, ImageInputError, SkippedImagesWarning, ToonsklearnError
-from ..loaders import _SKIP_REASONS
+from ..loaders import _skip_reasons
 
 #: The perceptual hash: imagehash's ``phash`` with 16x16 = 256 bits. Images are decoded
 #: (or resized) to 64x64 first, the size phash itself shrinks them to, so a hash costs a
@@ -230,12 +230,7 @@ def _file_digest(path: str) -> bytes:
 
 def _warn_skipped(errors: list, total: int, owner: str, stacklevel: int) -> None:
     """One warning that counts the skipped files by reason, as the loaders' does."""
-    counts = dict.fromkeys((reason for _, reason in _SKIP_REASONS), 0)
-    for error in errors:
-        counts[next(reason for kind, reason in _SKIP_REASONS if isinstance(error, kind))] += 1
-    counted = "; ".join(f"{n} {reason}" for reason, n in counts.items() if n)
-    examples = ", ".join(repr(e.path) for e in errors[:3]) + (", ..." if len(errors) > 3 else "")
-    warnings.warn(f"{owner} skipped {len(errors)} of {total} files ({counted}): {examples}. "
+    warnings.warn(f"{owner} skipped {len(errors)} of {total} files {_skip_reasons(errors)}. "
                   "They are not in the result.", SkippedImagesWarning, stacklevel=stacklevel + 1)
 
 
