@@ -180,6 +180,7 @@ def _empty(folder: Path) -> bool:
 def _copies(paths, labels, splits, threshold: float):
     """The duplicates table (with label and split) and each image's copy group."""
     from ..inspection import find_duplicates
+    from ..inspection._duplicates import group_labels
 
     print(f"Looking for exact and near copies among {len(paths)} images (perceptual "
           f"hashes, --threshold {threshold:g}) ...", flush=True)
@@ -188,11 +189,7 @@ def _copies(paths, labels, splits, threshold: float):
     duplicates["label"] = labels[index].astype(object)
     duplicates["split"] = splits[index].astype(object)
     # duplicate_groups' labels, from the same table (the images are hashed once)
-    groups = np.full(len(paths), -1, dtype=np.intp)
-    groups[index] = duplicates["group"].to_numpy()
-    alone = groups < 0
-    groups[alone] = duplicates.attrs["n_groups"] + np.arange(alone.sum())
-    return duplicates, groups
+    return duplicates, group_labels(duplicates, len(paths))
 
 
 def _leaks(paths, labels, splits, threshold: float):

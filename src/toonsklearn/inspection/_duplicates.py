@@ -203,11 +203,16 @@ def duplicate_groups(X, *, threshold: float = DEFAULT_THRESHOLD, embedder=None,
     True
     """
     prints = _fingerprints(X, "duplicate_groups", threshold, embedder, hashes, on_error)
-    table = _duplicate_table(prints, threshold)
-    labels = np.full(prints.n_images, -1, dtype=np.intp)
-    labels[table["index"].to_numpy()] = table["group"].to_numpy()
+    return group_labels(_duplicate_table(prints, threshold), prints.n_images)
+
+
+def group_labels(duplicates: pd.DataFrame, n_images: int) -> np.ndarray:
+    """:func:`duplicate_groups`' labels from a :func:`find_duplicates` table of
+    ``n_images`` images, for a caller that has the table already."""
+    labels = np.full(n_images, -1, dtype=np.intp)
+    labels[duplicates["index"].to_numpy()] = duplicates["group"].to_numpy()
     alone = labels < 0
-    labels[alone] = table.attrs["n_groups"] + np.arange(alone.sum())
+    labels[alone] = duplicates.attrs["n_groups"] + np.arange(alone.sum())
     return labels
 
 
