@@ -1,16 +1,18 @@
 """toonsklearn: scikit-learn estimators for classifying cartoon images with Keras 3.
 
-Importing the package is fast and does not import TensorFlow; the Keras
-estimators load it when first used.
+Importing the package is fast: each name loads its room on first use, so the command
+line answers ``--help`` or a mistyped folder without loading scikit-learn or
+TensorFlow, and only the Keras estimators load TensorFlow.
 """
-
-from .loaders import ImageFolderLoader, load_image_folder, load_labels_csv
-from .transformers import ImageTransformer
 
 __version__ = "0.1.0.dev0"
 
-# The Keras estimators import TensorFlow: load them on first use (PEP 562).
+# Every name loads its room on first use (PEP 562).
 _LAZY = {
+    "ImageFolderLoader": "loaders",
+    "load_image_folder": "loaders",
+    "load_labels_csv": "loaders",
+    "ImageTransformer": "transformers",
     "CNNClassifier": "estimators",
     "TransferClassifier": "estimators",
     "MultiLabelCNN": "estimators",

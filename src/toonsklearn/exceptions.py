@@ -16,8 +16,6 @@ import os
 import pickle
 import sys
 
-from sklearn.exceptions import FitFailedWarning
-
 from ._utils.docstrings import fill_doc
 
 __all__ = [
@@ -43,7 +41,7 @@ __all__ = [
     "ToonsklearnError",
     "ToonsklearnWarning",
     "TrainingDataError",
-    "TrialFailedWarning",
+    "TrialFailedWarning",  # noqa: F822 (made on first use by __getattr__)
     "UnreadableFileError",
     "UnsafeCheckpointError",
     "UntrustedTypeError",
@@ -478,18 +476,38 @@ class EmptyClassWarning(ToonsklearnWarning):
     """
 
 
-class TrialFailedWarning(ToonsklearnWarning, FitFailedWarning):
-    """A trial failed in every fold, or was failed by another worker; the search goes on.
+def _trial_failed_warning() -> type:
+    from sklearn.exceptions import FitFailedWarning
 
-    Issued by :class:`~toonsklearn.tuning.OptunaSearchCV`; also a ``FitFailedWarning``.
+    class TrialFailedWarning(ToonsklearnWarning, FitFailedWarning):
+        """A trial failed in every fold, or was failed by another worker; the search goes on.
 
-    Examples
-    --------
-    >>> from sklearn.exceptions import FitFailedWarning
-    >>> from toonsklearn.exceptions import TrialFailedWarning
-    >>> issubclass(TrialFailedWarning, FitFailedWarning)
-    True
-    """
+        Issued by :class:`~toonsklearn.tuning.OptunaSearchCV`; also a ``FitFailedWarning``.
+
+        Examples
+        --------
+        >>> from sklearn.exceptions import FitFailedWarning
+        >>> from toonsklearn.exceptions import TrialFailedWarning
+        >>> issubclass(TrialFailedWarning, FitFailedWarning)
+        True
+        """
+
+    TrialFailedWarning.__qualname__ = TrialFailedWarning.__name__  # pickled by this name
+    return TrialFailedWarning
+
+
+def __getattr__(name: str):
+    """:class:`TrialFailedWarning` is made on first use: it subclasses scikit-learn's
+    ``FitFailedWarning``, and importing scikit-learn takes most of a second that the
+    command line need not pay to answer ``--help`` or a mistyped folder."""
+    if name == "TrialFailedWarning":
+        globals()[name] = _trial_failed_warning()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
 
 
 class StaleCheckpointWarning(ToonsklearnWarning):

@@ -227,3 +227,16 @@ def test_a_path_typo_is_answered_before_tensorflow_is_imported(command, tmp_path
                           capture_output=True, text=True, timeout=120)
     assert done.stdout.strip().splitlines()[-1] == "1 []", done.stdout + done.stderr
     assert "does not exist" in done.stderr
+
+
+@pytest.mark.parametrize("command", [["--help"], ["train", "--help"], ["--version"]])
+def test_help_and_version_load_neither_scikit_learn_nor_tensorflow(command, tmp_path):
+    """``--help`` answers in the interpreter's start-up time: toonsklearn's names, its
+    errors and the commands' parsers load no heavy library until a command runs."""
+    script = ("import sys\nfrom toonsklearn.cli import main\ntry:\n    main(sys.argv[1:])\n"
+              "except SystemExit as exit:\n    code = exit.code\nprint(code, sorted("
+              "{m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy', 'pandas', "
+              "'tensorflow', 'keras'}))")
+    done = subprocess.run([sys.executable, "-c", script, *command], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
