@@ -31,17 +31,26 @@ Rows (the baselines are plain scikit-learn and plain Keras, not our classes):
   cosine schedule, label smoothing 0.1 and dropout 0.1 (a constant rate, no smoothing,
   dropout 0.3).
 
-The costly rows (``keras_fine_tune``, ``recommended``: minutes a fit) run on the
+A full run fits every row on the same 3 splits, and the costly rows
+(``keras_fine_tune``, ``recommended``: minutes a fit) on the first 2 of them, on the
 illustrators only, the task their criterion is about, unless ``--costly-tasks`` says
-otherwise; on the groups each of their fits takes three times as long.
+otherwise (on the groups each of their fits takes three times as long). The first line
+of the output and the last say how many splits each row ran; ``--splits``,
+``--cheap-splits``, ``--costly-splits`` and ``--split ROW=N`` run more, for narrower
+standard errors.
+
+``--quick`` fits the rows whose fits take seconds to a minute (``pixel_lr``,
+``frozen_lr``, ``keras_cnn``, ``transfer``, ``cnn``) on the illustrators, on 2 splits
+(the two logistic regressions on 3): the same table, fewer rows and wider errors.
 
 Usage: python benchmarks/bench_defaults_openmoji.py [--data ../shared/data/openmoji64]
-           [--rows ROW ...] [--tasks groups authors] [--splits 5] [--cheap-splits 10]
-           [--costly-splits 3] [--costly-tasks authors] [--save results.json]
-           [--load results.json ...]
+           [--quick] [--rows ROW ...] [--tasks groups authors] [--splits 3]
+           [--cheap-splits 3] [--costly-splits 2] [--costly-tasks authors]
+           [--split ROW=N ...] [--save results.json] [--load results.json ...]
 
-The data is not part of the package. The full run takes about 100 minutes on 2 cores:
-the illustrators 56 (the recommended row 25 of them), the groups about 45.
+The data is not part of the package. On 2 cores ``--quick`` takes about 4 minutes and
+the full run about 38: the illustrators 19 (``recommended`` 11 of them), the groups 17
+(``cnn`` 11 of them).
 """
 
 from __future__ import annotations
@@ -66,6 +75,13 @@ MIN_DRAWINGS = 50  # per illustrator, for the art-style task
 BASELINES = ("pixel_lr", "frozen_lr", "keras_cnn", "keras_fine_tune")
 OURS = ("transfer", "cnn", "cnn_128", "cnn_constant", "recommended")
 CHEAP, COSTLY = ("pixel_lr", "frozen_lr"), ("keras_fine_tune", "recommended")
+#: Splits of most rows, of the cheap ones and of the costly ones, in a full run. Rows
+#: are compared on the splits both ran, so splits a baseline runs beyond the others'
+#: narrow only its own mean.
+SPLITS, CHEAP_SPLITS, COSTLY_SPLITS = 3, 3, 2
+#: --quick: the rows whose fits take seconds to a minute, on the illustrators.
+QUICK_ROWS = ("pixel_lr", "frozen_lr", "keras_cnn", "transfer", "cnn")
+QUICK_SPLITS, QUICK_CHEAP_SPLITS = 2, 3
 
 
 class Task:
@@ -87,7 +103,8 @@ class Task:
         return self._features()[1]
 
 
-def load_tasks(root: str) -> list[Task]:
+def load_tasks(root: str, names=("groups", "authors")) -> list[Task]:
+    """The tasks ``names``; the features, on first use, of the drawings they hold."""
     table = pd.read_csv(os.path.join(root, "metadata.csv"))
     paths = np.array([os.path.join(root, p) for p in table["path"]])
     pixels = np.stack([np.asarray(Image.open(p).convert("RGB")) for p in paths])
@@ -95,7 +112,11 @@ def load_tasks(root: str) -> list[Task]:
 
     def features():
         if not cache:
-            cache["value"] = lite0_features(pixels)
+            needed = np.unique(np.concatenate([task.rows for task in tasks]))
+            some, seconds_per_image = lite0_features(pixels[needed])
+            every = np.zeros((len(pixels), some.shape[1]), some.dtype)
+            every[needed] = some
+            cache["value"] = every, seconds_per_image
         return cache["value"]
 
     counts = table["author"].value_counts()
@@ -103,7 +124,8 @@ def load_tasks(root: str) -> list[Task]:
     tasks = []
     for name, rows, labels in (("groups", np.arange(len(table)), table["group"]),
                                ("authors", np.flatnonzero(art), table["author"][art])):
-        tasks.append(Task(name, rows, paths, pixels, labels.to_numpy(), features))
+        if name in names:
+            tasks.append(Task(name, rows, paths, pixels, labels.to_numpy(), features))
     return tasks
 
 
@@ -324,19 +346,35 @@ def report(results: dict, sizes: dict) -> None:
     print(f"\nrecommended = {RECOMMENDED}")
 
 
+def plan(rows, n_splits: dict, splits: int, costly_tasks) -> str:
+    """The splits each row runs, in words: those on fewer than ``splits`` say so."""
+    words = [f"{row} {n_splits[row]}" + (f" of {splits}" if n_splits[row] < splits else "")
+             for row in rows]
+    costly = [r for r in COSTLY if r in rows]
+    where = f"; {', '.join(costly)} on {' and '.join(costly_tasks)} only" if costly else ""
+    return f"splits per row: {', '.join(words)}{where}"
+
+
 def main(argv=None) -> None:
     # scikit-learn 1.8 announces new LogisticRegressionCV defaults; these rows set theirs.
     warnings.filterwarnings("ignore", category=FutureWarning, module="sklearn")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="../shared/data/openmoji64")
-    parser.add_argument("--rows", nargs="+",
-                        default=[r for r in ROWS if r not in ("cnn_128", "cnn_constant")],
-                        choices=list(ROWS))
-    parser.add_argument("--tasks", nargs="+", default=["groups", "authors"],
-                        choices=["groups", "authors"])
-    parser.add_argument("--splits", type=int, default=5, help="splits of most rows")
-    parser.add_argument("--cheap-splits", type=int, default=10, help=f"of {CHEAP}")
-    parser.add_argument("--costly-splits", type=int, default=3, help=f"of {COSTLY}")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"the rows {', '.join(QUICK_ROWS)} on the illustrators, "
+                             f"{QUICK_SPLITS} splits ({', '.join(CHEAP)} {QUICK_CHEAP_SPLITS})")
+    parser.add_argument("--rows", nargs="+", default=None, choices=list(ROWS),
+                        help="default: all but cnn_128 and cnn_constant")
+    parser.add_argument("--tasks", nargs="+", default=None, choices=["groups", "authors"],
+                        help="default: both (authors with --quick)")
+    parser.add_argument("--splits", type=int, default=None,
+                        help=f"splits of most rows (default {SPLITS}, {QUICK_SPLITS} "
+                             "with --quick)")
+    parser.add_argument("--cheap-splits", type=int, default=None,
+                        help=f"of {CHEAP} (default {CHEAP_SPLITS}, {QUICK_CHEAP_SPLITS} "
+                             "with --quick)")
+    parser.add_argument("--costly-splits", type=int, default=None,
+                        help=f"of {COSTLY} (default {COSTLY_SPLITS})")
     parser.add_argument("--costly-tasks", nargs="+", default=["authors"],
                         choices=["groups", "authors"], help=f"the tasks {COSTLY} run on")
     parser.add_argument("--split", action="append", default=[], metavar="ROW=N",
@@ -345,32 +383,40 @@ def main(argv=None) -> None:
     parser.add_argument("--load", nargs="+", default=[],
                         help="start from these results (runs only the splits missing)")
     args = parser.parse_args(argv)
-    n_splits = {name: args.cheap_splits if name in CHEAP else
-                args.costly_splits if name in COSTLY else args.splits for name in ROWS}
+    quick = args.quick
+    rows = args.rows or (QUICK_ROWS if quick else
+                         [r for r in ROWS if r not in ("cnn_128", "cnn_constant")])
+    task_names = args.tasks or (["authors"] if quick else ["groups", "authors"])
+    splits = args.splits or (QUICK_SPLITS if quick else SPLITS)
+    n_splits = {name: splits for name in ROWS}
+    n_splits.update({name: args.cheap_splits or (QUICK_CHEAP_SPLITS if quick else CHEAP_SPLITS)
+                     for name in CHEAP})
+    n_splits.update({name: args.costly_splits or COSTLY_SPLITS for name in COSTLY})
     for item in args.split:
         name, count = item.split("=")
         n_splits[name] = int(count)
+    rows = [r for r in ROWS if r in rows]
+    print(f"mode: {'quick' if quick else 'full'}; " + plan(rows, n_splits, splits,
+                                                          args.costly_tasks), flush=True)
     results = {}
     for path in args.load:
         with open(path) as file:
-            for task, rows in json.load(file).items():
-                for name, runs in rows.items():
+            for task, saved in json.load(file).items():
+                for name, runs in saved.items():
                     results.setdefault(task, {}).setdefault(name, []).extend(runs)
-    tasks = [t for t in load_tasks(args.data) if t.name in args.tasks]
+    tasks = load_tasks(args.data, task_names)
     sizes = {t.name: f"{len(t.y)} drawings, {len(np.unique(t.y))} classes" for t in tasks}
     print(", ".join(f"{k} {v}" for k, v in sizes.items()), flush=True)
     start = time.perf_counter()
     try:
-        run(tasks, [r for r in ROWS if r in args.rows], n_splits, results, args.costly_tasks)
+        run(tasks, rows, n_splits, results, args.costly_tasks)
     finally:
         if args.save:
             with open(args.save, "w") as file:
                 json.dump(results, file, indent=1)
         report(results, sizes)
-        costly = [r for r in COSTLY if r in args.rows]
-        where = f"; {', '.join(costly)} on {' and '.join(args.costly_tasks)}" if costly else ""
         print(f"whole run {time.perf_counter() - start:.0f}s "
-              f"(splits per row: {', '.join(f'{r}={n_splits[r]}' for r in args.rows)}{where})")
+              f"({plan(rows, n_splits, splits, args.costly_tasks)})")
 
 
 if __name__ == "__main__":

@@ -8,9 +8,14 @@
 4. TransferClassifier with a frozen backbone (features computed once) over plain Keras
    training the same frozen model on images.
 
-Usage: python benchmarks/bench_fit.py [N]   (default N=1000)
+Usage: python benchmarks/bench_fit.py [--quick] [N]   (default N=1000)
+
+``--quick`` trains on 300 images instead of 1,000 (peak memory on 300 and 1,200) and
+takes the medians of 2 rounds of fits instead of 3: about 2 minutes on 2 cores, the
+full run about 7.
 """
 
+import argparse
 import json
 import subprocess
 import sys
@@ -55,7 +60,7 @@ def fit_overhead(X, y, repeats: int = 3) -> None:
     """Medians of alternating fits, after a warm-up round; both sides build their model."""
     from toonsklearn import CNNClassifier
 
-    params = dict(epochs=EPOCHS, early_stopping=None, validation_fraction=0.0)
+    params = dict(epochs=EPOCHS, batch_size=32, early_stopping=None, validation_fraction=0.0)
     template = CNNClassifier(**params, random_state=0).initialize(X, y)
     times = {"ours": [], "seeded": [], "keras": []}
     for i in range(repeats + 1):
@@ -77,8 +82,8 @@ def fit_overhead(X, y, repeats: int = 3) -> None:
 def path_throughput(X, y, paths) -> None:
     from toonsklearn import CNNClassifier
 
-    params = dict(epochs=EPOCHS, early_stopping=None, validation_fraction=0.0, random_state=0,
-                  input_size=X.shape[1:3])
+    params = dict(epochs=EPOCHS, batch_size=32, early_stopping=None, validation_fraction=0.0,
+                  random_state=0, input_size=X.shape[1:3])
     array_s = timed(lambda: CNNClassifier(**params).fit(X, y))
     path_s = timed(lambda: CNNClassifier(**params).fit(paths, y))
     n = len(X) * EPOCHS
@@ -149,12 +154,20 @@ def features_once(X, y) -> None:
           f"plain Keras on images {theirs:6.1f}s   speed-up {theirs / ours:.2f}x")
 
 
-def main(n: int = 1000) -> None:
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", metavar="N", type=int, nargs="?", default=None,
+                        help="training images (default 1,000, 300 with --quick)")
+    parser.add_argument("--quick", action="store_true",
+                        help="300 images, medians of 2 rounds")
+    args = parser.parse_args(argv)
+    n = args.n or (300 if args.quick else 1000)
     from toonsklearn.datasets import make_toons
 
     X, y = make_toons(n, image_size=64, random_state=0)
-    print(f"N={n} toons, 64x64, {EPOCHS} epochs, batch 32")
-    fit_overhead(X, y)
+    print(f"mode: {'quick' if args.quick else 'full'}; N={n} toons, 64x64, {EPOCHS} epochs, "
+          "batch 32", flush=True)
+    fit_overhead(X, y, repeats=2 if args.quick else 3)
     with tempfile.TemporaryDirectory() as tmp:
         paths = write_pngs(Path(tmp) / "png", X, y)
         path_throughput(X, y, paths)
@@ -163,4 +176,4 @@ def main(n: int = 1000) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)
+    main()

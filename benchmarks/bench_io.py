@@ -6,7 +6,11 @@ with ``toonsklearn.io`` and with ``joblib.dump``/``joblib.load`` (which pickles,
 scikeras, each Keras model as a ``.keras`` archive too); the median times and the ratios
 are printed. Loads run in this process, after one warm-up load of each file.
 
-    python benchmarks/bench_io.py [--repeat 5]
+    python benchmarks/bench_io.py [--quick] [--repeat 5]
+
+``--quick`` fits on 96 images instead of 200 (the files are the same size) and takes
+the median of 2 saves and loads instead of 5: about 20 seconds on 2 cores, the
+full run about 40.
 """
 
 from __future__ import annotations
@@ -36,9 +40,16 @@ def timed(func, repeat: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--quick", action="store_true",
+                        help="96 training images, 2 repeats")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="saves and loads a median is taken over (default 5, 2 with --quick)")
     args = parser.parse_args()
-    X, y = make_toons(200, task="multiclass", image_size=64, random_state=0)
+    repeat = args.repeat or (2 if args.quick else 5)
+    n = 96 if args.quick else 200
+    print(f"mode: {'quick' if args.quick else 'full'}; {n} make_toons images, median of "
+          f"{repeat}", flush=True)
+    X, y = make_toons(n, task="multiclass", image_size=64, random_state=0)
     models = {
         "CNNClassifier (64 px)": CNNClassifier(epochs=2, random_state=0).fit(X, y),
         "TransferClassifier (lite0, 224 px)": TransferClassifier(epochs=2,
@@ -53,9 +64,9 @@ def main() -> None:
                                      ("joblib", lambda m, p: joblib.dump(m, p), joblib.load)):
                 path = os.path.join(folder, f"model.{kind}")
                 save_s = timed(lambda dump=dump, path=path, model=model: dump(model, path),
-                               args.repeat)
+                               repeat)
                 read(path)  # warm-up: the first load builds Keras' functions
-                load_s = timed(lambda read=read, path=path: read(path), args.repeat)
+                load_s = timed(lambda read=read, path=path: read(path), repeat)
                 again = read(path)
                 assert np.allclose(again.predict_proba(X[:16]), expected, atol=1e-6)
                 size = os.path.getsize(path) / 1e6
