@@ -79,3 +79,19 @@ def test_keras_saving_warns_nothing_about_numpy_copy_semantics():
          "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == "saved"
+
+
+def test_every_room_that_loads_tensorflow_loads_it_with_the_workers_thread_share():
+    """A process worker (``OMP_NUM_THREADS=1``) that imports any of these rooms first
+    runs TensorFlow on its share of the cores, not on all of them."""
+    code = textwrap.dedent("""
+        import importlib, os, sys
+        importlib.import_module(sys.argv[1])
+        print("tensorflow" in sys.modules, os.environ.get("TF_NUM_INTRAOP_THREADS"))
+    """)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("TF_NUM_")}
+    for room in ("toonsklearn.tuning", "toonsklearn.estimators", "toonsklearn.embedding",
+                 "toonsklearn.io", "toonsklearn.layers", "toonsklearn.losses"):
+        done = subprocess.run([sys.executable, "-c", code, room], capture_output=True,
+                              text=True, env={**environ, "OMP_NUM_THREADS": "1"})
+        assert done.stdout.split() == ["True", "1"], (room, done.stdout, done.stderr[-2000:])

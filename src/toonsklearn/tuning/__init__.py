@@ -4,6 +4,9 @@ test :func:`lr_find`, and per-label thresholds with :func:`tune_thresholds`.
 Importing this module imports Optuna and TensorFlow.
 """
 
+from .._utils import quiet_tensorflow  # noqa: F401 (first: TensorFlow without its INFO lines)
+
+# isort: split
 from ._lr_find import LRFinderResult, lr_find
 from ._search import OptunaSearchCV
 from ._space import default_search_space
