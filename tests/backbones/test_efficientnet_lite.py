@@ -67,8 +67,10 @@ def test_transfer_classifier_defaults_to_the_offline_backbone():
 
 @pytest.mark.slow
 def test_frozen_transfer_beats_a_scratch_cnn_on_few_toons():
-    X, y = make_toons(80, image_size=64, random_state=0)  # 40 per class
-    X_test, y_test = make_toons(200, image_size=64, random_state=1)
+    # 32 px: the scratch CNN's fit at 64 px took most of the time; at either size the
+    # pretrained features score ~0.9 and the CNN ~0.6.
+    X, y = make_toons(80, image_size=32, random_state=0)  # 40 per class
+    X_test, y_test = make_toons(200, image_size=32, random_state=1)
     transfer = TransferClassifier(random_state=0).fit(X, y).score(X_test, y_test)
     scratch = CNNClassifier(random_state=0).fit(X, y).score(X_test, y_test)
     assert transfer >= 0.85

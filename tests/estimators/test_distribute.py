@@ -47,8 +47,10 @@ TWO_CPUS = textwrap.dedent(f"""
 
 def run_on_two_cpus(body: str, *args: str) -> dict:
     """Run ``body`` after TWO_CPUS in a fresh process with ``sys.argv[1:] == args``;
-    return the ``out`` dict it fills."""
-    script = TWO_CPUS + textwrap.dedent(body) + "\nprint('OUT' + json.dumps(out))\n"
+    return the ``out`` dict it fills. The process ends as soon as it has printed it,
+    without TensorFlow's second-long teardown."""
+    script = (TWO_CPUS + textwrap.dedent(body)
+              + "\nprint('OUT' + json.dumps(out), flush=True)\nimport os\nos._exit(0)\n")
     done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]

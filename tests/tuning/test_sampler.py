@@ -7,8 +7,8 @@ from tests.tuning.conftest import search
 
 def test_the_same_seed_proposes_the_same_trials():
     X, y = toons(32, size=8)
-    first = search(n_trials=2, random_state=3).fit(X, y).cv_results_["params"]
-    again = search(n_trials=2, random_state=3).fit(X, y).cv_results_["params"]
+    first = search(n_trials=2, random_state=3, refit=False).fit(X, y).cv_results_["params"]
+    again = search(n_trials=2, random_state=3, refit=False).fit(X, y).cv_results_["params"]
     assert first == again
 
 
