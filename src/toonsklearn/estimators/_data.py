@@ -18,10 +18,23 @@ import tensorflow as tf
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import validate_data
 
-from .._utils.imaging import read_images, resize_array, shared_size
+from .._utils.imaging import (
+    SKIP_HINT,
+    plain_path,
+    read_image,
+    read_images,
+    resize_array,
+    shared_size,
+)
 from .._utils.validation import as_image_array, as_path_array
-from ..exceptions import ImageInputError, ScaledImagesWarning, ToonsklearnError
+from ..exceptions import (
+    ImageDecodeError,
+    ImageInputError,
+    ScaledImagesWarning,
+    ToonsklearnError,
+)
 from . import _distribute
+from ._native_decode import DECODE_OP, decode_batch, read_plain_png
 
 # The public DEFAULT_PATH_SIZE (documented in the package's __init__).
 DEFAULT_PATH_SIZE = (128, 128)
@@ -33,26 +46,37 @@ MAX_INPUT_SIDE = 4096
 class ImageSource:
     """Images by index, from an array or from files, at the model's input size.
 
-    A file that fails to decode inside the ``tf.data`` pipeline reaches the caller as
-    TensorFlow's ``UnknownError``; :meth:`our_errors` turns it back into ours.
+    Files are read in the ``tf.data`` pipeline: the plain PNG files among them (see
+    :mod:`._native_decode`) are decoded there by TensorFlow, the others by
+    :func:`read_images`; ``native=False`` sends every file to :func:`read_images`.
+    A file that fails to decode inside the pipeline reaches the caller as one of
+    TensorFlow's errors; :meth:`our_errors` turns it back into ours.
     """
 
-    def __init__(self, data: np.ndarray, is_paths: bool, shape: tuple[int, int, int]):
+    def __init__(self, data: np.ndarray, is_paths: bool, shape: tuple[int, int, int],
+                 *, native: bool = True):
         self.data = data
         self.is_paths = is_paths
         self.shape = tuple(int(s) for s in shape)
         self.dtype = np.uint8 if is_paths or data.dtype == np.uint8 else np.float32
+        self.native = native and is_paths
         self.error: ToonsklearnError | None = None
 
     @contextlib.contextmanager
     def our_errors(self):
-        """Re-raise the error of ours behind a failure of the pipeline, naming the file."""
+        """Re-raise the error of ours behind a failure of the pipeline, naming the file.
+
+        When TensorFlow's PNG decoder failed and nothing of ours did, the files are
+        read again to find the one it refused and name it.
+        """
         self.error = None
         try:
             yield
         except ToonsklearnError:
             raise
-        except Exception:
+        except Exception as exc:
+            if self.error is None and self.native and DECODE_OP in str(exc):
+                self.error = self._undecodable()
             if self.error is None:
                 raise
             raise self.error from None
@@ -60,22 +84,70 @@ class ImageSource:
     def __len__(self) -> int:
         return len(self.data)
 
+    @property
+    def _color_mode(self) -> str:
+        return "grayscale" if self.shape[2] == 1 else "rgb"
+
     def take(self, indices: np.ndarray, n_jobs: int | None = 1) -> np.ndarray:
         """The images at ``indices``, decoded on ``n_jobs`` threads: one for a batch of
         tf.data, which decodes several batches at once (a thread pool per batch costs
         more than its small batch saves)."""
-        size, channels = self.shape[:2], self.shape[2]
+        size = self.shape[:2]
         if self.is_paths:
-            mode = "grayscale" if channels == 1 else "rgb"
-            try:
-                return read_images(self.data[indices], size, color_mode=mode, n_jobs=n_jobs)
-            except ToonsklearnError as exc:
-                self.error = self.error or exc
-                raise
+            return self._read(self.data[indices], n_jobs)
         images = self.data[indices]
         if images.shape[1:3] != size:
             images = np.stack([resize_array(image, size) for image in images])
         return images.astype(self.dtype, copy=False)
+
+    def take_files(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For the files at ``indices``: the bytes of each plain PNG (``b""`` for the
+        others), for TensorFlow to decode, and the images of the others, decoded by
+        Pillow (zeros where the bytes are given)."""
+        paths = self.data[indices]
+        blobs = np.empty(len(paths), dtype=object)
+        images = np.zeros((len(paths), *self.shape), dtype=np.uint8)
+        others = []
+        for i, path in enumerate(paths):
+            blobs[i] = read_plain_png(path, self.shape[:2])
+            if blobs[i] is None:
+                blobs[i] = b""
+                others.append(i)
+        if others:
+            images[others] = self._read(paths[others])
+        return blobs, images
+
+    def _read(self, paths: np.ndarray, n_jobs: int | None = 1) -> np.ndarray:
+        try:
+            return read_images(paths, self.shape[:2], color_mode=self._color_mode,
+                               n_jobs=n_jobs)
+        except ToonsklearnError as exc:
+            self.error = self.error or exc
+            raise
+
+    def _undecodable(self) -> ToonsklearnError | None:
+        """The error of the first file TensorFlow's PNG decoder refuses: the one
+        :func:`read_image` raises, or, where Pillow reads the file (the two libraries
+        check different things), one giving TensorFlow's reason; None if it refuses
+        none (the file changed since, say)."""
+        size = self.shape[:2]
+        for path in self.data:
+            blob = read_plain_png(path, size)
+            if blob is None:
+                continue
+            try:
+                tf.io.decode_png(blob, channels=3)
+            except tf.errors.OpError as exc:
+                try:
+                    read_image(path, size, color_mode=self._color_mode)
+                except ToonsklearnError as ours:
+                    return ours
+                return ImageDecodeError(
+                    f"Could not decode {plain_path(path)!r} as an image: TensorFlow's PNG "
+                    f"decoder refused it ({exc.message}), though Pillow reads it. Save it "
+                    f"again as a PNG (Pillow's Image.save), or: {SKIP_HINT}",
+                    path=plain_path(path))
+        return None
 
 
 class ImageInputMixin:
@@ -167,6 +239,14 @@ def _paths_size(paths: np.ndarray) -> tuple[int, int]:
     return size if fits else DEFAULT_PATH_SIZE
 
 
+# tf.data's autotuning at times holds a finished pipeline up for a good part of a second
+# as it is deleted, after every prediction and epoch. Without it the map decodes one
+# batch a core (AUTOTUNE's starting point) and two batches wait ready: enough to keep
+# the model fed, in memory that does not grow with the run.
+_FIXED_PARALLELISM = tf.data.Options()
+_FIXED_PARALLELISM.autotune.enabled = False
+
+
 def make_dataset(source: ImageSource, indices, batch_size: int, *, y=None, weights=None,
                  shuffle: bool = False, seed: int | None = None) -> tf.data.Dataset:
     """Batches of ``source[indices]`` (with labels and weights) decoded in parallel."""
@@ -177,18 +257,31 @@ def make_dataset(source: ImageSource, indices, batch_size: int, *, y=None, weigh
     tf_dtype = tf.as_dtype(source.dtype)
 
     def load(idx):
-        images = tf.numpy_function(source.take, [idx], tf_dtype, stateful=False)
+        if source.native:
+            blobs, images = tf.numpy_function(source.take_files, [idx],
+                                              (tf.string, tf.uint8), stateful=False)
+            blobs.set_shape((None,))
+            images.set_shape((None, *source.shape))
+            images = decode_batch(blobs, images, source.shape)
+        else:
+            images = tf.numpy_function(source.take, [idx], tf_dtype, stateful=False)
         images.set_shape((None, *source.shape))
         return tf.cast(images, tf.float32)
 
     if y is None:
-        ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+        batch = load
     else:
         y_t = tf.constant(y)
         w_t = tf.constant(weights)
-        ds = ds.map(lambda idx: (load(idx), tf.gather(y_t, idx), tf.gather(w_t, idx)),
-                    num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+
+        def batch(idx):
+            return load(idx), tf.gather(y_t, idx), tf.gather(w_t, idx)
+
+    # Plain graph code: converting it with AutoGraph would cost each new pipeline more
+    # than a small prediction takes.
+    ds = ds.map(tf.autograph.experimental.do_not_convert(batch),
+                num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(2).with_options(_FIXED_PARALLELISM)
 
 
 def array_batches(*arrays: np.ndarray, batch_size: int, shuffle: bool = False,
