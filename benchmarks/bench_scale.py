@@ -30,11 +30,13 @@ Process start and imports are outside every timing; the files are in the page ca
 (just written) for both sides. The last lines give the growth of peak RSS from the
 smallest to the largest size, and what the paths and labels alone take.
 
-    python benchmarks/bench_scale.py [--sizes 10000 50000] [--epochs 2] [--batch-size 32]
-                                     [--repeat 3] [--cache-count 2000] [--cache-fit 128]
+    python benchmarks/bench_scale.py [--quick] [--sizes 10000 50000] [--epochs 2]
+                                     [--batch-size 32] [--repeat 3] [--cache-count 2000]
+                                     [--cache-fit 128]
 
-Quick run: ``python benchmarks/bench_scale.py --sizes 500 2000 --cache-count 200``;
-``--cache-count 0`` leaves the TransferClassifier out.
+``--quick`` measures 2,000 and 10,000 files and the cache on 200 (about 5 minutes on
+2 cores; the full run takes about half an hour); ``--sizes`` and ``--cache-count``
+still override either mode's, and ``--cache-count 0`` leaves the TransferClassifier out.
 """
 
 from __future__ import annotations
@@ -264,26 +266,36 @@ def row(size, phase, seconds, images, plain_seconds=None, rss=None, plain_rss=No
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
+    parser.add_argument("--quick", action="store_true",
+                        help="sizes 2000 10000 and --cache-count 200, unless given")
+    parser.add_argument("--sizes", type=int, nargs="+",
+                        help="numbers of files (default 10000 50000; 2000 10000 with --quick)")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3,
                         help="fresh processes per side for each fit and predict timing "
                              "(medians are printed)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--image-size", type=int, default=32)
-    parser.add_argument("--cache-count", type=int, default=2000,
-                        help="distinct files the cache benchmark runs the backbone on")
+    parser.add_argument("--cache-count", type=int,
+                        help="distinct files the cache benchmark runs the backbone on "
+                             "(default 2000; 200 with --quick)")
     parser.add_argument("--cache-fit", type=int, default=128,
                         help="files the TransferClassifier is fitted on")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.sizes is None:
+        args.sizes = [2_000, 10_000] if args.quick else [10_000, 50_000]
+    if args.cache_count is None:
+        args.cache_count = 200 if args.quick else 2000
     if args.child:
         print(json.dumps(run_child(args)))
         return
 
     sys.stdout.reconfigure(line_buffering=True)  # each row as soon as it is measured
+    print(f"mode: {'quick' if args.quick else 'full'}; sizes {args.sizes}, {args.repeat} "
+          f"processes a side, cache count {args.cache_count}")
     sizes = sorted(set(args.sizes))
     cache_count = distinct_images(args) if args.cache_count > 0 else 0
     start = time.perf_counter()
