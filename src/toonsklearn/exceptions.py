@@ -476,40 +476,6 @@ class EmptyClassWarning(ToonsklearnWarning):
     """
 
 
-def _trial_failed_warning() -> type:
-    from sklearn.exceptions import FitFailedWarning
-
-    class TrialFailedWarning(ToonsklearnWarning, FitFailedWarning):
-        """A trial failed in every fold, or was failed by another worker; the search goes on.
-
-        Issued by :class:`~toonsklearn.tuning.OptunaSearchCV`; also a ``FitFailedWarning``.
-
-        Examples
-        --------
-        >>> from sklearn.exceptions import FitFailedWarning
-        >>> from toonsklearn.exceptions import TrialFailedWarning
-        >>> issubclass(TrialFailedWarning, FitFailedWarning)
-        True
-        """
-
-    TrialFailedWarning.__qualname__ = TrialFailedWarning.__name__  # pickled by this name
-    return TrialFailedWarning
-
-
-def __getattr__(name: str):
-    """:class:`TrialFailedWarning` is made on first use: it subclasses scikit-learn's
-    ``FitFailedWarning``, and importing scikit-learn takes most of a second that the
-    command line need not pay to answer ``--help`` or a mistyped folder."""
-    if name == "TrialFailedWarning":
-        globals()[name] = _trial_failed_warning()
-        return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
-
-
 class StaleCheckpointWarning(ToonsklearnWarning):
     """``checkpoint_dir`` also holds interrupted fits of other data, parameters or networks.
 
@@ -561,6 +527,52 @@ class ModelVersionWarning(ToonsklearnWarning):
     >>> issubclass(ModelVersionWarning, ToonsklearnWarning)
     True
     """
+
+
+def _trial_failed_warning() -> type:
+    from sklearn.exceptions import FitFailedWarning
+
+    class TrialFailedWarning(ToonsklearnWarning, FitFailedWarning):
+        """A trial failed in every fold, or was failed by another worker; the search goes on.
+
+        Issued by :class:`~toonsklearn.tuning.OptunaSearchCV`; also scikit-learn's
+        ``FitFailedWarning``, so a filter on either catches it.
+
+        Examples
+        --------
+        >>> from sklearn.exceptions import FitFailedWarning
+        >>> from toonsklearn.exceptions import TrialFailedWarning
+        >>> issubclass(TrialFailedWarning, FitFailedWarning)
+        True
+        """
+
+    TrialFailedWarning.__qualname__ = TrialFailedWarning.__name__  # pickled by this name
+    return TrialFailedWarning
+
+
+def __getattr__(name: str):
+    """:class:`TrialFailedWarning` is made on first use: it subclasses scikit-learn's
+    ``FitFailedWarning``, and importing scikit-learn takes most of a second that the
+    command line need not pay to answer ``--help`` or a mistyped folder.
+
+    The class's own example is not collected by pytest's doctests (the class is made
+    in a function), so this one checks it:
+
+    >>> from sklearn.exceptions import FitFailedWarning
+    >>> from toonsklearn import exceptions
+    >>> "TrialFailedWarning" in dir(exceptions)
+    True
+    >>> issubclass(exceptions.TrialFailedWarning, (FitFailedWarning, exceptions.ToonsklearnWarning))
+    True
+    """
+    if name == "TrialFailedWarning":
+        globals()[name] = _trial_failed_warning()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
 
 
 def user_stacklevel() -> int:
