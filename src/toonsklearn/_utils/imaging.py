@@ -71,6 +71,10 @@ _NOT_A_FILE = {
     stat.S_IFSOCK: "a socket",
     stat.S_IFDIR: "a folder",
 }
+# How a file is opened before it is known to be a regular one: without blocking, so a
+# FIFO with no writer is checked (fstat) and refused rather than waited on.
+OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+              | getattr(os, "O_CLOEXEC", 0))
 SKIP_HINT = (
     "Remove it, or list the files with load_image_folder or load_labels_csv and "
     "on_error='skip', which drop unreadable files together with their labels."
@@ -101,9 +105,8 @@ def open_regular_file(path: str, hint: str = SKIP_HINT):
     replaced a regular file after the folder was listed.
     """
     path = plain_path(path)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, OPEN_FLAGS)
     except FileNotFoundError:
         if os.path.islink(path):
             raise MissingFileError(

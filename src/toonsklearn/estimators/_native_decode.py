@@ -28,14 +28,14 @@ import zlib
 import tensorflow as tf
 from PIL import Image, PngImagePlugin
 
+from .._utils.imaging import OPEN_FLAGS
+
 __all__ = ["DECODE_OP", "decode_batch", "is_plain_png", "read_plain_png"]
 
 #: The name of the decoding op, which its errors carry.
 DECODE_OP = "toonsklearn_native_png"
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-               | getattr(os, "O_CLOEXEC", 0))
 _HEAD = 1 << 16  # read first: all of a small file, the header of a large one
 _GREY, _RGB, _PALETTE = 0, 2, 3
 # Ancillary chunks that change no pixel in Pillow or in TensorFlow, with their one
@@ -53,10 +53,12 @@ def read_plain_png(path, size: tuple[int, int]) -> bytes | None:
     None as well for anything that is not a regular file that opens (a FIFO, a
     folder, a missing file, a broken link), which is never read and which
     ``read_image`` then names in its error; a file larger than a plain PNG of
-    ``size`` can be is not read either.
+    ``size`` can be is not read either. This is ``open_regular_file``'s check
+    without the file object and messages it makes: it runs for every file of every
+    batch, and ``read_image`` makes the messages.
     """
     try:
-        fd = os.open(path, _OPEN_FLAGS)
+        fd = os.open(path, OPEN_FLAGS)
     except (OSError, ValueError):  # ValueError: a NUL in the name
         return None
     try:
