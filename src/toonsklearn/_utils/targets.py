@@ -9,8 +9,8 @@ from sklearn.utils.multiclass import type_of_target
 
 from ..exceptions import TargetError
 
-__all__ = ["best_threshold", "check_thresholds", "indicator_matrix", "metric_function",
-           "multilabel_kind", "threshold_scores"]
+__all__ = ["best_threshold", "check_thresholds", "decide", "indicator_matrix",
+           "is_multilabel", "metric_function", "multilabel_kind", "threshold_scores"]
 
 
 def _metrics() -> dict:
@@ -136,3 +136,18 @@ def best_threshold(candidates: np.ndarray, scores: np.ndarray) -> float:
     """The best-scoring candidate; ties go to the one nearest 0.5."""
     best = np.flatnonzero(scores == scores.max())
     return float(candidates[best[np.argmin(np.abs(candidates[best] - 0.5))]])
+
+
+def is_multilabel(final) -> bool:
+    """True for a multi-label estimator: one fitted on label sets or an indicator matrix,
+    which predicts a 0/1 row per image (not one fitted on one label per image)."""
+    return type(final).__name__ == "MultiLabelCNN" and final.target_kind_ != "labels"
+
+
+def decide(final, proba: np.ndarray) -> np.ndarray:
+    """What ``final`` predicts from its probabilities: a 0/1 matrix by its thresholds for
+    a multi-label model, else the most probable class (as its ``predict`` would, without
+    running the model again)."""
+    if is_multilabel(final):
+        return (proba >= final._thresholds()).astype(int)
+    return final.classes_[proba.argmax(axis=1)]

@@ -16,10 +16,8 @@ from ._data import (
     CommandError,
     check_data_dir,
     check_found,
-    decide,
     image_paths,
     indicator,
-    is_multilabel,
     labelled_images,
     load_model,
     single_labels,
@@ -248,6 +246,8 @@ def _field(text: str) -> str:
 
 
 def predict(args: argparse.Namespace) -> int:
+    from .._utils.targets import decide, is_multilabel
+
     if args.csv is not None:
         _check_writable(args.csv, "--csv", "predictions.csv", model=args.model)
     paths = image_paths(args.images)
@@ -324,6 +324,8 @@ def _write_csv(out: str, header: list, rows: list) -> None:
 
 def evaluate(args: argparse.Namespace) -> int:
     from sklearn.metrics import classification_report
+
+    from .._utils.targets import decide, is_multilabel
 
     if args.report_dir is not None:
         _check_report_dir(args.report_dir)

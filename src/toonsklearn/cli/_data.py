@@ -124,19 +124,6 @@ def load_model(path: str):
     return model, final
 
 
-def is_multilabel(final) -> bool:
-    return type(final).__name__ == "MultiLabelCNN" and final.target_kind_ != "labels"
-
-
-def decide(final, proba: np.ndarray) -> np.ndarray:
-    """What ``final`` predicts from its probabilities: a 0/1 matrix by its thresholds for
-    a multi-label model, else the most probable class (as its ``predict`` would, without
-    running the model again)."""
-    if is_multilabel(final):
-        return (proba >= final._thresholds()).astype(int)
-    return final.classes_[proba.argmax(axis=1)]
-
-
 def indicator(labels, classes) -> np.ndarray:
     """Labels as a 0/1 matrix in ``classes`` order: an indicator DataFrame by its column
     names, or one label per image (class folders)."""
