@@ -27,6 +27,7 @@ WARNINGS = [
 ALSO = {  # the built-in exception code outside toonsklearn already catches
     "ImageDecodeError": ValueError,
     "ImageTooLargeError": ValueError,
+    "VideoDecodeError": ValueError,
     "NotRegularFileError": ValueError,
     "MissingFileError": FileNotFoundError,
     "UnreadableFileError": PermissionError,

@@ -18,33 +18,15 @@ import sys
 
 from ._utils.docstrings import fill_doc
 
+# TrialFailedWarning is made on first use, by __getattr__ below.
 __all__ = [
-    "DataFolderError",
-    "EmptyClassWarning",
-    "FeatureCacheWarning",
-    "ImageInputError",
-    "ImageDecodeError",
-    "MissingFileError",
-    "NotRegularFileError",
-    "ImageTooLargeError",
-    "LabelsFileError",
-    "ModelFileError",
-    "ModelVersionWarning",
-    "NotSavableError",
-    "NotWritableError",
-    "ScaledImagesWarning",
-    "SkippedImagesWarning",
-    "StaleCheckpointWarning",
-    "StorageAccessError",
-    "StorageError",
-    "TargetError",
-    "ToonsklearnError",
-    "ToonsklearnWarning",
-    "TrainingDataError",
-    "TrialFailedWarning",  # noqa: F822 (made on first use by __getattr__)
-    "UnreadableFileError",
-    "UnsafeCheckpointError",
-    "UntrustedTypeError",
+    "DamagedVideoWarning", "DataFolderError", "EmptyClassWarning", "FeatureCacheWarning",
+    "ImageDecodeError", "ImageInputError", "ImageTooLargeError", "LabelsFileError",
+    "MissingFileError", "ModelFileError", "ModelVersionWarning", "NotRegularFileError",
+    "NotSavableError", "NotWritableError", "ScaledImagesWarning", "SkippedImagesWarning",
+    "StaleCheckpointWarning", "StorageAccessError", "StorageError", "TargetError",
+    "ToonsklearnError", "ToonsklearnWarning", "TrainingDataError", "TrialFailedWarning",  # noqa: F822
+    "UnreadableFileError", "UnsafeCheckpointError", "UntrustedTypeError", "VideoDecodeError",
     "WeightsFileError",
 ]
 
@@ -148,6 +130,21 @@ class ImageTooLargeError(ImageDecodeError):
     --------
     >>> from toonsklearn.exceptions import ImageDecodeError, ImageTooLargeError
     >>> issubclass(ImageTooLargeError, ImageDecodeError)  # skipped like any bad image
+    True
+    """
+
+
+class VideoDecodeError(ImageDecodeError):
+    """A file is not a video that can be read: no video stream, an unknown codec, no frame.
+
+    Parameters
+    ----------
+    %(error_parameters)s
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import ImageDecodeError, VideoDecodeError
+    >>> issubclass(VideoDecodeError, ImageDecodeError)  # and so a ValueError
     True
     """
 
@@ -461,6 +458,17 @@ class SkippedImagesWarning(ToonsklearnWarning):
     --------
     >>> from toonsklearn.exceptions import SkippedImagesWarning, ToonsklearnWarning
     >>> issubclass(SkippedImagesWarning, ToonsklearnWarning)
+    True
+    """
+
+
+class DamagedVideoWarning(ToonsklearnWarning):
+    """Part of a video did not decode, or it ends before its header says; the rest was read.
+
+    Examples
+    --------
+    >>> from toonsklearn.exceptions import DamagedVideoWarning, ToonsklearnWarning
+    >>> issubclass(DamagedVideoWarning, ToonsklearnWarning)
     True
     """
 

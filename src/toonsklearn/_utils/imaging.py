@@ -170,7 +170,7 @@ def read_image(
         img.load()
         # Read after loading: Pillow turns TIFFs upright itself and drops the tag.
         orientation = img.getexif().get(_EXIF_ORIENTATION)
-        return _to_array(_decode(img, path, size, resize, orientation), color_mode)
+        return image_array(_decode(img, path, size, resize, orientation), color_mode)
 
 
 def read_size(path: str | os.PathLike) -> tuple[int, int]:
@@ -252,7 +252,7 @@ def _decode(img, path, size, resize, orientation) -> Image.Image:
     return work
 
 
-def _to_array(img: Image.Image, color_mode: str) -> np.ndarray:
+def image_array(img: Image.Image, color_mode: str) -> np.ndarray:
     """The pixels of an RGB, L, RGBA or LA image in ``color_mode``, as ``(h, w, c)``.
 
     Converted a strip of rows at a time, so a full-size result costs the array itself
@@ -409,7 +409,7 @@ def resize_array(image: np.ndarray, size: tuple[int, int], resize: str = "stretc
         resized = fit_to_size(
             Image.fromarray(image.squeeze(2) if mode == "L" else image, mode), size, resize
         )
-        return _to_array(resized, "grayscale" if mode == "L" else "rgb")
+        return image_array(resized, "grayscale" if mode == "L" else "rgb")
     channels = [
         np.asarray(
             fit_to_size(Image.fromarray(image[..., c].astype(np.float32), "F"), size, resize)
