@@ -1,7 +1,8 @@
 """See what a model does: learning curves, confusion matrices, the most confidently
 wrong images, where the model looked (Grad-CAM), a map of the images' embeddings,
 near-copies and likely label errors found by :mod:`toonsklearn.inspection`, what
-augmentation does, and the tuning tools' curves.
+augmentation does, the tuning tools' curves, and who is on screen when in a video
+(:func:`toonsklearn.video.predict_video`'s timeline).
 
 Each Display follows scikit-learn's pattern (:class:`sklearn.metrics.ConfusionMatrixDisplay`):
 ``from_estimator`` (and ``from_predictions`` where it makes sense) compute and draw;
@@ -21,6 +22,7 @@ from ._label_issues import LabelIssuesDisplay
 from ._lr_finder import LRFinderDisplay
 from ._misclassified import MisclassifiedDisplay
 from ._thresholds import ThresholdDisplay
+from ._timeline import TimelineDisplay
 
 __all__ = [
     "AugmentationDisplay",
@@ -33,5 +35,6 @@ __all__ = [
     "LRFinderDisplay",
     "MisclassifiedDisplay",
     "ThresholdDisplay",
+    "TimelineDisplay",
     "grad_cam",
 ]
