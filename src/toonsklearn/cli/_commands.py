@@ -23,6 +23,7 @@ from ._data import (
     single_labels,
 )
 
+_VIDEO_OPTIONS = ("every", "start", "end", "smooth", "timeline")
 _PLOTS = ("confusion_matrix.png", "learning_curves.png", "misclassified.png")
 
 
@@ -247,7 +248,16 @@ def _field(text: str) -> str:
 
 def predict(args: argparse.Namespace) -> int:
     from .._utils.targets import decide, is_multilabel
+    from ..video._frames import is_video_file
 
+    if any(is_video_file(item) for item in args.images):
+        from ._video import predict as predict_video
+
+        return predict_video(args)
+    given = [option for option in _VIDEO_OPTIONS if getattr(args, option) is not None]
+    if given:
+        raise CommandError(f"--{given[0]} applies to a video (MP4, MKV, AVI, WebM...); "
+                           "the images named are predicted one line each without it.")
     if args.csv is not None:
         _check_writable(args.csv, "--csv", "predictions.csv", model=args.model)
     paths = image_paths(args.images)

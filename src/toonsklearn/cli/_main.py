@@ -9,7 +9,7 @@ import sys
 import warnings
 
 from .. import __version__
-from . import _audit, _commands, _demo, _embed
+from . import _audit, _commands, _demo, _embed, _video
 from ._data import CommandError
 from ._words import in_cli_words
 
@@ -108,6 +108,18 @@ def _at_least(minimum: int, why: str = ""):
     return parse
 
 
+def _odd(text: str) -> int:
+    """An odd int of at least 1, for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1 or value % 2 == 0:
+        raise argparse.ArgumentTypeError(f"must be an odd number of frames (3, 5, 7...); "
+                                         f"received {text!r}")
+    return value
+
+
 def _threshold(text: str) -> float:
     """A similarity in (0, 1], for argparse."""
     try:
@@ -164,17 +176,52 @@ def _parser() -> argparse.ArgumentParser:
     train.set_defaults(run=_commands.train)
 
     predict = _command(
-        commands, "predict", help="label images with a saved model",
+        commands, "predict", help="label images, or a video over time, with a saved model",
         description="One line per image: path, label, probability, separated by tabs (a "
         "tab, newline or backslash in a name is written \\t, \\n, \\\\; a name that is "
-        "not valid UTF-8 as its own bytes, as ls and --csv write it).")
+        "not valid UTF-8 as its own bytes, as ls and --csv write it). Given one video "
+        "(MP4, MKV, AVI, WebM...) instead, a timeline: a header, then one line every "
+        "--every seconds: time, label (or labels, joined by ';'), probability. A video is "
+        "predicted alone: with other paths it is refused. Its --csv holds every class's "
+        "probability (proba_CLASS columns), as TimelineDisplay.from_predictions reads it.")
     predict.add_argument("model", metavar="MODEL", help="a model saved by train or tune")
     predict.add_argument("images", metavar="IMAGES_OR_DIR", nargs="+",
-                         help="image files, or folders searched for images")
+                         help="image files, or folders searched for images; or one video")
     predict.add_argument("--proba", action="store_true",
                          help="every class's probability instead of the top one")
     predict.add_argument("--csv", metavar="OUT", help="write a CSV file instead of printing")
+    video = predict.add_argument_group("a video")
+    video.add_argument("--every", type=float, metavar="SECONDS",
+                       help="seconds between the frames predicted (default: 1)")
+    video.add_argument("--start", type=float, metavar="SECONDS",
+                       help="where to begin, in seconds from the start")
+    video.add_argument("--end", type=float, metavar="SECONDS", help="where to stop")
+    video.add_argument("--smooth", type=_odd, metavar="N",
+                       help="the median probability over N neighbouring frames (odd) "
+                            "replaces each frame's, removing flickers shorter than N/2 frames")
+    video.add_argument("--timeline", metavar="PNG",
+                       help="also draw who is on screen when, with each one's screen time, "
+                            "in this PNG file (needs matplotlib)")
     predict.set_defaults(run=_commands.predict)
+
+    frames = _command(
+        commands, "frames", help="cut a video into PNG frames to sort into class folders",
+        description="Write a frame of VIDEO every --every seconds into OUT_DIR as PNG files "
+        "named VIDEO-NAME_SECONDSs.png (they sort by time), ready to be sorted into one "
+        "folder per class and trained on. Frames are the decoded pixels, RGB, at the "
+        "video's own size unless --size gives one.")
+    frames.add_argument("video", metavar="VIDEO", help="a video file (MP4, MKV, AVI, WebM...)")
+    frames.add_argument("out_dir", metavar="OUT_DIR",
+                        help="folder for the PNG files (made if missing; its parent must "
+                             "exist; files of the same names are replaced)")
+    frames.add_argument("--every", type=float, default=1.0, metavar="SECONDS",
+                        help="seconds between the frames written")
+    frames.add_argument("--start", type=float, metavar="SECONDS",
+                        help="where to begin, in seconds from the start")
+    frames.add_argument("--end", type=float, metavar="SECONDS", help="where to stop")
+    frames.add_argument("--size", type=_at_least(1), nargs=2, metavar=("H", "W"),
+                        help="resize each frame to H x W pixels")
+    frames.set_defaults(run=_video.frames)
 
     evaluate = _command(
         commands, "evaluate", help="score a saved model on labelled images",
