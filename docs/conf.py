@@ -157,7 +157,7 @@ sphinx_gallery_conf = {
     "subsection_order": [
         f"../examples/{topic}"   # relative to this file, as sphinx-gallery compares them
         for topic in ("classification", "embedding", "inspection", "multilabel",
-                      "preprocessing", "search", "scaling", "persistence")
+                      "preprocessing", "search", "scaling", "persistence", "video")
     ],
     "within_subsection_order": "FileNameSortKey",
     # Two examples at a time, one a core: most of an example's time is TensorFlow
