@@ -193,6 +193,26 @@ def test_a_truncated_matroska_file_gives_its_frames_and_a_warning(tmp_path, toon
     assert 1 <= len(times) < 10
 
 
+def test_damaged_frames_are_skipped_counted_and_the_rest_read(tmp_path, toons32):
+    """Motion JPEG holds each frame whole, a packet each: the frames overwritten with
+    noise are counted and skipped, the others read."""
+    path = tmp_path / "damaged.avi"
+    write_video(path, toons32.repeat(10, axis=0), fps=10, codec="mjpeg")
+    data = bytearray(path.read_bytes())
+    noise = np.random.default_rng(0).integers(0, 256, 300, dtype=np.uint8).tobytes()
+    for where in (0.3, 0.5, 0.7):
+        start = int(len(data) * where)
+        data[start:start + 300] = noise
+    path.write_bytes(bytes(data))
+    with pytest.warns(DamagedVideoWarning, match=r"packets \(compressed frames\) of "
+                                                 r".*damaged.avi' could not be decoded") as caught:
+        frames = read_frames(path, every=None)
+        times = [t for t, _ in frames]
+    skipped = int(str(caught[0].message).split()[0])
+    assert 1 <= skipped <= 3 and len(times) == frames.frames_decoded == 100 - skipped
+    assert times == sorted(times)
+
+
 def test_a_truncated_mp4_without_its_index_is_named(tmp_path, toons32):
     path = tmp_path / "cut.mp4"
     write_video(path, toons32.repeat(10, axis=0), fps=10)

@@ -306,7 +306,15 @@ class FrameReader:
         av = _import_av()
         step = 1 / self.frame_rate if self.frame_rate else None
         previous = None
-        for packet in self._container.demux(self._stream):
+        packets = self._container.demux(self._stream)
+        while True:
+            try:
+                packet = next(packets, None)
+            except av.error.FFmpegError:  # the container itself is damaged from here on
+                self._skipped += 1
+                return
+            if packet is None:
+                return
             try:
                 frames = packet.decode()
             except av.error.FFmpegError:
@@ -316,8 +324,10 @@ class FrameReader:
                 self.frames_decoded += 1
                 if frame.pts is not None:
                     time = float(frame.pts * self._time_base) - self._origin
-                elif previous is not None and step is not None:
-                    time = previous + step  # no timestamp: the next one at the frame rate
+                elif previous is None:
+                    time = 0.0  # no timestamps: the first frame starts the video
+                elif step is not None:
+                    time = previous + step  # and each next one follows at the frame rate
                 else:
                     raise VideoDecodeError(
                         f"{self.path!r} has frames without timestamps and no frame rate, so "
@@ -357,8 +367,8 @@ class FrameReader:
             )
         if skipped:
             warnings.warn(
-                f"{skipped} packets of {self.path!r} could not be decoded and were skipped, "
-                "with the frames they held: the file is damaged.",
+                f"{skipped} packets (compressed frames) of {self.path!r} could not be "
+                "decoded and were skipped, with the frames they held: the file is damaged.",
                 DamagedVideoWarning, stacklevel=user_stacklevel())
         stopped = end is not None and reached >= end - _TOLERANCE
         if (not stopped and self.duration is not None and not math.isinf(reached)
