@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
+import weakref
 from numbers import Integral
 
 import numpy as np
@@ -255,17 +256,22 @@ def make_dataset(source: ImageSource, indices, batch_size: int, *, y=None, weigh
         ds = ds.shuffle(len(indices), seed=seed, reshuffle_each_iteration=True)
     ds = _distribute.batch(ds, len(indices), batch_size, training=y is not None)
     tf_dtype = tf.as_dtype(source.dtype)
+    # TensorFlow's registry of numpy_function callables keeps each one for the life of
+    # the process, so a callable holding the source would keep every array ever
+    # predicted; these hold it weakly, and the caller holds it while the dataset runs.
+    take, take_files = _weakly(source, "take"), _weakly(source, "take_files")
+    native, shape = source.native, source.shape
 
     def load(idx):
-        if source.native:
-            blobs, images = tf.numpy_function(source.take_files, [idx],
+        if native:
+            blobs, images = tf.numpy_function(take_files, [idx],
                                               (tf.string, tf.uint8), stateful=False)
             blobs.set_shape((None,))
-            images.set_shape((None, *source.shape))
-            images = decode_batch(blobs, images, source.shape)
+            images.set_shape((None, *shape))
+            images = decode_batch(blobs, images, shape)
         else:
-            images = tf.numpy_function(source.take, [idx], tf_dtype, stateful=False)
-        images.set_shape((None, *source.shape))
+            images = tf.numpy_function(take, [idx], tf_dtype, stateful=False)
+        images.set_shape((None, *shape))
         return tf.cast(images, tf.float32)
 
     if y is None:
@@ -282,6 +288,20 @@ def make_dataset(source: ImageSource, indices, batch_size: int, *, y=None, weigh
     ds = ds.map(tf.autograph.experimental.do_not_convert(batch),
                 num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(2).with_options(_FIXED_PARALLELISM)
+
+
+def _weakly(source: ImageSource, method: str):
+    """``source.<method>`` through a weak reference to ``source``."""
+    ref = weakref.ref(source)
+
+    def call(*args):
+        owner = ref()
+        if owner is None:  # a dataset used after the call that made it returned
+            raise RuntimeError("The images of this tf.data pipeline were released; build "
+                               "the pipeline again (make_dataset) where it is used.")
+        return getattr(owner, method)(*args)
+
+    return call
 
 
 def array_batches(*arrays: np.ndarray, batch_size: int, shuffle: bool = False,
