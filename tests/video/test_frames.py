@@ -3,6 +3,7 @@ import subprocess
 import sys
 import warnings
 
+import av
 import numpy as np
 import pytest
 from PIL import Image
@@ -83,6 +84,52 @@ def test_seeking_gives_the_frames_decoding_everything_gives(tmp_path, toons32):
     assert sparse.frames_decoded < 300
 
 
+@pytest.mark.parametrize("container", ["mpegts", "matroska"])
+def test_seeking_in_any_container_never_gives_a_wrong_frame(tmp_path, toons32, container):
+    """MPEG-TS has no index: FFmpeg's seek lands after the time asked for there, so the
+    reader decodes straight through; Matroska seeks. Both give the frames a full decode
+    picks, at the times it picks them."""
+    path = str(tmp_path / f"clip.{'ts' if container == 'mpegts' else 'mkv'}")
+    frames = [toons32[i % 10] for i in range(600)]  # 24 s at 25 fps, a new toon a frame
+    with av.open(path, "w", format=container) as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.height, stream.width, stream.pix_fmt = 32, 32, "yuv420p"
+        stream.codec_context.gop_size = 10
+        for image in frames:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        out.mux(stream.encode())
+    everything = list(read_frames(path, every=None))
+    for every, start in ((2.0, None), (7.3, None), (1.0, 13.0)):
+        sampled = list(read_frames(path, every=every, start=start))
+        expected = []
+        target = start or 0.0
+        for time, image in everything:
+            if time >= target - 1e-6:
+                expected.append((time, image))
+                target = (start or 0.0) + every * (np.floor((time - (start or 0.0) + 1e-6)
+                                                            / every) + 1)
+        assert [t for t, _ in sampled] == pytest.approx([t for t, _ in expected])
+        for (_, got), (_, want) in zip(sampled, expected, strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_times_follow_the_files_clock_and_a_slow_rate_is_no_truncation(tmp_path, toons32):
+    """A video stream that starts 2 s into the file is timed from the file's start; a
+    last frame shown for 3 s is no sign of a cut file."""
+    late = write_timed(tmp_path / "late.mkv", toons32[:3], [2000, 3000, 4000])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [t for t, _ in read_frames(late, every=None)] == pytest.approx([2, 3, 4])
+        slow = tmp_path / "slow.mp4"
+        write_video(slow, toons32[:4], fps=1 / 3)
+        assert [t for t, _ in read_frames(slow, every=None)] == pytest.approx([0, 3, 6, 9])
+
+
+def test_a_start_past_the_end_is_refused_by_name(clip):
+    with pytest.raises(InvalidParameterError, match=r"start=30 s is past the end of .*3.0 s"):
+        read_frames(clip, start=30)
+
+
 def test_a_variable_frame_rate_keeps_each_frames_own_time(tmp_path, toons32):
     path = write_timed(tmp_path / "vfr.mkv", toons32[:7], [0, 100, 150, 700, 2000, 2100, 3500])
     assert [t for t, _ in read_frames(path, every=None)] == pytest.approx(
@@ -109,6 +156,7 @@ def test_closing_early_reads_no_more_and_warns_of_nothing(clip):
     ("every", True, "every must be"),
     ("every", "1", "every must be"),
     ("start", -2, "start must be a finite number of seconds at least 0"),
+    ("end", 0, "end must be a finite number of seconds above 0"),
     ("size", (0, 8), "size must be"),
     ("resize", "squash", "resize must be one of"),
     ("color_mode", "cmyk", "color_mode must be one of"),

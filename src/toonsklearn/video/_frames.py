@@ -34,6 +34,7 @@ __all__ = ["Frame", "FrameReader", "VIDEO_EXTENSIONS", "is_video_file", "read_fr
 VIDEO_EXTENSIONS = frozenset({".avi", ".flv", ".m4v", ".mkv", ".mov", ".mp4", ".mpeg", ".mpg",
                               ".ogv", ".ts", ".webm", ".wmv"})
 INSTALL_HINT = 'pip install "toonsklearn[video]" (or pip install av)'
+_INDEXED = {"avi", "matroska", "mov", "mp4", "webm"}  # FFmpeg's names of the formats
 _VIDEO_HINT = "Pass a video file (MP4, MKV, AVI, WebM...) that a video player opens."
 # A frame within this many seconds before a sampling time counts as shown at it: a frame's
 # time is its timestamp times the stream's time base, which floats round.
@@ -141,7 +142,7 @@ def read_frames(
     """
     _check_seconds("every", every, positive=True)
     _check_seconds("start", start)
-    _check_seconds("end", end)
+    _check_seconds("end", end, positive=True)
     if start is not None and end is not None and end <= start:
         raise InvalidParameterError(
             f"end must come after start; received start={start!r}, end={end!r}.")
@@ -207,14 +208,28 @@ class FrameReader:
         except BaseException:
             self._release()
             raise
-        stream = self._stream
+        stream, container = self._stream, self._container
         self._time_base = stream.time_base
-        origin = stream.start_time
-        self._origin = float(origin * stream.time_base) if origin is not None else 0.0
+        # Times count from the start of the file, as a player's clock does (a video
+        # stream may begin after the audio, or at an offset an MP4's edit list sets).
+        if container.start_time is not None:
+            self._origin = container.start_time / 1_000_000  # av.time_base: microseconds
+        elif stream.start_time is not None:
+            self._origin = float(stream.start_time * stream.time_base)
+        else:
+            self._origin = 0.0
         rate = stream.average_rate or stream.guessed_rate
         self.frame_rate = float(rate) if rate else None
         self.frame_size = (stream.codec_context.height, stream.codec_context.width)
-        self.duration = _duration(self._container, stream)
+        self.duration = _duration(container, stream, self._origin)
+        # Only a container with an index seeks to a key frame; in the others (MPEG-TS,
+        # MPEG-PS, FLV) FFmpeg lands on a packet after the time asked for.
+        self._indexed = bool(_INDEXED & set(container.format.name.split(",")))
+        if self._start > 0 and self.duration is not None and self._start >= self.duration:
+            self._release()
+            raise InvalidParameterError(
+                f"start={self._start:g} s is past the end of {path!r}, which lasts "
+                f"{self.duration:.1f} s; pass a start within the video.")
         self._skipped = 0  # packets that did not decode
         self.frames_decoded = 0
         self._frames = self._read()
@@ -261,15 +276,25 @@ class FrameReader:
     def _read(self):
         """The sampled frames. Once two key frames have been seen, the widest distance
         between key frames tells when a key frame must lie before the next frame needed:
-        then the reader seeks to that key frame instead of decoding the frames between."""
+        then the reader seeks to that key frame instead of decoding the frames between.
+        A seek that does not land on a key frame at or before its target (a container
+        whose index misleads FFmpeg) is undone: the reader starts again from the
+        beginning and decodes straight through."""
         every, end = self._every, self._end
         target, shown, reached = self._start, -math.inf, -math.inf
         last_key, widest = None, math.inf
-        seekable = self._seek(target) if target > 0 else True
+        seeking = self._indexed
+        jumped = seeking and target > 0 and self._seek(target)
         done = False
         try:
             while not done:
                 for time, frame in self._decoded():
+                    if jumped:  # the first frame after a seek: check where it landed
+                        jumped = False
+                        if not frame.key_frame or time > target + _TOLERANCE:
+                            seeking = False
+                            self._seek(0.0, strict=True)
+                            break
                     reached = max(reached, time)
                     if frame.key_frame:
                         if last_key is not None and time > last_key:
@@ -289,9 +314,9 @@ class FrameReader:
                         continue
                     steps = math.floor((time - self._start + _TOLERANCE) / every) + 1
                     target = self._start + every * steps
-                    if seekable and target - time > widest:
-                        seekable = self._seek(target)
-                        if seekable:
+                    if seeking and target - time > widest:
+                        seeking = jumped = self._seek(target)
+                        if jumped:
                             last_key = None  # the next key frame is past a jump
                             break  # decode again from the key frame before the target
                 else:
@@ -338,13 +363,19 @@ class FrameReader:
                 previous = time
                 yield time, frame
 
-    def _seek(self, target: float):
-        """Move to the key frame before ``target`` seconds; False where the file cannot."""
+    def _seek(self, target: float, *, strict: bool = False) -> bool:
+        """Move to the key frame before ``target`` seconds; False where the file cannot
+        (with ``strict``, a VideoDecodeError: the reader cannot go on)."""
         av = _import_av()
         offset = math.floor((target + self._origin) / self._time_base)
         try:
             self._container.seek(offset, stream=self._stream, backward=True)
-        except (av.error.FFmpegError, OverflowError):
+        except (av.error.FFmpegError, OverflowError) as exc:
+            if strict:
+                raise VideoDecodeError(
+                    f"Could not go back to the start of {self.path!r} after a seek that "
+                    f"missed ({exc}). Remux it into an indexed container (ffmpeg -i IN -c "
+                    "copy OUT.mkv).", path=self.path) from exc
             return False
         return True
 
@@ -359,6 +390,7 @@ class FrameReader:
         """Fail when nothing decoded; warn when packets were skipped, or when the file
         ends well before its header says (truncated)."""
         skipped = self._skipped
+        step = 1 / self.frame_rate if self.frame_rate else 0.0
         if math.isinf(reached) and (skipped or self._start == 0):
             raise VideoDecodeError(
                 f"No frame of {self.path!r} could be decoded ({skipped} damaged packets): "
@@ -372,7 +404,7 @@ class FrameReader:
                 DamagedVideoWarning, stacklevel=user_stacklevel())
         stopped = end is not None and reached >= end - _TOLERANCE
         if (not stopped and self.duration is not None and not math.isinf(reached)
-                and reached < self.duration - max(2.0, 0.1 * self.duration)):
+                and reached < self.duration - max(2.0, 0.1 * self.duration, 2 * step)):
             warnings.warn(
                 f"{self.path!r} ends at {reached:.1f} s although its header says it lasts "
                 f"{self.duration:.1f} s: it is truncated or damaged, and the rest was not read.",
@@ -420,13 +452,14 @@ def _video_stream(container, path: str):
             "(ffmpeg -i IN -c:v libx264 OUT.mp4) or install a PyAV built with that codec.",
             path=path,
         )
-    stream.thread_type = "AUTO"  # frames decode on FFmpeg's threads, outside the GIL
     return stream
 
 
-def _duration(container, stream) -> float | None:
+def _duration(container, stream, origin: float) -> float | None:
+    """Seconds from the start of the file to the end of the video stream, or None."""
     if stream.duration is not None and stream.time_base is not None:
-        return float(stream.duration * stream.time_base)
+        start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+        return start - origin + float(stream.duration * stream.time_base)
     if container.duration is not None:
-        return container.duration / 1_000_000  # av.time_base: microseconds
+        return container.duration / 1_000_000
     return None
