@@ -49,6 +49,7 @@ def test_frames_resizes_and_windows(episode, tmp_path):
     (lambda d: None, ["{d}/out", "--every", "0"], "--every must be a finite number"),
     (lambda d: None, ["{d}/out", "--every", "nan"], "--every must be a finite number"),
     (lambda d: None, ["{d}/out", "--start", "3", "--end", "1"], "--end must come after"),
+    (lambda d: None, [""], "OUT_DIR is empty"),
 ])
 def test_frames_refuses_a_bad_folder_or_window_before_reading(episode, tmp_path, capsys,
                                                               make, args, match):

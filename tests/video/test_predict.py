@@ -132,9 +132,30 @@ def test_a_window_with_no_frames_gives_an_empty_table(tmp_path, toons32):
     clf = CNNClassifier(**TINY).fit(X, y)
     path = str(tmp_path / "clip.mp4")
     write_video(path, toons32[:2].repeat(2, axis=0), fps=2)
-    timeline = predict_video(clf, path, start=30)
+    timeline = predict_video(clf, path, end=0.2)  # before the second frame: one row
+    assert len(timeline) == 1
+    timeline = predict_video(clf, path, start=0.1, end=0.2)
     assert len(timeline) == 0
     assert list(timeline.columns) == ["time", "label", "proba_jerry", "proba_tom"]
+
+
+def test_multilabel_names_read_back_from_a_csv_file(tmp_path, toons32):
+    """Label sets of ints, and names with spaces: plain Python values in the table, so
+    the CSV file draws the same timeline."""
+    from toonsklearn.plotting import TimelineDisplay
+
+    X, Y = make_toons(40, task="multilabel", image_size=16, random_state=0)
+    for names in ([1, 22], ["tom cat", "jerry mouse"]):
+        sets = [tuple(name for name, on in zip(names, row, strict=True) if on) for row in Y]
+        clf = MultiLabelCNN(filters=(4,), epochs=1, threshold=0.3, random_state=0).fit(X, sets)
+        path = str(tmp_path / "clip.mkv")
+        write_video(path, toons32[:4].repeat(2, axis=0), fps=2)
+        timeline = predict_video(clf, path)
+        assert all(type(name) is type(names[0]) for row in timeline["labels"] for name in row)
+        timeline.to_csv(tmp_path / "timeline.csv", index=False)
+        again = TimelineDisplay.from_predictions(pd.read_csv(tmp_path / "timeline.csv"))
+        assert list(again.screen_time_.values()) == list(
+            TimelineDisplay.from_predictions(timeline).screen_time_.values())
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -40,13 +40,32 @@ def test_another_codec_by_name(tmp_path, toons32):
     (np.zeros((2, 8, 8), np.uint8), {}, ValueError, r"shape \(height, width, 3\)"),
     (np.zeros((2, 8, 8, 3), np.uint8), {"fps": 0}, InvalidParameterError, "fps must be"),
     (np.zeros((2, 8, 8, 3), np.uint8), {"codec": "no-such-codec"}, ValueError,
-     "no 'no-such-codec' encoder"),
+     "no 'no-such-codec' video encoder"),
+    (np.zeros((2, 8, 8, 3), np.uint8), {"codec": "aac"}, ValueError,
+     "no 'aac' video encoder"),
+    (np.zeros((2, 8, 8, 3), np.uint8), {"fps": 1e-9}, InvalidParameterError,
+     "fps must be a number of frames a second from 0.001 to 1000"),
+    (np.zeros((2, 8, 8, 3), np.uint8), {"fps": 2000}, InvalidParameterError, "fps must be"),
 ])
 def test_bad_frames_are_named_and_no_file_is_left(tmp_path, images, kwargs, error, match):
     path = tmp_path / "bad.mp4"
     with pytest.raises(error, match=match):
         write_video(path, images, **kwargs)
     assert os.listdir(tmp_path) == []
+
+
+def test_odd_sides_in_an_avi_are_refused_by_name(tmp_path):
+    with pytest.raises(ValueError, match=r"even height and width; the frames are 7x9"):
+        write_video(tmp_path / "odd.avi", np.zeros((3, 7, 9, 3), np.uint8))
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_folder_or_a_missing_folder_is_named_before_encoding(tmp_path):
+    (tmp_path / "taken.mp4").mkdir()
+    with pytest.raises(IsADirectoryError, match="taken.mp4' is a folder"):
+        write_video(tmp_path / "taken.mp4", np.zeros((2, 8, 8, 3), np.uint8))
+    with pytest.raises(FileNotFoundError, match="the folder .*nope' does not exist"):
+        write_video(tmp_path / "nope" / "a.mp4", np.zeros((2, 8, 8, 3), np.uint8))
 
 
 def test_an_unknown_extension_is_named(tmp_path):

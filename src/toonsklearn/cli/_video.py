@@ -21,7 +21,11 @@ def frames(args: argparse.Namespace) -> int:
     stem = os.path.splitext(os.path.basename(args.video))[0] or "frame"
     size = tuple(args.size) if args.size is not None else None
     reader = read_frames(args.video, args.every, size, args.start, args.end)
-    os.makedirs(args.out_dir, exist_ok=True)
+    try:
+        os.makedirs(args.out_dir, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(f"Cannot make OUT_DIR {args.out_dir!r} ({exc.strerror or exc}); "
+                           "name a folder this user may create.", path=args.out_dir) from exc
     written = 0
     with reader:
         for time, image in reader:
@@ -46,6 +50,8 @@ def _write_png(path: str, image) -> None:
 
 
 def _check_out_dir(folder: str) -> None:
+    if not folder:
+        raise CommandError("OUT_DIR is empty; name a folder for the frames, e.g. frames/.")
     if os.path.lexists(folder) and not os.path.isdir(folder):
         raise CommandError(f"OUT_DIR {folder!r} exists and is not a folder; name a folder "
                            "for the frames.", path=folder)
@@ -123,7 +129,7 @@ def predict(args: argparse.Namespace) -> int:
                                                   strict=True)])
         print(f"Wrote {len(rows)} predictions of {video} (one every {every:g} s) to "
               f"{args.csv}.")
-    elif rows or args.proba:
+    else:
         _print_lines(["\t".join(map(_field, row)) for row in [header, *rows]])
     if args.timeline is not None:
         print(f"Saved the timeline of {video} in {args.timeline}.")

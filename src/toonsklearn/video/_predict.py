@@ -112,7 +112,9 @@ def predict_video(
                 batch = []
         if batch:
             parts.append(model.predict_proba(np.stack(batch)))
-    classes = np.asarray(final.classes_).tolist()
+    # Plain Python names (not NumPy scalars), so the table reads back from a CSV file.
+    classes = [name.item() if isinstance(name, np.generic) else name
+               for name in np.asarray(final.classes_).tolist()]
     proba = np.concatenate(parts) if parts else np.zeros((0, len(classes)))
     if smooth is not None and smooth > 1 and len(proba):
         from scipy.ndimage import median_filter

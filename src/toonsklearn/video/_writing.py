@@ -15,6 +15,7 @@ from ._frames import _import_av
 
 __all__ = ["write_video"]
 
+_FPS_RANGE = (0.001, 1000)
 # Container formats by extension, and the codec each is written with.
 _FORMATS = {".mp4": ("mp4", "libx264"), ".m4v": ("mp4", "libx264"),
             ".mov": ("mov", "libx264"), ".mkv": ("matroska", "libx264"),
@@ -46,6 +47,8 @@ def write_video(path, images: Iterable[np.ndarray], fps: float = 25, *,
     ------
     ValueError
         No frames, frames of different sizes or not uint8, an unknown extension or codec.
+    IsADirectoryError, FileNotFoundError
+        ``path`` is a folder, or its folder does not exist.
 
     Examples
     --------
@@ -58,24 +61,34 @@ def write_video(path, images: Iterable[np.ndarray], fps: float = 25, *,
     4
     """
     av = _import_av()
-    if isinstance(fps, bool) or not isinstance(fps, Real) or not 0 < fps < 10_000:
-        raise InvalidParameterError(f"fps must be a number above 0; received fps={fps!r}.")
+    if (isinstance(fps, bool) or not isinstance(fps, Real)
+            or not _FPS_RANGE[0] <= fps <= _FPS_RANGE[1]):
+        raise InvalidParameterError(
+            f"fps must be a number of frames a second from {_FPS_RANGE[0]} to "
+            f"{_FPS_RANGE[1]} (the finest a container's timestamps can time); received "
+            f"fps={fps!r}.")
     path = os.fsdecode(path)
     extension = os.path.splitext(path)[1].lower()
     if extension not in _FORMATS:
         raise ValueError(
             f"Cannot tell which video container to write from the extension of {path!r}; "
             f"name the file with one of {', '.join(sorted(_FORMATS))}.")
+    _check_target(path)
     container_format, default_codec = _FORMATS[extension]
     codec = codec or default_codec
-    if codec not in av.codecs_available:
-        raise ValueError(f"This FFmpeg has no {codec!r} encoder; pass codec= one it has "
-                         "(av.codecs_available lists them).")
+    if codec not in av.codecs_available or av.Codec(codec, "w").type != "video":
+        raise ValueError(f"This FFmpeg has no {codec!r} video encoder; pass codec= one it "
+                         "has (av.codecs_available lists them).")
     frames = iter(images)
     first = next(frames, None)
     if first is None:
         raise ValueError(f"No images to write to {path!r}: a video needs at least one frame.")
     shape = _frame_shape(first)
+    if codec == "mpeg4" and (shape[0] % 2 or shape[1] % 2):
+        raise ValueError(
+            f"MPEG-4 video (what {extension} is written with) needs an even height and "
+            f"width; the frames are {shape[0]}x{shape[1]}. Crop or pad them by a pixel, or "
+            "name a .mkv or .mp4 file.")
     with replacing(path) as partial, av.open(partial, "w", format=container_format) as out:
         stream = out.add_stream(codec, rate=_rate(fps))
         stream.height, stream.width = shape
@@ -85,6 +98,17 @@ def write_video(path, images: Iterable[np.ndarray], fps: float = 25, *,
             frame.pts = number
             out.mux(stream.encode(frame))
         out.mux(stream.encode())  # what the encoder still holds
+
+
+def _check_target(path: str) -> None:
+    """Name a target that cannot be written before any frame is encoded."""
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path!r} is a folder; name the video file to write, e.g. "
+                                f"{os.path.join(path, 'clip.mp4')!r}.")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"Cannot write {path!r}: the folder {folder!r} does not "
+                                "exist. Create it first.")
 
 
 def _rate(fps: float):
