@@ -48,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._data import CommandError, check_data_dir
+from ._data import CommandError, check_data_dir, check_out_folder
 from ._embed import check_embedder_options
 
 #: The files ``audit`` writes in its ``--out`` folder.
@@ -84,18 +84,7 @@ def audit(args: argparse.Namespace) -> int:
 def _check_options(args: argparse.Namespace) -> None:
     """Refuse, before any image is read, an option that cannot work."""
     out = args.out
-    parent = os.path.dirname(os.path.abspath(out))
-    if os.path.lexists(out) and not os.path.isdir(out):
-        raise CommandError(f"--out {out!r} exists and is not a folder; name a folder for the "
-                           "audit's files (it is made if missing).", path=out)
-    if not os.path.isdir(parent):
-        raise CommandError(f"Cannot write --out {out!r}: the folder {parent!r} does not "
-                           "exist. Create it first.", path=parent)
-    writable = out if os.path.isdir(out) else parent
-    if not os.access(writable, os.W_OK | os.X_OK):
-        raise CommandError(f"Cannot write --out {out!r}: the folder {writable!r} is not "
-                           "writable (read-only, or its permissions). Choose another.",
-                           path=writable)
+    check_out_folder(out, "--out", "the audit's files")
     if _inside(out, args.data_dir):
         raise CommandError(f"--out {out!r} is inside DATA_DIR {args.data_dir!r}, where the "
                            "next audit would read it as a class folder; name a folder "

@@ -80,6 +80,25 @@ def single_labels(labels, where: str) -> np.ndarray:
     return labels.columns.to_numpy(dtype=object)[labels.to_numpy().argmax(axis=1)]
 
 
+def check_out_folder(folder: str, option: str, purpose: str) -> None:
+    """Refuse, before any work, an output folder that cannot be made or written into: an
+    empty name, a file of that name, a missing parent, or one this user may not write."""
+    if not folder:
+        raise CommandError(f"{option} is empty; name a folder for {purpose}.")
+    if os.path.lexists(folder) and not os.path.isdir(folder):
+        raise CommandError(f"{option} {folder!r} exists and is not a folder; name a folder "
+                           f"for {purpose} (it is made if missing).", path=folder)
+    parent = os.path.dirname(os.path.abspath(folder))
+    if not os.path.isdir(parent):
+        raise CommandError(f"Cannot write {option} {folder!r}: the folder {parent!r} does "
+                           "not exist. Create it first.", path=parent)
+    writable = folder if os.path.isdir(folder) else parent
+    if not os.access(writable, os.W_OK | os.X_OK):
+        raise CommandError(f"Cannot write {option} {folder!r}: the folder {writable!r} is "
+                           "not writable (read-only, or its permissions). Choose another.",
+                           path=writable)
+
+
 def image_paths(items: list[str]) -> np.ndarray:
     """The image files named, and those anywhere under the folders named, in order."""
     from .._utils.imaging import image_files, is_image_file

@@ -10,13 +10,13 @@ import os
 
 from .._utils.replace import replacing
 from ._commands import _check_writable, _field, _print_lines, _write_csv
-from ._data import CommandError, load_model
+from ._data import CommandError, check_out_folder, load_model
 
 
 def frames(args: argparse.Namespace) -> int:
     from ..video import read_frames
 
-    _check_out_dir(args.out_dir)
+    check_out_folder(args.out_dir, "OUT_DIR", "the frames")
     _check_window(args)
     stem = os.path.splitext(os.path.basename(args.video))[0] or "frame"
     size = tuple(args.size) if args.size is not None else None
@@ -47,18 +47,6 @@ def _write_png(path: str, image) -> None:
     with replacing(path) as partial:
         Image.fromarray(image.squeeze(2) if image.shape[2] == 1 else image).save(
             partial, format="PNG")
-
-
-def _check_out_dir(folder: str) -> None:
-    if not folder:
-        raise CommandError("OUT_DIR is empty; name a folder for the frames, e.g. frames/.")
-    if os.path.lexists(folder) and not os.path.isdir(folder):
-        raise CommandError(f"OUT_DIR {folder!r} exists and is not a folder; name a folder "
-                           "for the frames.", path=folder)
-    parent = os.path.dirname(os.path.abspath(folder))
-    if not os.path.isdir(parent):
-        raise CommandError(f"Cannot make OUT_DIR {folder!r}: the folder {parent!r} does not "
-                           "exist. Create it first.", path=parent)
 
 
 def _check_window(args: argparse.Namespace) -> None:
