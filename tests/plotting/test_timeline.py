@@ -186,3 +186,23 @@ def test_from_estimator_draws_the_predictions_of_a_real_video(tmp_path):
     assert legend(display) == [f"{name}: {display.screen_time_[name]:.1f} s"
                                for name in clf.classes_]
     assert display.ax_.get_title() == "clip.mp4"
+
+
+def test_a_multilabel_timeline_of_int_labels_draws_again_from_its_csv(tmp_path):
+    """predict_video's table of a model fitted on label sets of ints, written to CSV and
+    read back, gives the same screen times."""
+    from toonsklearn import MultiLabelCNN
+    from toonsklearn.datasets import make_toons
+    from toonsklearn.video import predict_video, write_video
+
+    X, Y = make_toons(40, task="multilabel", image_size=16, random_state=0)
+    sets = [tuple(name for name, on in zip([1, 22], row, strict=True) if on) for row in Y]
+    clf = MultiLabelCNN(filters=(4,), epochs=1, threshold=0.3, random_state=0).fit(X, sets)
+    path = str(tmp_path / "clip.mkv")
+    write_video(path, X[:4].repeat(2, axis=0), fps=2)
+    timeline = predict_video(clf, path)
+    timeline.to_csv(tmp_path / "timeline.csv", index=False)
+    again = TimelineDisplay.from_predictions(pd.read_csv(tmp_path / "timeline.csv"))
+    drawn = TimelineDisplay.from_predictions(timeline)
+    assert list(again.screen_time_.values()) == list(drawn.screen_time_.values())
+    assert sum(drawn.screen_time_.values()) > 0

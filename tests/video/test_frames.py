@@ -22,6 +22,11 @@ from toonsklearn.exceptions import (
 from toonsklearn.video import read_frames, write_video
 
 
+def first_frame(path, **kwargs):
+    with read_frames(path, **kwargs) as frames:
+        return next(frames)
+
+
 def mean_abs(a, b):
     return np.abs(a.astype(int) - b.astype(int)).mean()
 
@@ -57,14 +62,14 @@ def test_start_and_end_choose_a_window(clip):
 def test_a_frame_is_resized_as_the_image_loader_resizes_a_still(clip, tmp_path):
     """The decoded pixels, saved as a PNG and read by read_image at a size, are the
     pixels read_frames gives at that size."""
-    full = next(iter(read_frames(clip, every=1.0)))
+    full = first_frame(clip, every=1.0)
     still = tmp_path / "still.png"
     Image.fromarray(full.image).save(still)
     for resize in ("stretch", "pad", "crop"):
         expected = read_image(str(still), (12, 20), resize)
-        small = next(iter(read_frames(clip, every=1.0, size=(12, 20), resize=resize)))
+        small = first_frame(clip, every=1.0, size=(12, 20), resize=resize)
         np.testing.assert_array_equal(small.image, expected)
-    grey = next(iter(read_frames(clip, size=(8, 8), color_mode="grayscale")))
+    grey = first_frame(clip, size=(8, 8), color_mode="grayscale")
     np.testing.assert_array_equal(grey.image, read_image(str(still), (8, 8),
                                                          color_mode="grayscale"))
 
