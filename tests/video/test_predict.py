@@ -139,6 +139,22 @@ def test_a_window_with_no_frames_gives_an_empty_table(tmp_path, toons32):
     assert list(timeline.columns) == ["time", "label", "proba_jerry", "proba_tom"]
 
 
+def test_verbose_reports_the_seconds_done_on_standard_error(tmp_path, toons32, capsys):
+    X, y = make_toons(20, image_size=16, random_state=0)
+    clf = CNNClassifier(**TINY).fit(X, y)
+    path = str(tmp_path / "clip.mp4")
+    write_video(path, toons32[:4].repeat(2, axis=0), fps=2)  # 4 seconds
+    quiet = predict_video(clf, path, every=0.5, batch_size=3)
+    assert capsys.readouterr().err == ""
+    loud = predict_video(clf, path, every=0.5, batch_size=3, verbose=True)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert lines[0].startswith("Predicting clip.mp4 (seconds): ")
+    assert lines[-1].startswith("Predicting clip.mp4 (seconds): 4/4 done in ")
+    pd.testing.assert_frame_equal(loud, quiet)
+
+
 def test_multilabel_names_read_back_from_a_csv_file(tmp_path, toons32):
     """Label sets of ints, and names with spaces: plain Python values in the table, so
     its CSV file reads back to the same label sets."""

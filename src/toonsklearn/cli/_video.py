@@ -91,7 +91,7 @@ def predict(args: argparse.Namespace) -> int:
     model, final = load_model(args.model)
     every = 1.0 if args.every is None else args.every
     timeline = predict_video(model, video, every, start=args.start, end=args.end,
-                             smooth=args.smooth)
+                             smooth=args.smooth, verbose=True)
     classes = [str(name) for name in final.classes_]
     multilabel = timeline.attrs["multilabel"]
     proba = timeline[[f"proba_{name}" for name in final.classes_]].to_numpy()

@@ -23,6 +23,7 @@ def predict_video(
     smooth: int | None = None,
     batch_size: int = 128,
     max_pixels: int | None = None,
+    verbose: bool = False,
 ):
     """Predict the frames of a video, one every ``every`` seconds: a timeline table.
 
@@ -53,6 +54,9 @@ def predict_video(
         Frames given to the estimator at once.
     max_pixels : int or None, default=None
         Refuse a video whose frames have more pixels (see :func:`read_frames`).
+    verbose : bool, default=False
+        Report the seconds of video done, after each batch, on standard error (so that
+        a table printed on standard output stays clean).
 
     Returns
     -------
@@ -102,7 +106,7 @@ def predict_video(
     model, final, settings = _frame_settings(estimator)
     times, parts = [], []
     with read_frames(path, every, start=start, end=end, max_pixels=max_pixels,
-                     **settings) as frames:
+                     **settings) as frames, _progress(frames, start, end, verbose) as progress:
         batch = []
         for time, image in frames:
             times.append(time)
@@ -110,8 +114,10 @@ def predict_video(
             if len(batch) == batch_size:
                 parts.append(model.predict_proba(np.stack(batch)))
                 batch = []
+                progress.advance(int(time - (start or 0)) - progress.done)
         if batch:
             parts.append(model.predict_proba(np.stack(batch)))
+        progress.advance(progress.total)
     # Plain Python names (not NumPy scalars), so the table reads back from a CSV file.
     classes = [name.item() if isinstance(name, np.generic) else name
                for name in np.asarray(final.classes_).tolist()]
@@ -134,6 +140,20 @@ def predict_video(
     timeline.attrs.update(classes=classes, multilabel=multilabel, every=every,
                           path=str(path))
     return timeline
+
+
+def _progress(frames, start, end, verbose: bool):
+    """A report of the seconds of the video predicted, out of those its header gives."""
+    import math
+    import os
+    import sys
+
+    from .._utils.progress import Progress
+
+    stop = frames.duration if end is None else min(end, frames.duration or end)
+    seconds = math.ceil(stop - (start or 0)) if stop is not None else 0
+    return Progress(f"Predicting {os.path.basename(frames.path)} (seconds)", max(seconds, 0),
+                    enabled=verbose and seconds > 0, stream=sys.stderr)
 
 
 def _frame_settings(estimator):
