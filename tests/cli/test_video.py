@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from tests.cli.conftest import error_line, needs_safe_keras, run_cli
+from tests.cli.conftest import error_line, needs_safe_keras
 from toonsklearn import io
 from toonsklearn.cli import main
 from toonsklearn.datasets import make_toons
@@ -70,11 +70,12 @@ def test_frames_names_a_file_that_is_not_a_video(tmp_path, capsys):
 
 
 @needs_safe_keras
-def test_predict_a_video_prints_a_timeline(trained, episode):
+def test_predict_a_video_prints_a_timeline(trained, episode, capsys):
     model, _ = trained
-    done = run_cli("predict", model, episode, "--every", "0.5", cwd=model.parent)
-    assert done.returncode == 0, done.stderr
-    lines = [line.split("\t") for line in done.stdout.strip().splitlines()]
+    assert main(["predict", str(model), str(episode), "--every", "0.5"]) == 0
+    captured = capsys.readouterr()
+    assert "Predicting episode 1.mp4 (seconds): 4/4 done" in captured.err
+    lines = [line.split("\t") for line in captured.out.strip().splitlines()]
     assert lines[0] == ["time", "label", "probability"]
     assert [float(line[0]) for line in lines[1:]] == pytest.approx(np.arange(8) / 2)
     expected = predict_video(io.load(model), episode, every=0.5)

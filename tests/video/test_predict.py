@@ -51,6 +51,7 @@ def write_episode(path, script, *, seed=1, fps=4, shots_per_second=2, rounds=3):
     return truth
 
 
+@pytest.mark.slow  # the model reads 1,200 toons at 224x224 with a real backbone
 def test_the_timeline_recovers_who_is_on_screen(toon_watcher, tmp_path):
     path = str(tmp_path / "episode.mp4")
     truth = write_episode(path, SCRIPT)
@@ -64,6 +65,7 @@ def test_the_timeline_recovers_who_is_on_screen(toon_watcher, tmp_path):
                               "path": path}
 
 
+@pytest.mark.slow
 def test_the_timeline_is_the_model_on_the_frames_read(toon_watcher, tmp_path):
     """predict_video gives what predict and predict_proba give on read_frames' frames
     (at the model's input size), in batches of any size."""
@@ -79,6 +81,7 @@ def test_the_timeline_is_the_model_on_the_frames_read(toon_watcher, tmp_path):
         for row in indicator]
 
 
+@pytest.mark.slow
 def test_smoothing_removes_a_one_frame_flicker(toon_watcher, tmp_path):
     """Tom for three seconds with one frame of jerry in the middle: a median over three
     frames keeps tom on screen throughout."""
