@@ -16,7 +16,7 @@ from keras import ops
 
 from .backbones import PREPROCESSING_MODES
 
-__all__ = ["ImagePreprocessing"]
+__all__ = ["ImagePreprocessing", "ImageView"]
 
 _CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 _TORCH_MEAN = (0.485, 0.456, 0.406)
@@ -84,3 +84,57 @@ class ImagePreprocessing(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "mode": self.mode, "rgb": self.rgb}
+
+
+@keras.saving.register_keras_serializable(package="toonsklearn")
+class ImageView(keras.layers.Layer):
+    """One fixed view of each image: a zoom to its centre, a mirror, or both.
+
+    The views that test-time augmentation averages (an estimator's ``tta``); unlike
+    the ``Random*`` layers of :mod:`toonsklearn.augment` they transform the same way
+    at every call, in training and in inference, so they export to any runtime.
+
+    Parameters
+    ----------
+    zoom : float, default=1.0
+        In (0, 1]: the share of the height and width kept around the centre, resized
+        back (bilinear) to the image's size; 1.0 keeps the whole image.
+    mirror : bool, default=False
+        Flip left to right, after the zoom.
+    **kwargs
+        Passed to :class:`keras.layers.Layer` (``name``, ``dtype``...).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from toonsklearn.layers import ImageView
+    >>> image = np.arange(4.0).reshape(1, 1, 4, 1)  # one row: 0 1 2 3
+    >>> ImageView(mirror=True)(image).numpy().ravel().tolist()
+    [3.0, 2.0, 1.0, 0.0]
+    """
+
+    def __init__(self, zoom: float = 1.0, mirror: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 < zoom <= 1:
+            raise InvalidParameterError(
+                f"zoom must be in (0, 1], the share of the image kept; received zoom={zoom!r}.")
+        self.zoom = float(zoom)
+        self.mirror = bool(mirror)
+
+    def call(self, inputs):
+        x = ops.cast(inputs, self.compute_dtype)
+        if self.zoom < 1:
+            height, width = x.shape[1], x.shape[2]
+            keep_h, keep_w = (max(1, round(side * self.zoom)) for side in (height, width))
+            top, left = (height - keep_h) // 2, (width - keep_w) // 2
+            x = x[:, top:top + keep_h, left:left + keep_w, :]
+            x = ops.image.resize(x, (height, width), interpolation="bilinear")
+        if self.mirror:
+            x = ops.flip(x, axis=2)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "zoom": self.zoom, "mirror": self.mirror}

@@ -20,7 +20,12 @@ from scikeras.wrappers import KerasClassifier
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.pipeline import Pipeline
 from sklearn.utils import column_or_1d
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -36,6 +41,7 @@ from ._data import ImageInputMixin
 from ._distribute import follow_strategy, strategy_scope
 from ._shared import Shared, document_parameters
 from ._training import TrainingMixin
+from ._tta import VIEWS, predicting_network
 
 __all__ = ["ImageClassifierBase", "final_step"]
 
@@ -132,6 +138,7 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         "lr_schedule": [StrOptions({"constant", "cosine"})],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
         "augment": [None, StrOptions({"light", "strong"}), dict],
+        "tta": [None, StrOptions({"flip"}), Interval(Integral, 1, len(VIEWS), closed="both")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "early_stopping": [Interval(Integral, 1, None, closed="left"), None, "boolean"],
         "class_weight": [dict, StrOptions({"balanced"}), None],
@@ -153,6 +160,7 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         lr_schedule=Shared.lr_schedule,
         label_smoothing=Shared.label_smoothing,
         augment=Shared.augment,
+        tta=Shared.tta,
         validation_fraction=Shared.validation_fraction,
         early_stopping=Shared.early_stopping,
         class_weight=Shared.class_weight,
@@ -170,6 +178,7 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         self.lr_schedule = lr_schedule
         self.label_smoothing = label_smoothing
         self.augment = augment
+        self.tta = tta
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.class_weight = class_weight
@@ -389,9 +398,16 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
         check_is_fitted(self, "model_")
         source = self._as_source(X, reset=False)
         with source.our_errors(), strategy_scope(self, self.model_):
-            outputs = self.model_.predict(self._dataset(source, np.arange(len(source))),
-                                          verbose=0)
+            network = self._predicting_network()
+            outputs = network.predict(self._dataset(source, np.arange(len(source))), verbose=0)
         return self._proba_from_outputs(outputs[:len(source)])  # without padding
+
+    def _predicting_network(self) -> keras.Model:
+        """``model_``, or the network averaging its outputs over the views ``tta``
+        takes (built once per ``model_`` and ``tta``, kept outside the estimator)."""
+        validate_parameter_constraints({"tta": self._parameter_constraints["tta"]},
+                                       {"tta": self.tta}, caller_name=type(self).__name__)
+        return predicting_network(self)
 
     def predict(self, X) -> np.ndarray:
         """Predict the class of each image of ``X``: the most probable one.

@@ -23,7 +23,7 @@ import numpy as np
 from ..exceptions import StaleCheckpointWarning
 
 _IGNORED = ("verbose", "callbacks", "checkpoint_dir", "threshold", "memory",
-            "distribution_strategy")  # not in the backup
+            "distribution_strategy", "tta")  # not in the backup
 _BACKUP_FILES = ("training_metadata.json", "latest.weights.h5")  # what Keras writes
 
 

@@ -133,6 +133,7 @@ class MultiLabelCNN(FeaturesOnceMixin, ImageClassifierBase):
         lr_schedule=Scratch.lr_schedule,
         label_smoothing=Scratch.label_smoothing,
         augment=Shared.augment,
+        tta=Shared.tta,
         validation_fraction=Shared.validation_fraction,
         early_stopping=Shared.early_stopping,
         class_weight=Shared.class_weight,

@@ -39,6 +39,7 @@ class Shared:
     lr_schedule = "constant"
     label_smoothing = 0.0
     augment = None
+    tta = None
     validation_fraction = 0.1
     early_stopping = 10
     class_weight = None
@@ -120,6 +121,16 @@ _DOCS = {
     "augment": ('{"light", "strong"} or dict or None', """
         Random flips, rotations, zooms... applied per batch during ``fit`` only
         (see :func:`toonsklearn.augment.augmentation_layers`)."""),
+    "tta": ('"flip" or int or None', """
+        Test-time augmentation: predictions average the probabilities of several
+        fixed views of each image. ``"flip"`` averages the image and its mirror
+        (left-right: a mirrored cartoon shows the same character); an int ``k``
+        takes the first ``k`` of the image, its mirror, a 10 % zoom to the centre,
+        its mirror, a 20 % zoom and its mirror. Each view costs a pass of the
+        network. It acts when predicting only, so it can be set on a fitted
+        estimator without fitting again, and exported models
+        (:func:`toonsklearn.export.export_model`) carry it. None predicts from the
+        image alone."""),
     "validation_fraction": ("float", """
         Share of the training images held out (stratified) as the early-stopping
         split: early stopping watches the loss on it and keeps the best epoch's

@@ -36,6 +36,7 @@ from ._distribute import strategy_scope
 from ._extraction import backbone_input_size, extract_features, feature_network
 from ._shared import Shared, document_parameters, shared
 from ._training import _deterministic, separate_seeds
+from ._tta import view_layers
 
 __all__ = ["TransferClassifier"]
 
@@ -222,8 +223,13 @@ class FeaturesOnceMixin:
         else:
             self._train_head_on_features(source, y_model, weights, train_idx, val_idx)
 
-    def _extractor(self) -> keras.Model:
-        return keras.Model(self.model_.input, self.model_.get_layer("features").output)
+    def _extractor(self, view=None) -> keras.Model:
+        """The network up to the pooled features, of ``view`` of the image when given."""
+        extractor = keras.Model(self.model_.input, self.model_.get_layer("features").output)
+        if view is None:
+            return extractor
+        inputs = keras.Input(self.model_.input_shape[1:], name="pixels")
+        return keras.Model(inputs, extractor(view(inputs)))
 
     def _features(self, source, rows: slice = slice(None), extractor=None,
                   key=None) -> np.ndarray:
@@ -305,6 +311,8 @@ class FeaturesOnceMixin:
         lazy = self._lazy_network()
         if lazy is None:
             check_is_fitted(self, "model_")
+        elif len(view_layers(self.tta)) > 1:  # the views' features are keyed by the backbone
+            self._assemble(lazy)
         else:  # the backbone not built yet: not needed either, if every image is cached
             source = self._as_source(X, reset=False)
             features = read_cached_features(self.memory, lazy["key"], lazy["shape"],
@@ -315,12 +323,20 @@ class FeaturesOnceMixin:
         if not self._predicts_from_features():
             return super().predict_proba(X)
         source = self._as_source(X, reset=False)
-        head, extractor = self.model_.get_layer("head"), self._extractor()
+        head = self.model_.get_layer("head")
+        extractors = [self._extractor(view) for view in self._predicting_views()]
         probas = []
         for start in range(0, len(source), _PREDICT_CHUNK):  # memory bounded by the chunk
-            features = self._features(source, slice(start, start + _PREDICT_CHUNK), extractor)
-            probas.append(self._head_proba(head, features))
+            rows = slice(start, start + _PREDICT_CHUNK)
+            # each view's features are cached under its own extractor's key
+            probas.append(np.mean([self._head_proba(head, self._features(source, rows, extractor))
+                                   for extractor in extractors], axis=0))
         return np.concatenate(probas)
+
+    def _predicting_views(self) -> list:
+        """The views ``tta`` averages, None standing for the image itself."""
+        self._predicting_network()  # validates tta
+        return [None, *view_layers(self.tta)[1:]]
 
     def _head_proba(self, head, features) -> np.ndarray:
         with strategy_scope(self, head):
@@ -447,6 +463,7 @@ class TransferClassifier(FeaturesOnceMixin, ImageClassifierBase):
         lr_schedule=Shared.lr_schedule,
         label_smoothing=Shared.label_smoothing,
         augment=Shared.augment,
+        tta=Shared.tta,
         validation_fraction=Shared.validation_fraction,
         early_stopping=Shared.early_stopping,
         class_weight=Shared.class_weight,
