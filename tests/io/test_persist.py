@@ -88,10 +88,13 @@ def test_a_loaded_model_keeps_its_parameters_history_and_can_train_on(saved):
     assert list(multilabel.classes_) == ["jerry", "tom"]
 
 
-def test_the_allow_list_holds_only_toonsklearn_scikeras_numpy_and_bunch_types():
+def test_the_allow_list_holds_only_ours_scikeras_numpy_bunch_and_calibration_types():
     outside = {name for name in TRUSTED_TYPES if name.split(".")[0] not in ("toonsklearn",
                                                                              "scikeras")}
-    assert outside == {"numpy.dtype", "sklearn.utils._bunch.Bunch"}
+    # a fold's calibrator: plain data (a slope, an intercept, a temperature)
+    calibration = {f"sklearn.calibration._{name}" for name in (
+        "CalibratedClassifier", "SigmoidCalibration", "TemperatureScaling")}
+    assert outside == {"numpy.dtype", "sklearn.utils._bunch.Bunch", *calibration}
 
 
 def test_a_type_swapped_in_by_an_attacker_is_refused_by_name_and_never_built(saved, tmp_path):

@@ -62,6 +62,10 @@ TRUSTED_TYPES: tuple[str, ...] = tuple(sorted({
                                  ImageEmbedder, ImageFolderLoader, ImageTransformer, Bunch,
                                  *STAND_INS)),
     "scikeras.utils.transformers.ClassifierLabelEncoder",
+    # what CalibratedClassifierCV holds per fold: a safe file of a calibrated model
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.calibration._TemperatureScaling",
     "scikeras.utils.transformers.TargetReshaper",
     "numpy.dtype",
 }))

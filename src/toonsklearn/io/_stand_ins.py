@@ -148,12 +148,12 @@ def swap_out(value, models: dict, where: str, seen: dict):
         result.clear()
         result.update({key: swap_out(item, models, f"{where}[{key!r}]", seen)
                        for key, item in value.items()})
-    elif isinstance(value, BaseEstimator):
+    elif isinstance(value, BaseEstimator) or _is_sklearn_helper(value):
         result = object.__new__(type(value))
         seen[id(value)] = result
         # What pickling would keep: an estimator may assemble attributes for it (a
         # TransferClassifier fitted on cached features builds its network then).
-        state = value.__getstate__()
+        state = value.__getstate__() if isinstance(value, BaseEstimator) else vars(value)
         result.__dict__.update({name: swap_out(item, models, f"{where}.{name}", seen)
                                 for name, item in state.items() if name != "_sklearn_version"})
     elif _is_unimportable_code(value):
@@ -166,6 +166,13 @@ def swap_out(value, models: dict, where: str, seen: dict):
         result = value
     seen[id(value)] = result
     return result
+
+
+def _is_sklearn_helper(value) -> bool:
+    """A plain object of scikit-learn's that holds estimators, such as the
+    ``_CalibratedClassifier`` of each fold of ``CalibratedClassifierCV``."""
+    return (type(value).__module__.startswith("sklearn.") and hasattr(value, "__dict__")
+            and not isinstance(value, type) and not callable(value))
 
 
 def _is_unimportable_code(value) -> bool:
@@ -194,7 +201,7 @@ def swap_in(value, models: dict, seen: dict):
         for key, item in list(value.items()):
             value[key] = swap_in(item, models, seen)
         result = value
-    elif isinstance(value, BaseEstimator):
+    elif isinstance(value, BaseEstimator) or _is_sklearn_helper(value):
         seen[id(value)] = value
         for name, item in list(vars(value).items()):
             setattr(value, name, swap_in(item, models, seen))

@@ -1,7 +1,8 @@
 """See what a model does: learning curves, confusion matrices, the most confidently
 wrong images, where the model looked (Grad-CAM), a map of the images' embeddings,
-near-copies and likely label errors found by :mod:`toonsklearn.inspection`, what
-augmentation does, the tuning tools' curves, and who is on screen when in a video
+near-copies and likely label errors found by :mod:`toonsklearn.inspection`, how far
+its probabilities are from the truth (reliability diagrams), what augmentation does,
+the tuning tools' curves, and who is on screen when in a video
 (:func:`toonsklearn.video.predict_video`'s timeline).
 
 Each Display follows scikit-learn's pattern (:class:`sklearn.metrics.ConfusionMatrixDisplay`):
@@ -21,6 +22,7 @@ from ._history import HistoryDisplay
 from ._label_issues import LabelIssuesDisplay
 from ._lr_finder import LRFinderDisplay
 from ._misclassified import MisclassifiedDisplay
+from ._reliability import ReliabilityDisplay
 from ._thresholds import ThresholdDisplay
 from ._timeline import TimelineDisplay
 
@@ -34,6 +36,7 @@ __all__ = [
     "LabelIssuesDisplay",
     "LRFinderDisplay",
     "MisclassifiedDisplay",
+    "ReliabilityDisplay",
     "ThresholdDisplay",
     "TimelineDisplay",
     "grad_cam",
