@@ -24,7 +24,9 @@ from ._data import (
 )
 
 _VIDEO_OPTIONS = ("every", "start", "end", "smooth", "timeline")
-_PLOTS = ("confusion_matrix.png", "learning_curves.png", "misclassified.png")
+_PLOTS = ("confusion_matrix.png", "learning_curves.png", "misclassified.png",
+          "reliability.png")
+_CARD = "model_card.md"
 
 
 def _make_estimator(args: argparse.Namespace, verbose: int = 1):
@@ -339,6 +341,8 @@ def evaluate(args: argparse.Namespace) -> int:
 
     if args.report_dir is not None:
         _check_report_dir(args.report_dir)
+    if args.card_into is not None:
+        _check_writable(args.card_into, "--card-into")
     check_data_dir(args.data_dir, args.labels_csv)
     model, final = load_model(args.model)
     paths, labels, _, from_csv, where = labelled_images(args.data_dir, args.labels_csv, "test")
@@ -361,11 +365,40 @@ def evaluate(args: argparse.Namespace) -> int:
     predicted = decide(final, proba)
     print(classification_report(truth, predicted, zero_division=0,
                                 **_report_labels(final, multilabel)))
+    _print_calibration(truth, proba, final, multilabel)
+    card = None
+    if args.report_dir is not None or args.card_into is not None:
+        from ..inspection import model_card
+
+        card = model_card(model, truth, proba, source=where)
     if args.report_dir is not None:
         saved = _save_plots(args.report_dir, final, paths, truth, predicted, proba,
                             final._thresholds() if multilabel else 0.5)
-        print(f"Saved {', '.join(saved)} in {args.report_dir}.")
+        _write_text(os.path.join(args.report_dir, _CARD), card)
+        print(f"Saved {', '.join([*saved, _CARD])} in {args.report_dir}.")
+    if args.card_into is not None:
+        from .. import io
+
+        io.store_card(args.model, card, out=args.card_into)
+        print(f"Stored the model card in {args.card_into}; toonsklearn info "
+              f"{args.card_into} shows it.")
     return 0
+
+
+def _print_calibration(truth, proba, final, multilabel: bool) -> None:
+    from ..inspection import calibration_error
+
+    ece = calibration_error(truth, proba, labels=None if multilabel else final.classes_)
+    n, what = (truth.size, "image-label pairs") if multilabel else (len(truth), "images")
+    print(f"Expected calibration error (ECE): {ece:.3f} over {n} {what}, 15 bins (0 is "
+          "perfectly calibrated: of the predictions made with confidence p, a share p is "
+          "right).")
+
+
+def _write_text(out: str, text: str) -> None:
+    """Write ``text`` whole or not at all (never half a file at ``out``)."""
+    with replacing(out) as partial, open(partial, "w", encoding="utf-8") as stream:
+        stream.write(text)
 
 
 def _check_report_dir(folder: str) -> None:
@@ -382,7 +415,13 @@ def _save_plots(folder: str, final, paths, truth, predicted, proba, threshold) -
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no window, no display needed
-    from ..plotting import ConfusionDisplay, HistoryDisplay, MisclassifiedDisplay
+    from .._utils.targets import is_multilabel
+    from ..plotting import (
+        ConfusionDisplay,
+        HistoryDisplay,
+        MisclassifiedDisplay,
+        ReliabilityDisplay,
+    )
     from ..plotting._base import pyplot
 
     os.makedirs(folder, exist_ok=True)
@@ -392,6 +431,9 @@ def _save_plots(folder: str, final, paths, truth, predicted, proba, threshold) -
         _PLOTS[1]: lambda: HistoryDisplay.from_estimator(final),
         _PLOTS[2]: lambda: MisclassifiedDisplay.from_predictions(
             paths, truth, proba, labels=final.classes_, threshold=threshold),
+        _PLOTS[3]: lambda: ReliabilityDisplay.from_predictions(
+            truth, proba, labels=None if is_multilabel(final) else final.classes_,
+            name=type(final).__name__),
     }
     saved = []
     for name, draw in displays.items():

@@ -9,7 +9,7 @@ import sys
 import warnings
 
 from .. import __version__
-from . import _audit, _commands, _demo, _embed, _video
+from . import _audit, _commands, _demo, _embed, _info, _video
 from ._data import CommandError
 from ._words import in_cli_words
 
@@ -225,14 +225,31 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = _command(
         commands, "evaluate", help="score a saved model on labelled images",
-        description="classification_report on the images of DATA_DIR (its test/ folder if "
-        "it has one); with --report-dir, also a confusion matrix, learning curves and the "
-        "wrongly predicted images with the highest loss as PNG files.")
+        description="classification_report and the expected calibration error on the "
+        "images of DATA_DIR (its test/ folder if it has one); with --report-dir, also a "
+        "confusion matrix, learning curves, the wrongly predicted images with the highest "
+        "loss and a reliability diagram as PNG files, and a model card (model_card.md: "
+        "metrics with confidence intervals, calibration, settings, limits); with "
+        "--card-into, a copy of the model file with that card stored in it.")
     evaluate.add_argument("model", metavar="MODEL", help="a model saved by train or tune")
     evaluate.add_argument("data_dir", metavar="DATA_DIR", help="labelled images, as for train")
     evaluate.add_argument("--labels-csv", metavar="FILE", help="labels from a CSV file")
-    evaluate.add_argument("--report-dir", metavar="DIR", help="folder for the PNG figures")
+    evaluate.add_argument("--report-dir", metavar="DIR",
+                          help="folder for the PNG figures and model_card.md")
+    evaluate.add_argument("--card-into", metavar="MODEL_OUT",
+                          help="write a copy of MODEL with the model card stored in it "
+                               "(MODEL itself to update it in place); toonsklearn info shows "
+                               "it")
     evaluate.set_defaults(run=_commands.evaluate)
+
+    info = _command(
+        commands, "info", help="show what a saved model file holds, and its model card",
+        description="Print a saved model's estimator (and Pipeline steps), classes, input "
+        "size and the library versions that wrote it, and its model card if one is stored "
+        "(toonsklearn evaluate --card-into stores one). The file gets the checks load "
+        "makes of its members, but no model is built.")
+    info.add_argument("model", metavar="MODEL", help="a model file saved by toonsklearn")
+    info.set_defaults(run=_info.info)
 
     tune = _command(
         commands, "tune", help="search hyperparameters with Optuna, save the best",

@@ -5,14 +5,16 @@ probabilities after.
 embedder's cosine similarity, or both), :func:`duplicate_groups` turns them into
 ``groups`` for ``GroupKFold``, :func:`leakage` finds test images with a copy in the
 training images, :func:`find_label_issues` ranks the labels most likely wrong
-(out-of-fold probabilities of any classifier, scored by cleanlab), and
+(out-of-fold probabilities of any classifier, scored by cleanlab),
 :func:`calibration_error` measures how far a model's probabilities are from the
-frequencies they claim. The functions return pandas DataFrames or numbers; the
-optional packages they use (``imagehash``, ``cleanlab``) are imported when called:
-``pip install "toonsklearn[audit]"``.
+frequencies they claim, and :func:`model_card` writes what a model's test results can
+and cannot tell as a Markdown model card. The functions return pandas DataFrames,
+numbers or text; the optional packages they use (``imagehash``, ``cleanlab``) are
+imported when called: ``pip install "toonsklearn[audit]"``.
 """
 
 from ._calibration import calibration_bins, calibration_error
+from ._card import model_card
 from ._duplicates import DEFAULT_THRESHOLD, duplicate_groups, find_duplicates, leakage
 from ._label_issues import find_label_issues
 
@@ -24,4 +26,5 @@ __all__ = [
     "find_duplicates",
     "find_label_issues",
     "leakage",
+    "model_card",
 ]

@@ -12,7 +12,13 @@ uncompressed:
 - ``keras/<n>.keras``: each Keras model in Keras' own format, loaded with
   ``safe_mode=True``, which refuses Python lambdas, once its weights file is found to
   store every weight its configuration declares (``save`` refuses a model that
-  ``load`` could not rebuild).
+  ``load`` could not rebuild);
+- ``model_card.md``, when ``save`` was given ``card=``: a model card in Markdown
+  (:func:`toonsklearn.inspection.model_card` writes one).
+
+The manifest also holds a summary of the object (estimator, Pipeline steps, classes,
+input size): :func:`~toonsklearn.io.describe` returns it with the card, building nothing,
+and :func:`~toonsklearn.io.store_card` stores a card in a file saved earlier.
 
 A truncated, altered or foreign file raises :class:`~toonsklearn.exceptions.ModelFileError`
 naming what is wrong; a type outside the allow-list raises
@@ -22,9 +28,11 @@ crafted model (CVE-2025-1550, CVE-2025-9906, CVE-2026-1462).
 """
 
 from . import _persist
+from ._describe import describe, store_card
 from ._persist import load, save, untrusted_types
 
-__all__ = ["FORMAT_VERSION", "TRUSTED_TYPES", "load", "save", "untrusted_types"]
+__all__ = ["FORMAT_VERSION", "TRUSTED_TYPES", "describe", "load", "save", "store_card",
+           "untrusted_types"]
 
 #: The version of the file layout :func:`~toonsklearn.io.save` writes into each file's
 #: manifest; :func:`~toonsklearn.io.load` reads this one and older ones.

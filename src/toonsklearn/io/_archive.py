@@ -29,6 +29,7 @@ from keras.src.saving.serialization_lib import ObjectSharingScope
 
 from .._utils.replace import replacing
 from ..exceptions import MissingFileError, ModelFileError, UnreadableFileError
+from ._summary import summary_problem
 
 __all__ = ["MANIFEST", "SKOPS", "Archive", "check_keras", "check_nested", "check_skops",
            "declared_weights", "write"]
@@ -198,6 +199,8 @@ def _manifest_problem(manifest) -> str | None:
         return "keras_models names one member twice"
     if not isinstance(manifest.get("versions", {}), dict):
         return "versions is not a map"
+    if "summary" in manifest:  # written since the card came: older files have none
+        return summary_problem(manifest["summary"])
     return None
 
 

@@ -45,10 +45,14 @@ from ._archive import (
     write,
 )
 from ._stand_ins import STAND_INS, swap_in, swap_out, type_name
+from ._summary import CARD, card_bytes_of, read_card, summary
 
-__all__ = ["FORMAT_VERSION", "TRUSTED_TYPES", "load", "save", "untrusted_types"]
+__all__ = ["FORMAT_VERSION", "TRUSTED_TYPES", "check_target", "load", "save",
+           "untrusted_types", "write_file"]
 
-# The public FORMAT_VERSION (documented in the package's __init__).
+# The public FORMAT_VERSION (documented in the package's __init__). A model card and the
+# manifest's summary came without a new version: readers of format 1 check only the
+# members they read, so they load a file with a card as before.
 FORMAT_VERSION = 1
 
 # The public SAFE_KERAS (documented in the package's __init__).
@@ -72,13 +76,15 @@ TRUSTED_TYPES: tuple[str, ...] = tuple(sorted({
 
 
 # ------------------------------------------------------------------------------ save
-def save(obj: BaseEstimator, path: str | os.PathLike) -> None:
+def save(obj: BaseEstimator, path: str | os.PathLike, *, card: str | None = None) -> None:
     """Write a fitted (or unfitted) estimator or Pipeline to ``path`` as a safe file.
 
     The object is not changed. The file is written beside ``path`` and renamed onto it
     when complete, so a failure part-way leaves any earlier file at ``path`` as it was.
     A ``joblib.Memory`` parameter is stored as its folder, which ``memory=`` accepts
-    the same way.
+    the same way. The manifest also records a summary (the estimator, a Pipeline's
+    steps, the classes, the input size) that :func:`~toonsklearn.io.describe` reads
+    without building anything.
 
     Parameters
     ----------
@@ -87,6 +93,10 @@ def save(obj: BaseEstimator, path: str | os.PathLike) -> None:
         ``Pipeline`` or ensemble of them. For a search, save its ``best_estimator_``.
     path : str or path-like
         The file to write, conventionally ``*.toonsklearn``.
+    card : str, default=None
+        A model card in Markdown (see :func:`toonsklearn.inspection.model_card`),
+        stored as the member ``model_card.md`` (UTF-8), its size and SHA-256 in the
+        manifest like every member's; :func:`~toonsklearn.io.describe` returns it.
 
     Raises
     ------
@@ -95,7 +105,8 @@ def save(obj: BaseEstimator, path: str | os.PathLike) -> None:
         function, a class), or a Keras layer that ``load`` could never rebuild (a
         ``Lambda`` of a Python lambda, a layer without ``get_config`` or not registered
         with Keras); the message names the attribute or the layer. Or ``path`` is not a
-        name this file system takes (a NUL byte, too long).
+        name this file system takes (a NUL byte, too long). Or ``card`` is not a str, or
+        holds characters UTF-8 cannot encode.
     MissingFileError
         The folder of ``path`` does not exist.
     NotWritableError
@@ -118,19 +129,8 @@ def save(obj: BaseEstimator, path: str | os.PathLike) -> None:
     if not isinstance(obj, BaseEstimator):
         raise NotSavableError(f"save writes scikit-learn estimators and Pipelines; received "
                               f"a {type(obj).__name__}. Wrap it in an estimator or use joblib.")
-    path = os.fspath(path)
-    if not path:
-        raise NotSavableError("save needs a file name; received an empty path.")
-    if "\0" in path:
-        raise NotSavableError(f"Cannot save to {path!r}: a file name may not hold a NUL "
-                              "byte. Remove it from the name.", path=path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise MissingFileError(f"Cannot save to {path!r}: the folder {folder!r} does not "
-                               "exist. Create it first.", path=folder)
-    if os.path.isdir(path):
-        raise NotSavableError(f"Cannot save to {path!r}: it is a folder. Name a file, e.g. "
-                              f"{os.path.join(path, 'model.toonsklearn')!r}.")
+    card_bytes = card_bytes_of(card)
+    path = check_target(path)
     models: dict[int, tuple[str, keras.Model, str]] = {}
     stripped = swap_out(obj, models, type(obj).__name__, {})
     try:
@@ -144,10 +144,36 @@ def save(obj: BaseEstimator, path: str | os.PathLike) -> None:
         for member, model, where in models.values():
             members[member] = _keras_bytes(model, where, os.path.join(scratch, "model.keras"))
             placed.append({"member": member, "attribute": where})
+    if card_bytes is not None:
+        members[CARD] = card_bytes
+    write_file(path, members, {"format": "toonsklearn", "format_version": FORMAT_VERSION,
+                               "object": type_name(type(obj)), "versions": _versions(),
+                               "keras_models": placed, "summary": summary(obj)})
+
+
+def check_target(path) -> str:
+    """``path`` as a str, once it is a name save can write: a file in a folder that
+    exists."""
+    path = os.fspath(path)
+    if not path:
+        raise NotSavableError("save needs a file name; received an empty path.")
+    if "\0" in path:
+        raise NotSavableError(f"Cannot save to {path!r}: a file name may not hold a NUL "
+                              "byte. Remove it from the name.", path=path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise MissingFileError(f"Cannot save to {path!r}: the folder {folder!r} does not "
+                               "exist. Create it first.", path=folder)
+    if os.path.isdir(path):
+        raise NotSavableError(f"Cannot save to {path!r}: it is a folder. Name a file, e.g. "
+                              f"{os.path.join(path, 'model.toonsklearn')!r}.")
+    return path
+
+
+def write_file(path: str, members: dict[str, bytes], manifest: dict) -> None:
+    """:func:`write`, a name too long for the file system told as such."""
     try:
-        write(path, members, {"format": "toonsklearn", "format_version": FORMAT_VERSION,
-                              "object": type_name(type(obj)), "versions": _versions(),
-                              "keras_models": placed})
+        write(path, members, manifest)
     except OSError as exc:
         if exc.errno != errno.ENAMETOOLONG:
             raise
@@ -271,6 +297,7 @@ def load(path: str | os.PathLike, *, trusted: Iterable[str | type] = ()) -> Base
     path = os.fspath(path)
     with Archive(path) as archive:
         data = _skops_member(archive)
+        read_card(archive)  # an altered card is refused like any other member
         allowed = _allow_list(trusted)
         refused = [name for name in _untrusted(archive, data) if name not in allowed]
         if refused:
