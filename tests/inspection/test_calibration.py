@@ -16,7 +16,6 @@ from sklearn.utils.fixes import parse_version
 
 from toonsklearn import CNNClassifier, ImageFolderLoader, load_image_folder
 from toonsklearn.datasets import make_toons
-from toonsklearn.exceptions import NotSavableError
 from toonsklearn.inspection import calibration_bins, calibration_error
 from toonsklearn.io import save
 

@@ -1,5 +1,5 @@
-"""Command line: ``toonsklearn demo | train | predict | evaluate | tune | embed | audit |
-backbones``.
+"""Command line: ``toonsklearn demo | train | predict | frames | evaluate | info | export |
+tune | embed | audit | backbones``.
 
 Each command is a thin layer over the public API: folders and CSV files are read with
 :func:`~toonsklearn.load_image_folder` and :func:`~toonsklearn.load_labels_csv`, models

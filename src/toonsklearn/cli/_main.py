@@ -9,7 +9,7 @@ import sys
 import warnings
 
 from .. import __version__
-from . import _audit, _commands, _demo, _embed, _info, _video
+from . import _audit, _commands, _demo, _embed, _export, _info, _video
 from ._data import CommandError
 from ._words import in_cli_words
 
@@ -241,6 +241,20 @@ def _parser() -> argparse.ArgumentParser:
                                "(MODEL itself to update it in place); toonsklearn info shows "
                                "it")
     evaluate.set_defaults(run=_commands.evaluate)
+
+    export = _command(
+        commands, "export", help="write a saved model as a LiteRT or ONNX file",
+        description="Write MODEL as a file that runs without Python's TensorFlow: LiteRT "
+        "(.tflite: phones, small boards) or ONNX (.onnx: ONNX Runtime on servers and in "
+        "browsers). It takes uint8 pixels at the model's input size and returns what "
+        "predict_proba returns; OUT's name with .json beside it names the classes, the input "
+        "size and the thresholds. The file is run in its own runtime and checked against "
+        "the model before it is kept. Needs pip install \"toonsklearn[export]\".")
+    export.add_argument("model", metavar="MODEL", help="a model saved by train or tune")
+    export.add_argument("out", metavar="OUT", help="the file to write: *.tflite or *.onnx")
+    export.add_argument("--format", choices=("litert", "onnx"),
+                        help="the format; by default OUT's suffix says")
+    export.set_defaults(run=_export.export)
 
     info = _command(
         commands, "info", help="show what a saved model file holds, and its model card",
