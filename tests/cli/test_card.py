@@ -98,3 +98,19 @@ def test_a_multilabel_models_card_gives_each_labels_threshold(multilabel_model,
     thresholds = card.split("## Decision thresholds")[1].split("##")[0]
     assert "| jerry | 0.500 |" in thresholds and "| tom | 0.500 |" in thresholds
     assert (tmp_path / "reliability.png").is_file()
+
+
+def test_info_shows_control_characters_as_escapes(tmp_path, capsys):
+    from toonsklearn import CNNClassifier, io
+    from toonsklearn.datasets import make_toons
+
+    X, _ = make_toons(8, image_size=8, random_state=0)
+    names = ["\x1b[2Jtom", "jerry\nevil"]
+    clf = CNNClassifier(filters=(4,), epochs=1, random_state=0).fit(X, names * 4)
+    path = tmp_path / "odd.toonsklearn"
+    io.save(clf, path, card="# Card\n\x1b]52;c;cHduZWQ=\x07 copied\n")
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "Classes (2): \\x1b[2Jtom, jerry\\nevil" in out
+    assert out.rstrip().endswith("\\x1b]52;c;cHduZWQ=\\x07 copied")

@@ -302,6 +302,14 @@ def predict_with_progress(model, paths, stream, *, chunk: int = 256) -> np.ndarr
     return np.concatenate(parts)
 
 
+def printable(text: str, *, keep_newlines: bool = False) -> str:
+    """``text`` with control characters (a terminal's escape sequences, a bell; line
+    breaks too unless ``keep_newlines``) written as Python escapes: a class name or a
+    model card read from a file from elsewhere cannot then drive the terminal."""
+    kept = "\n" if keep_newlines else ""
+    return "".join(c if c.isprintable() or c in kept else repr(c)[1:-1] for c in text)
+
+
 def _print_lines(lines: list[str]) -> None:
     """Print ``lines`` on standard output, a file name that is not valid UTF-8 as its own
     bytes (as ``ls`` and ``--csv`` write it), so that a pipeline finds the file.
