@@ -46,6 +46,18 @@ def test_an_out_name_without_a_known_suffix_needs_format(trained, tmp_path, caps
     assert sorted(p.name for p in tmp_path.iterdir()) == ["toons.bin", "toons.json"]
 
 
+@needs_safe_keras
+def test_out_may_not_be_the_model_nor_contradict_format(trained, tmp_path, capsys):
+    model, _ = trained
+    before = model.read_bytes()
+    assert main(["export", str(model), str(model), "--format", "onnx"]) == 1
+    assert "is MODEL itself" in error_line(capsys)
+    assert model.read_bytes() == before
+    assert main(["export", str(model), str(tmp_path / "m.onnx"), "--format", "litert"]) == 1
+    assert "--format litert contradicts" in error_line(capsys)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_missing_model_is_one_error_line_and_writes_nothing(tmp_path, capsys):
     assert main(["export", str(tmp_path / "missing.toonsklearn"),
                  str(tmp_path / "m.onnx")]) == 1

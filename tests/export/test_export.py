@@ -20,7 +20,12 @@ from toonsklearn import (
     TransferClassifier,
     __version__,
 )
-from toonsklearn.exceptions import ImageInputError, MissingFileError, NotSavableError
+from toonsklearn.exceptions import (
+    ImageInputError,
+    MissingFileError,
+    ModelFileError,
+    NotSavableError,
+)
 from toonsklearn.export import (
     FORMATS,
     export_model,
@@ -137,6 +142,8 @@ def test_an_earlier_file_is_left_as_it_was_when_an_export_is_refused(tmp_path, m
     path.write_bytes(b"the earlier export")
     with pytest.raises(InvalidParameterError, match="format"):
         export_model(multilabel, path, format="tflite")
+    with pytest.raises(InvalidParameterError, match="contradicts"):
+        export_model(multilabel, path, format="litert")
     with pytest.raises(NotFittedError, match="not fitted"):
         export_model(CNNClassifier(), path, format="onnx")
     assert path.read_bytes() == b"the earlier export"
@@ -188,6 +195,63 @@ def test_the_runner_refuses_images_it_cannot_take(tmp_path, multilabel, images):
         load_exported(path)
     with pytest.raises(ValueError, match=".tflite"):
         load_exported(tmp_path / "m.json")
+    with pytest.raises(ImageInputError, match="real pixel values"):
+        exported.predict_proba(images.astype(complex))
+
+
+def test_the_format_comes_from_the_suffix_and_a_contradiction_is_refused(multilabel,
+                                                                        tmp_path):
+    assert export_model(multilabel, tmp_path / "m.onnx")["format"] == "onnx"
+    with open(tmp_path / "m.onnx", "rb") as stream:
+        assert b"TFL3" not in stream.read(16)  # not a LiteRT file under an ONNX name
+    with pytest.raises(InvalidParameterError, match="contradicts"):
+        export_model(multilabel, tmp_path / "n.onnx", format="litert")
+    with pytest.raises(InvalidParameterError, match="Cannot tell the format"):
+        export_model(multilabel, tmp_path / "n.bin")
+    assert export_model(multilabel, tmp_path / "n.bin", format="onnx")["format"] == "onnx"
+    assert sorted(os.listdir(tmp_path)) == ["m.json", "m.onnx", "n.bin", "n.json"]
+
+
+def test_a_tta_that_predicting_refuses_is_refused_by_export(tmp_path):
+    X, y = toons(16, size=8)
+    clf = CNNClassifier(filters=(4,), epochs=1, random_state=0).fit(X, y)
+    for bad in (-1, 9, 0, "FLIP", True):
+        with pytest.raises(InvalidParameterError, match="tta"):
+            export_model(clf.set_params(tta=bad), tmp_path / "m.onnx")
+    assert os.listdir(tmp_path) == []
+    metadata = export_model(clf.set_params(tta=np.int64(2)), tmp_path / "m.onnx")
+    assert metadata["tta"] == 2  # a numpy int, as a search hands it over, in the JSON
+
+
+def test_names_too_long_for_the_file_system_are_refused_before_any_work(multilabel, tmp_path):
+    earlier = tmp_path / ("x" * 250 + ".json")
+    earlier.write_text("earlier")
+    with pytest.raises(NotSavableError, match="longer than this file system allows"):
+        export_model(multilabel, tmp_path / ("x" * 250 + ".tflite"))
+    assert earlier.read_text() == "earlier" and len(os.listdir(tmp_path)) == 1
+
+
+def test_passthrough_steps_are_skipped_and_a_nested_pipeline_is_named(multilabel, tmp_path):
+    from sklearn.pipeline import Pipeline
+
+    loader = ImageFolderLoader(size=(16, 16))
+    flat = Pipeline([("nothing", "passthrough"), ("loader", loader), ("model", multilabel)])
+    assert export_model(flat, tmp_path / "flat.onnx")["loader"]["size"] == [16, 16]
+    nested = Pipeline([("loader", loader), ("inner", Pipeline([("model", multilabel)]))])
+    with pytest.raises(NotSavableError, match="nested"):
+        export_model(nested, tmp_path / "nested.onnx")
+    with pytest.raises(NotSavableError, match="names a folder"):
+        export_model(multilabel, f"{tmp_path}/new/")
+
+
+def test_damaged_or_foreign_files_are_refused_as_model_files(tmp_path, multilabel):
+    export_model(multilabel, tmp_path / "m.tflite")
+    (tmp_path / "empty.tflite").write_bytes(b"")
     (tmp_path / "junk.onnx").write_bytes(b"\x00" * 10)
-    with pytest.raises(Exception):  # noqa: B017 (ONNX Runtime's own error)
-        load_exported(tmp_path / "junk.onnx")
+    (tmp_path / "swapped.onnx").write_bytes((tmp_path / "m.tflite").read_bytes())
+    for name in ("empty.tflite", "junk.onnx", "swapped.onnx"):
+        with pytest.raises(ModelFileError, match="Export it again"):
+            load_exported(tmp_path / name)
+    (tmp_path / "m.json").write_text("[1, 2]")
+    with pytest.raises(ModelFileError, match="holds a list"):
+        load_exported(tmp_path / "m.tflite")

@@ -45,6 +45,10 @@ _TRANSLATIONS = (
      "Name the column of file names 'filename' in the CSV's header line."),
     (r"Is filename_column= the column of file names\?",
      "Is the 'filename' column the one of file names?"),
+    # export/_export.py: the format and the output file's suffix
+    (r"or pass format='litert' or 'onnx'\.", "or pass --format litert|onnx."),
+    (r"format='(\w+)' contradicts", r"--format \1 contradicts"),
+    (r"or leave format out\.", "or leave --format out."),
 )
 
 

@@ -405,9 +405,17 @@ class ImageClassifierBase(ImageInputMixin, TrainingMixin, KerasClassifier,
     def _predicting_network(self) -> keras.Model:
         """``model_``, or the network averaging its outputs over the views ``tta``
         takes (built once per ``model_`` and ``tta``, kept outside the estimator)."""
+        self._check_tta()
+        return predicting_network(self)
+
+    def _check_tta(self) -> None:
+        """Refuse a ``tta`` set after the fit that predicting cannot take."""
         validate_parameter_constraints({"tta": self._parameter_constraints["tta"]},
                                        {"tta": self.tta}, caller_name=type(self).__name__)
-        return predicting_network(self)
+        if isinstance(self.tta, bool):
+            raise InvalidParameterError(f"The 'tta' parameter of {type(self).__name__} must "
+                                        'be "flip", an int from 1 to 6 or None; received '
+                                        f"{self.tta!r}.")
 
     def predict(self, X) -> np.ndarray:
         """Predict the class of each image of ``X``: the most probable one.

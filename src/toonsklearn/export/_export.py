@@ -29,7 +29,8 @@ from ..loaders import ImageFolderLoader
 
 __all__ = ["FORMATS", "export_model", "exportable_network", "metadata_path"]
 
-#: The formats :func:`export_model` writes, each with the suffix Keras gives its file.
+#: The formats :func:`~toonsklearn.export.export_model` writes, each with the suffix
+#: Keras gives its file.
 FORMATS = {"litert": ".tflite", "onnx": ".onnx"}
 #: The most an exported file's probabilities may differ from Keras' on the probe images.
 TOLERANCE = 1e-4
@@ -39,16 +40,16 @@ _LITERT_KERAS = "3.13"
 _PROBES = 4
 
 
-def export_model(estimator, path, format: str = "litert") -> dict:
-    """Write a fitted estimator or Pipeline as a LiteRT or ONNX file that needs neither
-    Python's TensorFlow nor toonsklearn to run.
+def export_model(estimator, path, format: str | None = None) -> dict:
+    """Write a fitted estimator or Pipeline as a LiteRT or ONNX file.
 
-    The file takes a batch of raw uint8 pixels ``(n, height, width, channels)`` at the
-    model's input size (scaling, the backbone's preprocessing and the ``tta`` views
-    run inside) and returns what ``predict_proba`` returns: ``(n, n_classes)``
-    probabilities in ``classes_`` order, two columns for two classes, or one per label
-    for a multi-label model. Beside it, :func:`metadata_path` names a JSON file with
-    the class names, the input size, the thresholds, and the versions that wrote it.
+    The file needs neither Python's TensorFlow nor toonsklearn to run. It takes a batch
+    of raw uint8 pixels ``(n, height, width, channels)`` at the model's input size
+    (scaling, the backbone's preprocessing and the ``tta`` views run inside) and returns
+    what ``predict_proba`` returns: ``(n, n_classes)`` probabilities in ``classes_``
+    order, two columns for two classes, or one per label for a multi-label model.
+    Beside it, :func:`metadata_path` names a JSON file with the class names, the input
+    size, the thresholds, and the versions that wrote it.
 
     Before a file is kept it is loaded in its own runtime (LiteRT's interpreter, ONNX
     Runtime) and run on probe images, which must give Keras' probabilities within
@@ -63,12 +64,15 @@ def export_model(estimator, path, format: str = "litert") -> dict:
         :class:`~toonsklearn.MultiLabelCNN` (or an ``ImageClassifierBase`` of your own),
         or a Pipeline of one after an optional :class:`~toonsklearn.ImageFolderLoader`
         (whose size, resizing and colour mode the JSON records: the caller applies
-        them before the file sees the pixels). Other steps are refused by name.
+        them before the file sees the pixels), ``"passthrough"`` steps aside. Other
+        steps are refused by name.
     path : str or path-like
         The file to write, conventionally ending in ``.tflite`` or ``.onnx``.
-    format : {"litert", "onnx"}, default="litert"
+    format : {"litert", "onnx"} or None, default=None
         LiteRT (TensorFlow Lite's runtime: phones, small boards) or ONNX (ONNX Runtime
-        on servers, in browsers through onnxruntime-web, and many other runtimes).
+        on servers, in browsers through onnxruntime-web, and many other runtimes). None
+        reads it from ``path``'s suffix, ``.tflite`` or ``.onnx``; a format that
+        contradicts one of those suffixes is refused.
 
     Returns
     -------
@@ -85,7 +89,7 @@ def export_model(estimator, path, format: str = "litert") -> dict:
 
     See Also
     --------
-    load_exported : Run an exported file in its own runtime.
+    toonsklearn.export.load_exported : Run an exported file in its own runtime.
 
     Examples
     --------
@@ -103,11 +107,10 @@ def export_model(estimator, path, format: str = "litert") -> dict:
     >>> bool(abs(exported.predict_proba(X[:3]) - clf.predict_proba(X[:3])).max() < 1e-4)
     True
     """
-    if format not in FORMATS:
-        raise InvalidParameterError(
-            f"format must be one of {sorted(FORMATS)}; received format={format!r}.")
     path = _check_path(path)
+    format = _check_format(format, path)
     loader, final = _image_model(estimator)
+    final._check_tta()
     _check_runtime(format)
     network = exportable_network(final)
     with scratch_folder() as scratch:
@@ -128,8 +131,7 @@ def export_model(estimator, path, format: str = "litert") -> dict:
 
 
 def metadata_path(path) -> str:
-    """Where :func:`export_model` writes the JSON file beside an exported ``path``: the
-    same name, its suffix replaced by ``.json``.
+    """Where :func:`~toonsklearn.export.export_model` writes the JSON beside an exported file.
 
     Parameters
     ----------
@@ -139,6 +141,7 @@ def metadata_path(path) -> str:
     Returns
     -------
     json_path : str
+        ``path`` with its suffix replaced by ``.json``.
 
     Examples
     --------
@@ -207,20 +210,54 @@ def _without_random_layers(model):
     return keras.models.clone_model(model, clone_function=keep)
 
 
+def _check_format(format, path: str) -> str:
+    suffix = os.path.splitext(path)[1].lower()
+    implied = next((name for name, known in FORMATS.items() if suffix == known), None)
+    if format is None:
+        if implied is None:
+            raise InvalidParameterError(
+                f"Cannot tell the format from {path!r}: name the file *.tflite (LiteRT) or "
+                "*.onnx (ONNX), or pass format='litert' or 'onnx'.")
+        return implied
+    if format not in FORMATS:
+        raise InvalidParameterError(
+            f"format must be one of {sorted(FORMATS)} or None; received format={format!r}.")
+    if implied is not None and implied != format:
+        raise InvalidParameterError(
+            f"format={format!r} contradicts the name {path!r}, whose suffix means "
+            f"{implied!r}: a runtime would not open it. Name it *{FORMATS[format]}, or "
+            "leave format out.")
+    return format
+
+
 def _check_path(path) -> str:
     path = os.fspath(path)
     if not path or "\0" in path:
-        raise NotSavableError(f"export_model needs a file name without NUL bytes; received "
-                              f"{path!r}.")
+        raise NotSavableError(f"export_model needs a file name (without NUL bytes); "
+                              f"received {path!r}.")
     folder = os.path.dirname(os.path.abspath(path))
+    if path.endswith(("/", os.sep)) or os.path.isdir(path):
+        raise NotSavableError(f"Cannot export to {path!r}: it names a folder. Name a file, "
+                              f"e.g. {os.path.join(path, 'model.tflite')!r}.", path=path)
+    if os.path.isdir(metadata_path(path)):
+        raise NotSavableError(f"Cannot export to {path!r}: {metadata_path(path)!r}, where its "
+                              "JSON file goes, is a folder. Choose another name.", path=path)
     if not os.path.isdir(folder):
         raise MissingFileError(f"Cannot export to {path!r}: the folder {folder!r} does not "
                                "exist. Create it first.", path=folder)
-    if os.path.isdir(path) or os.path.isdir(metadata_path(path)):
-        raise NotSavableError(f"Cannot export to {path!r}: it or {metadata_path(path)!r} is a "
-                              "folder. Name a file, e.g. "
-                              f"{os.path.join(path, 'model.tflite')!r}.", path=path)
+    longest = max(len(os.fsencode(os.path.basename(p))) for p in (path, metadata_path(path)))
+    if longest > _name_max(folder):
+        raise NotSavableError(f"Cannot export to {path!r}: the name (or its .json sibling's) "
+                              "is longer than this file system allows. Choose a shorter "
+                              "one.", path=path)
     return path
+
+
+def _name_max(folder: str) -> int:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # no pathconf (Windows): the common limit
+        return 255
 
 
 def _image_model(estimator):
@@ -230,10 +267,10 @@ def _image_model(estimator):
     loader, final = None, estimator
     if isinstance(estimator, Pipeline):
         *before, (_, final) = estimator.steps
-        for position, (name, step) in enumerate(before):
+        for name, step in before:
             if step is None or step == "passthrough":
                 continue
-            if isinstance(step, ImageFolderLoader) and position == 0:
+            if isinstance(step, ImageFolderLoader) and loader is None:
                 loader = step
                 continue
             raise NotSavableError(
@@ -241,6 +278,9 @@ def _image_model(estimator):
                 "exported model takes pixels, and only an ImageFolderLoader, first, may come "
                 "before the estimator (the JSON file records its size and resizing for the "
                 "caller to apply). Export the estimator alone and apply the step yourself.")
+    if isinstance(final, Pipeline):
+        raise NotSavableError("export_model takes one Pipeline, not one nested in another: "
+                              "flatten it (its steps into the outer Pipeline's).")
     if not isinstance(final, ImageClassifierBase):
         raise NotSavableError(
             f"export_model exports toonsklearn's Keras estimators (CNNClassifier, "
@@ -336,7 +376,7 @@ def _metadata(final, loader, format: str, file: str, names: tuple[str, str]) -> 
                    "meaning": "one probability per label" if multilabel
                    else "class probabilities in classes order, each row summing to 1"},
         "decision": decision,
-        "tta": final.tta,
+        "tta": final.tta if final.tta is None or isinstance(final.tta, str) else int(final.tta),
         "loader": None if loader is None else {
             "size": list(loader.size) if loader.size is not None else None,
             "resize": loader.resize, "color_mode": loader.color_mode},

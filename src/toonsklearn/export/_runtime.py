@@ -90,10 +90,21 @@ class ExportedModel:
             raise MissingFileError(f"{self.path!r} does not exist or is not a file.",
                                    path=self.path)
         self.format = _RUNTIME_OF[suffix]
-        if self.format == "litert":
-            self._open_litert()
-        else:
-            self._open_onnx()
+        try:
+            if self.format == "litert":
+                self._open_litert()
+            else:
+                self._open_onnx()
+        except ImportError as exc:
+            from ._export import INSTALL_HINT
+
+            raise ImportError(f"Running a {self.format} file needs its runtime, which is not "
+                              f"installed: {INSTALL_HINT}.") from exc
+        except Exception as exc:  # each runtime has errors of its own
+            raise ModelFileError(
+                f"{self.path!r} is not a {self.format} model its runtime can open "
+                f"({type(exc).__name__}: {str(exc)[:300]}): it is empty, truncated, damaged "
+                "or of the other format. Export it again.", path=self.path) from exc
         self.metadata = _read_metadata(self.path)
 
     def _open_litert(self) -> None:
@@ -166,10 +177,13 @@ class ExportedModel:
                 "Resize them first (the JSON file beside it says how the model was fed).")
         if images.dtype == np.uint8:
             return np.ascontiguousarray(images)
-        if not np.issubdtype(images.dtype, np.number) or not np.all(np.isfinite(images)) \
-                or images.min() < 0 or images.max() > 255:
-            raise ImageInputError(f"{self.path!r} takes pixels in 0-255; received "
-                                  f"{images.dtype} values outside that range (or not numbers).")
+        real = np.issubdtype(images.dtype, np.integer) or np.issubdtype(images.dtype,
+                                                                        np.floating)
+        if not real or not np.all(np.isfinite(images)) or images.min() < 0 \
+                or images.max() > 255:
+            raise ImageInputError(f"{self.path!r} takes real pixel values in 0-255; received "
+                                  f"{images.dtype} values outside that range, or not real "
+                                  "numbers.")
         return np.rint(images).astype(np.uint8)
 
 
@@ -181,7 +195,12 @@ def _read_metadata(path: str) -> dict | None:
         return None
     try:
         with open(beside, encoding="utf-8") as stream:
-            return json.load(stream)
+            metadata = json.load(stream)
     except (OSError, ValueError) as exc:
         raise ModelFileError(f"{beside!r}, the metadata beside {path!r}, is not readable JSON "
                              f"({exc}). Export the model again.", path=beside) from exc
+    if not isinstance(metadata, dict):
+        raise ModelFileError(f"{beside!r}, the metadata beside {path!r}, holds a "
+                             f"{type(metadata).__name__}, not the object export_model writes. "
+                             "Export the model again.", path=beside)
+    return metadata
