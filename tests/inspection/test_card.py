@@ -78,7 +78,24 @@ def test_each_interval_is_the_wilson_interval_of_its_counts(single):
     assert "- Accuracy: 0.933 [0.841, 0.974], 56 of 60 images right." in card
     # the mean F1 of jerry, spike and tom: droopy has no test image
     f1 = np.mean([27 / 29, 4 / 4.5, 25 / 26.5])
-    assert f"- Macro-F1: {f1:.3f}, the mean F1 of the 3 classes with test images" in card
+    assert (f"- Macro-F1: {f1:.3f}, the mean F1 of the 3 classes with test images or "
+            "predicted (1 neither in the test images nor predicted left out)") in card
+
+
+def test_a_class_predicted_but_absent_counts_in_macro_f1_as_scikit_learn_counts_it(single):
+    from sklearn.metrics import f1_score
+
+    model, truth, proba = single
+    proba = proba.copy()
+    droopy = list(model.classes_).index("droopy")
+    proba[0] = np.eye(len(model.classes_))[droopy]  # one image called droopy, wrongly
+    predicted = model.classes_[proba.argmax(axis=1)]
+    card = model_card(model, truth, proba)
+    expected = f1_score(truth, predicted, average="macro", zero_division=0)
+    assert f"- Macro-F1: {expected:.3f}, the mean F1 of the 4 classes" in card
+    limits = section(card, "Limits")
+    assert "yet predicted, every time wrongly: droopy (1 times)" in limits
+    assert "No test images: droopy" not in limits
 
 
 def test_limits_name_small_and_missing_classes_and_wide_intervals(single):

@@ -239,7 +239,7 @@ def _metrics_section(counts, classes, truth, predicted, multilabel) -> list[str]
             cells.append(_estimate(k, n))
             if metric != "f1":
                 cells.append(str(int(n)))
-        if count["support"]:
+        if count["support"] or count["fp"]:  # as scikit-learn: a class present or predicted
             f1s.append(count["tp"] / (count["tp"] + (count["fp"] + count["fn"]) / 2))
         table.append(f"| {name} | {' | '.join(cells)} | {count['support']} |")
     n, right = len(truth), _right(truth, predicted)
@@ -247,9 +247,10 @@ def _metrics_section(counts, classes, truth, predicted, multilabel) -> list[str]
     overall = [f"- {what}: {_estimate(right, n)}, {right} of {n} images right."]
     if f1s:
         missing = len(classes) - len(f1s)
-        others = f" ({missing} without test images left out)" if missing else ""
+        others = (f" ({missing} neither in the test images nor predicted left out)"
+                  if missing else "")
         overall.append(f"- Macro-F1: {np.mean(f1s):.3f}, the mean F1 of the {len(f1s)} "
-                       f"{_plural(word, len(f1s))} with test images{others}.")
+                       f"{_plural(word, len(f1s))} with test images or predicted{others}.")
     else:
         overall.append(f"- Macro-F1: not defined: no {word} has a test image.")
     return table + [""] + overall
@@ -337,10 +338,16 @@ def _limits_section(counts, classes, truth, predicted, where, multilabel) -> lis
     if few:
         lines.append(f"- Fewer than {FEW_IMAGES} {images}, so their figures are too "
                      f"uncertain to rely on or to compare models by: {', '.join(few)}.")
-    empty = [name for name, count in zip(names, counts, strict=True) if not count["support"]]
+    empty = [name for name, count in zip(names, counts, strict=True)
+             if not count["support"] and not count["fp"]]
     if empty:
         lines.append(f"- No {images}: {', '.join(empty)}. Nothing here says how the model "
                      "does on them.")
+    wrongly = [f"{name} ({count['fp']} times)" for name, count in zip(names, counts, strict=True)
+               if not count["support"] and count["fp"]]
+    if wrongly:
+        lines.append(f"- No {images}, yet predicted, every time wrongly: "
+                     f"{', '.join(wrongly)}. How the model does on them is untested.")
     wide = []
     for name, count in zip(names, counts, strict=True):
         named = [_SHOWN[metric] for metric, (k, n) in _metrics(count).items()
