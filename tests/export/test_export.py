@@ -255,3 +255,14 @@ def test_damaged_or_foreign_files_are_refused_as_model_files(tmp_path, multilabe
     (tmp_path / "m.json").write_text("[1, 2]")
     with pytest.raises(ModelFileError, match="holds a list"):
         load_exported(tmp_path / "m.tflite")
+
+
+def test_litert_on_a_keras_before_3_13_is_refused_by_name(multilabel, tmp_path, monkeypatch):
+    import keras
+
+    monkeypatch.setattr(keras, "__version__", "3.12.1")  # what an older install reports
+    with pytest.raises(NotSavableError, match=r"needs Keras 3\.13 or later; this is Keras "
+                                              r"3\.12\.1.*format='onnx'"):
+        export_model(multilabel, tmp_path / "m.tflite")
+    assert os.listdir(tmp_path) == []
+    assert export_model(multilabel, tmp_path / "m.onnx")["format"] == "onnx"
