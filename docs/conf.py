@@ -123,6 +123,7 @@ numpydoc_validation_exclude = {
     r"^toonsklearn\.augment\.POLICIES$",
     r"^toonsklearn\.io\.TRUSTED_TYPES$",
     r"^toonsklearn\.io\.FORMAT_VERSION$",
+    r"^toonsklearn\.export\.FORMATS$",
     r"^toonsklearn\.datasets\.CHARACTERS$",
     r"^toonsklearn\.datasets\.CAST$",
     r"^toonsklearn\.datasets\.VEHICLES$",

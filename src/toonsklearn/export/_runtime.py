@@ -42,7 +42,7 @@ def load_exported(path) -> ExportedModel:
     >>> X, y = make_toons(16, image_size=8, random_state=0)
     >>> clf = CNNClassifier(filters=(4,), epochs=1, random_state=0).fit(X, y)
     >>> path = os.path.join(tempfile.mkdtemp(), "toons.onnx")
-    >>> _ = export_model(clf, path, format="onnx")
+    >>> _ = export_model(clf, path)
     >>> exported = load_exported(path)
     >>> exported.predict_proba(X[:2]).shape, exported.metadata["classes"]
     ((2, 2), ['jerry', 'tom'])
