@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from sklearn.utils._param_validation import InvalidParameterError
 
+from tests.io.conftest import needs_safe_keras
 from tests.keras_helpers import TINY, tiny_backbone, toons
 from toonsklearn import CNNClassifier, MultiLabelCNN, TransferClassifier, io
 from toonsklearn.estimators._tta import VIEWS, view_layers
@@ -59,6 +60,7 @@ def test_tta_survives_pickling(left_edge):
     np.testing.assert_allclose(again.predict_proba(X), expected, atol=1e-6)
 
 
+@needs_safe_keras
 def test_tta_of_a_saved_cnn_predicts_the_same(tmp_path):
     X, y = toons(24, size=16)
     clf = CNNClassifier(filters=(4,), tta=4, **TINY).fit(X, y)

@@ -14,6 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.fixes import parse_version
 
+from tests.io.conftest import needs_safe_keras
 from toonsklearn import CNNClassifier, ImageFolderLoader, load_image_folder
 from toonsklearn.datasets import make_toons
 from toonsklearn.inspection import calibration_bins, calibration_error
@@ -258,6 +259,7 @@ def test_a_calibrated_pipeline_round_trips_through_joblib(pipeline_on_files, tmp
     np.testing.assert_array_equal(loaded.classes_, pipe.classes_)
 
 
+@needs_safe_keras
 @pytest.mark.parametrize("method", METHODS)
 def test_a_calibrated_cnn_saves_as_a_safe_file(method, overconfident, tmp_path):
     from toonsklearn.io import load
