@@ -281,3 +281,12 @@ def test_a_killed_save_leaves_nothing_that_the_next_save_does_not_remove(saved, 
         alive.wait()
         alive.stdout.close()
         killed.stdout.close()
+
+
+def test_a_path_ending_in_a_slash_is_refused_as_a_folder_before_any_work(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression().fit([[0.0], [1.0]], ["jerry", "tom"])
+    with pytest.raises(NotSavableError, match="names a folder"):
+        save(clf, f"{tmp_path}/new/")
+    assert list(tmp_path.iterdir()) == []

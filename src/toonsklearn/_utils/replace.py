@@ -20,14 +20,15 @@ import stat
 import tempfile
 import time
 
-from ..exceptions import NotWritableError
+from ..exceptions import MissingFileError, NotSavableError, NotWritableError
 
 try:
     import fcntl
 except ImportError:  # Windows: leftovers are recognised by their age alone
     fcntl = None
 
-__all__ = ["PARTIAL_PREFIX", "SCRATCH_PREFIX", "replacing", "scratch_folder"]
+__all__ = ["PARTIAL_PREFIX", "SCRATCH_PREFIX", "check_file_to_write", "replacing",
+           "scratch_folder"]
 
 #: How a file being written starts; the rest is 8 random characters and ``.partial``.
 PARTIAL_PREFIX = ".~toonsklearn-"
@@ -37,6 +38,38 @@ _PARTIAL = re.compile(re.escape(PARTIAL_PREFIX) + r"[a-z0-9_]{8}\.partial\Z")
 _SCRATCH = re.compile(re.escape(SCRATCH_PREFIX) + r"[a-z0-9_]{8}\Z")
 _UNLOCKED_AGE_S = 24 * 3600
 _DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def check_file_to_write(path, verb: str, example: str) -> str:
+    """``path`` as a str, once it names a file that can be written in a folder that
+    exists; else a ``NotSavableError`` (no name, a NUL byte, a folder) or a
+    ``MissingFileError`` (no such folder) saying so with ``verb`` (``"save"``,
+    ``"export"``) and a file name to suggest (``example``).
+
+    Examples
+    --------
+    >>> from toonsklearn._utils.replace import check_file_to_write
+    >>> check_file_to_write("/tmp/", "save", "model.toonsklearn")
+    Traceback (most recent call last):
+    ...
+    toonsklearn.exceptions.NotSavableError: Cannot save to '/tmp/': it is a folder, or names a
+    folder. Name a file, e.g. '/tmp/model.toonsklearn'.
+    """
+    path = os.fspath(path)
+    if not path:
+        raise NotSavableError(f"{verb} needs a file name; received an empty path.")
+    if "\0" in path:
+        raise NotSavableError(f"Cannot {verb} to {path!r}: a file name may not hold a NUL "
+                              "byte. Remove it from the name.", path=path)
+    if path.endswith(("/", os.sep)) or os.path.isdir(path):
+        raise NotSavableError(f"Cannot {verb} to {path!r}: it is a folder, or names a "
+                              f"folder. "
+                              f"Name a file, e.g. {os.path.join(path, example)!r}.", path=path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise MissingFileError(f"Cannot {verb} to {path!r}: the folder {folder!r} does not "
+                               "exist. Create it first.", path=folder)
+    return path
 
 
 @contextlib.contextmanager

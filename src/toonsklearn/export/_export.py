@@ -22,9 +22,9 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.fixes import parse_version
 
 from .. import __version__
-from .._utils.replace import replacing, scratch_folder
+from .._utils.replace import check_file_to_write, replacing, scratch_folder
 from .._utils.targets import is_multilabel
-from ..exceptions import MissingFileError, NotSavableError
+from ..exceptions import NotSavableError
 from ..loaders import ImageFolderLoader
 
 __all__ = ["FORMATS", "export_model", "exportable_network", "metadata_path"]
@@ -231,20 +231,11 @@ def _check_format(format, path: str) -> str:
 
 
 def _check_path(path) -> str:
-    path = os.fspath(path)
-    if not path or "\0" in path:
-        raise NotSavableError(f"export_model needs a file name (without NUL bytes); "
-                              f"received {path!r}.")
-    folder = os.path.dirname(os.path.abspath(path))
-    if path.endswith(("/", os.sep)) or os.path.isdir(path):
-        raise NotSavableError(f"Cannot export to {path!r}: it names a folder. Name a file, "
-                              f"e.g. {os.path.join(path, 'model.tflite')!r}.", path=path)
+    path = check_file_to_write(path, "export", "model.tflite")
     if os.path.isdir(metadata_path(path)):
         raise NotSavableError(f"Cannot export to {path!r}: {metadata_path(path)!r}, where its "
                               "JSON file goes, is a folder. Choose another name.", path=path)
-    if not os.path.isdir(folder):
-        raise MissingFileError(f"Cannot export to {path!r}: the folder {folder!r} does not "
-                               "exist. Create it first.", path=folder)
+    folder = os.path.dirname(os.path.abspath(path))
     longest = max(len(os.fsencode(os.path.basename(p))) for p in (path, metadata_path(path)))
     if longest > _name_max(folder):
         raise NotSavableError(f"Cannot export to {path!r}: the name (or its .json sibling's) "

@@ -23,11 +23,10 @@ from sklearn.utils import Bunch
 
 from .. import __version__
 from .. import layers as _layers  # noqa: F401 (registers the layers saved models use)
-from .._utils.replace import scratch_folder
+from .._utils.replace import check_file_to_write, scratch_folder
 from ..embedding import ImageEmbedder
 from ..estimators import CNNClassifier, MultiLabelCNN, TransferClassifier
 from ..exceptions import (
-    MissingFileError,
     ModelVersionWarning,
     NotSavableError,
     UntrustedTypeError,
@@ -154,20 +153,7 @@ def save(obj: BaseEstimator, path: str | os.PathLike, *, card: str | None = None
 def check_target(path) -> str:
     """``path`` as a str, once it is a name save can write: a file in a folder that
     exists."""
-    path = os.fspath(path)
-    if not path:
-        raise NotSavableError("save needs a file name; received an empty path.")
-    if "\0" in path:
-        raise NotSavableError(f"Cannot save to {path!r}: a file name may not hold a NUL "
-                              "byte. Remove it from the name.", path=path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise MissingFileError(f"Cannot save to {path!r}: the folder {folder!r} does not "
-                               "exist. Create it first.", path=folder)
-    if os.path.isdir(path):
-        raise NotSavableError(f"Cannot save to {path!r}: it is a folder. Name a file, e.g. "
-                              f"{os.path.join(path, 'model.toonsklearn')!r}.")
-    return path
+    return check_file_to_write(path, "save", "model.toonsklearn")
 
 
 def write_file(path: str, members: dict[str, bytes], manifest: dict) -> None:
